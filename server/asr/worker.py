@@ -1,0 +1,162 @@
+"""Background speech recognition for the server.
+
+Jobs are queued on the event loop and run one at a time in a single worker
+thread, so the loop (the speaking queue, the audio) is never blocked. The
+thread lowers its own scheduling priority before loading a model, and the
+engines' native thread pools inherit it: on a busy machine the server and
+the audio go first, recognition takes what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from server.asr.engines import Engine, get_engine
+from server.asr.transcribe import TranscriptResult, transcribe_file
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[str, TranscriptResult | Exception], Awaitable[None] | None]
+
+WORKER_NICENESS = 10
+
+
+@dataclass
+class _Job:
+    job_id: str
+    wav_path: Path
+    callback: Callback
+
+
+def _lower_priority(niceness: int) -> None:
+    """Lower the calling thread's priority (Linux: per thread); ignore where unsupported."""
+    if niceness <= 0:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):
+        pass
+
+
+class TranscriptionWorker:
+    """Runs speech recognition jobs off the event loop, one at a time, in submission order."""
+
+    def __init__(self, engine: Engine | str | None = None, niceness: int = WORKER_NICENESS) -> None:
+        self._engine_choice = engine
+        self._niceness = niceness
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._executor: ThreadPoolExecutor | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._current: str | None = None
+        self._done = 0
+        self._failed = 0
+        self._engine: Engine | None = None
+
+    # -- public interface ------------------------------------------------
+
+    def submit(self, job_id: str, wav_path: Path, callback: Callback) -> None:
+        """Queue a job; ``callback(job_id, result_or_exception)`` runs on the loop when it ends."""
+        self._queue.put_nowait(_Job(job_id, Path(wav_path), callback))
+
+    def backlog(self) -> int:
+        """Jobs not finished yet: waiting plus the one running."""
+        return self._queue.qsize() + (1 if self._current is not None else 0)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "running": self._runner is not None and not self._runner.done(),
+            "backlog": self.backlog(),
+            "current": self._current,
+            "done": self._done,
+            "failed": self._failed,
+        }
+
+    async def start(self) -> None:
+        if self._runner is not None and not self._runner.done():
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="doithoai-asr")
+        self._executor.submit(_lower_priority, self._niceness).result()
+        self._runner = asyncio.create_task(self._run(), name="doithoai-asr-worker")
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop taking jobs; wait up to ``timeout`` s for the running one, then let it go.
+
+        Jobs still queued stay queued (``backlog()`` shows them); the
+        ``--conference`` command completes them after the conference.
+        """
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.cancel()
+            try:
+                await asyncio.wait_for(asyncio.shield(runner), timeout)
+            except TimeoutError:
+                runner.cancel()  # give up on the running job: its result is dropped
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
+            except asyncio.CancelledError:
+                pass
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    async def join(self) -> None:
+        """Wait until every job submitted so far has finished."""
+        await self._queue.join()
+
+    # -- internals -------------------------------------------------------
+
+    def _recognise(self, wav_path: Path) -> TranscriptResult:
+        if self._engine is None:
+            choice = self._engine_choice
+            self._engine = choice if choice is not None and not isinstance(choice, str) else get_engine(choice)
+        return transcribe_file(wav_path, self._engine)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            job = await self._queue.get()
+            self._current = job.job_id
+            outcome: TranscriptResult | Exception
+            try:
+                assert self._executor is not None
+                future = loop.run_in_executor(self._executor, self._recognise, job.wav_path)
+                try:
+                    outcome = await asyncio.shield(future)
+                except asyncio.CancelledError:
+                    # Stopping: let the running recognition finish (bounded by stop's timeout)
+                    # and still deliver its result, so a finished draft is not thrown away.
+                    try:
+                        outcome = await future
+                    except Exception as exc:  # noqa: BLE001 - reported to the callback
+                        outcome = exc
+                    await self._deliver(job, outcome)
+                    raise
+                except Exception as exc:  # noqa: BLE001 - reported to the callback
+                    outcome = exc
+                await self._deliver(job, outcome)
+            finally:
+                self._current = None
+                self._queue.task_done()
+
+    async def _deliver(self, job: _Job, outcome: TranscriptResult | Exception) -> None:
+        if isinstance(outcome, Exception):
+            self._failed += 1
+            log.warning("transcription of %s failed: %s", job.job_id, outcome)
+        else:
+            self._done += 1
+        try:
+            returned = job.callback(job.job_id, outcome)
+            if inspect.isawaitable(returned):
+                await returned
+        except Exception:
+            log.exception("callback for transcription job %s failed", job.job_id)
