@@ -1,0 +1,159 @@
+"""JSON-safe form of the queue state: to_dict / from_dict round-trip exactly.
+
+Instants are ISO 8601 strings with their UTC offset; tuples become lists.
+`schema` lets a later version read what an earlier one stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from server.domain.queue_model import (
+    HistoryEntry,
+    QueueSettings,
+    QueueState,
+    Turn,
+    UndoEntry,
+    utc,
+)
+
+SCHEMA = 1
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _when(text: str | None) -> datetime | None:
+    return utc(datetime.fromisoformat(text)) if text is not None else None
+
+
+def _turn_to_dict(t: Turn) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "person_key": t.person_key,
+        "display_name": t.display_name,
+        "hamlet": t.hamlet,
+        "topic": t.topic,
+        "kind": t.kind,
+        "role": t.role,
+        "petition_ids": list(t.petition_ids),
+        "answers_petition_id": t.answers_petition_id,
+        "needs_interpreter": t.needs_interpreter,
+        "language": t.language,
+        "consent_full_name": t.consent_full_name,
+        "status": t.status,
+        "source": t.source,
+        "registered_at": _iso(t.registered_at),
+        "called_at": _iso(t.called_at),
+        "started_at": _iso(t.started_at),
+        "ended_at": _iso(t.ended_at),
+        "paused_spans": [[_iso(a), _iso(b)] for a, b in t.paused_spans],
+        "extra_seconds": t.extra_seconds,
+        "manual_tier": t.manual_tier,
+    }
+
+
+def _turn_from_dict(d: dict[str, Any]) -> Turn:
+    registered = _when(d["registered_at"])
+    assert registered is not None
+    return Turn(
+        id=d["id"],
+        person_key=d["person_key"],
+        display_name=d["display_name"],
+        hamlet=d["hamlet"],
+        topic=d["topic"],
+        kind=d["kind"],
+        role=d["role"],
+        petition_ids=tuple(d["petition_ids"]),
+        answers_petition_id=d["answers_petition_id"],
+        needs_interpreter=d["needs_interpreter"],
+        language=d["language"],
+        consent_full_name=d["consent_full_name"],
+        status=d["status"],
+        source=d["source"],
+        registered_at=registered,
+        called_at=_when(d["called_at"]),
+        started_at=_when(d["started_at"]),
+        ended_at=_when(d["ended_at"]),
+        paused_spans=tuple((_when(a), _when(b)) for a, b in d["paused_spans"]),  # type: ignore[misc]
+        extra_seconds=d["extra_seconds"],
+        manual_tier=d["manual_tier"],
+    )
+
+
+def settings_to_dict(s: QueueSettings) -> dict[str, Any]:
+    return dataclasses.asdict(s)
+
+
+def _history_to_dict(h: HistoryEntry) -> dict[str, Any]:
+    return {
+        "version": h.version,
+        "command": h.command,
+        "actor": h.actor,
+        "reason": h.reason,
+        "summary": h.summary,
+        "at": _iso(h.at),
+        "turn_id": h.turn_id,
+    }
+
+
+def _history_from_dict(d: dict[str, Any]) -> HistoryEntry:
+    return HistoryEntry(
+        version=d["version"], command=d["command"], actor=d["actor"], reason=d["reason"],
+        summary=d["summary"], at=_when(d["at"]), turn_id=d["turn_id"],  # type: ignore[arg-type]
+    )
+
+
+def _undo_to_dict(u: UndoEntry) -> dict[str, Any]:
+    return {
+        "version": u.version,
+        "command": u.command,
+        "summary": u.summary,
+        "turns": [_turn_to_dict(t) for t in u.turns],
+        "current_turn_id": u.current_turn_id,
+        "settings": settings_to_dict(u.settings),
+    }
+
+
+def _undo_from_dict(d: dict[str, Any]) -> UndoEntry:
+    return UndoEntry(
+        version=d["version"], command=d["command"], summary=d["summary"],
+        turns=tuple(_turn_from_dict(t) for t in d["turns"]),
+        current_turn_id=d["current_turn_id"], settings=QueueSettings(**d["settings"]),
+    )
+
+
+def to_dict(state: QueueState) -> dict[str, Any]:
+    """The whole state as plain JSON types (what the server stores)."""
+    return {
+        "schema": SCHEMA,
+        "conference_id": state.conference_id,
+        "version": state.version,
+        "settings": settings_to_dict(state.settings),
+        "turns": [_turn_to_dict(t) for t in state.turns],
+        "current_turn_id": state.current_turn_id,
+        "history": [_history_to_dict(h) for h in state.history],
+        "undo_stack": [_undo_to_dict(u) for u in state.undo_stack],
+        "applied_command_ids": list(state.applied_command_ids),
+        "updated_at": _iso(state.updated_at),
+    }
+
+
+def from_dict(d: dict[str, Any]) -> QueueState:
+    """Rebuild the state stored by to_dict. Raises ValueError on an unknown schema."""
+    if d.get("schema") != SCHEMA:
+        raise ValueError(f"unknown queue state schema: {d.get('schema')!r}")
+    return QueueState(
+        conference_id=d["conference_id"],
+        version=d["version"],
+        settings=QueueSettings(**d["settings"]),
+        turns=tuple(_turn_from_dict(t) for t in d["turns"]),
+        current_turn_id=d["current_turn_id"],
+        history=tuple(_history_from_dict(h) for h in d["history"]),
+        undo_stack=tuple(_undo_from_dict(u) for u in d["undo_stack"]),
+        applied_command_ids=tuple(d["applied_command_ids"]),
+        updated_at=_when(d["updated_at"]),
+    )
