@@ -1,6 +1,9 @@
 """Deadline arithmetic and rule profiles, with dates counted by hand."""
 
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +27,8 @@ from server.domain.rule_profiles import (
     load_profiles,
     validate_profile,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +210,45 @@ def test_profile_validation(patch, code):
 def test_profile_json_roundtrip():
     for prof in load_profiles().values():
         assert validate_profile(prof.to_json()) == prof
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.followup.cli", "deadline", *args],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+
+
+def test_cli_prints_iso_dates():
+    r = _cli("2026-02-13", "--working-days", "10")
+    assert (r.returncode, r.stdout) == (0, "2026-03-06\n")
+    r = _cli("2026-02-10", "--days", "7")
+    assert (r.returncode, r.stdout) == (0, "2026-02-23\n")
+    r = _cli("2026-03-15", "--days-before", "7")
+    assert (r.returncode, r.stdout) == (0, "2026-03-06\n")
+
+
+def test_cli_overrides_file(tmp_path):
+    extra = tmp_path / "extra.json"
+    extra.write_text('{"days_off": [{"date": "2026-03-06", "name": "Nghỉ thử"}]}', encoding="utf-8")
+    r = _cli("2026-02-13", "--working-days", "10", "--overrides", str(extra))
+    assert (r.returncode, r.stdout) == (0, "2026-03-09\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("2026-13-01", "--days", "3"), "YYYY-MM-DD"),
+        (("13/02/2026", "--days", "3"), "YYYY-MM-DD"),
+        (("2026-02-13", "--working-days", "x"), "số nguyên dương"),
+        (("2026-02-13", "--working-days", "0"), "số nguyên dương"),
+        (("2026-02-13", "--days", "3", "--overrides", "/khong/co.json"), "calendar.file_not_found"),
+        (("2026-02-13",), "--working-days"),
+        (("2026-02-13", "--days", "3", "--working-days", "3"), "not allowed"),
+    ],
+)
+def test_cli_bad_input_exit_2(args, needle):
+    r = _cli(*args)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert needle in r.stderr

@@ -1,0 +1,1 @@
+"""After the conference: deadlines and official documents (command-line side)."""
