@@ -176,6 +176,10 @@ def _new_id(value: str | None, command: Command, state: QueueState) -> str:
     return turn_id
 
 
+def _next_seq(state: QueueState) -> int:
+    return max((t.seq for t in state.turns), default=0) + 1
+
+
 def _petition_ids(values: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     for v in values:
@@ -256,6 +260,7 @@ def _register(state: QueueState, c: RegisterTurn, now: datetime) -> _Change:
     pending = c.source == QR and state.settings.require_approval_for_self_registration
     turn = Turn(
         id=turn_id,
+        seq=_next_seq(state),
         person_key=person_key,
         display_name=name,
         hamlet=hamlet,
@@ -507,7 +512,7 @@ def _add_answer(state: QueueState, c: AddAnswerTurn, now: datetime) -> _Change:
             )
     turn_id = _new_id(c.turn_id, c, state)
     turn = Turn(
-        id=turn_id, person_key=person_key, display_name=name, role=role, kind=ANSWER,
+        id=turn_id, seq=_next_seq(state), person_key=person_key, display_name=name, role=role, kind=ANSWER,
         petition_ids=(petition_id,), answers_petition_id=petition_id,
         needs_interpreter=bool(c.needs_interpreter), language=language,
         consent_full_name=True, status=WAITING, source="desk", registered_at=now,

@@ -33,6 +33,7 @@ def _when(text: str | None) -> datetime | None:
 def _turn_to_dict(t: Turn) -> dict[str, Any]:
     return {
         "id": t.id,
+        "seq": t.seq,
         "person_key": t.person_key,
         "display_name": t.display_name,
         "hamlet": t.hamlet,
@@ -61,6 +62,7 @@ def _turn_from_dict(d: dict[str, Any]) -> Turn:
     assert registered is not None
     return Turn(
         id=d["id"],
+        seq=d["seq"],
         person_key=d["person_key"],
         display_name=d["display_name"],
         hamlet=d["hamlet"],

@@ -111,6 +111,7 @@ class Turn:
     """One request to speak: a citizen's turn or an official's answer to a petition."""
 
     id: str
+    seq: int = 0  # registration order in this queue (1, 2, ...); breaks no tie by name
     person_key: str  # stable key of the speaker (a person id, or "official:<name>")
     display_name: str  # full name as registered; masked for the public by names.public_name
     hamlet: str = ""

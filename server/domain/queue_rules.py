@@ -43,7 +43,7 @@ def natural_tiers(state: QueueState) -> dict[str, int]:
     """The tier each waiting turn gets from the rules alone (ignoring manual moves).
 
     A citizen turn is a first-timer turn when its person has not spoken yet and
-    it is the person's earliest registered waiting turn. It depends on statuses
+    it is the person's earliest registered (lowest seq) waiting turn. It depends on statuses
     and registration instants only, never on the place in the line, so moving a
     turn never changes another turn's tier.
     """
@@ -55,7 +55,7 @@ def natural_tiers(state: QueueState) -> dict[str, int]:
     for t in state.turns:
         if t.status == WAITING and t.kind == CITIZEN:
             best = earliest.get(t.person_key)
-            if best is None or (t.registered_at, t.id) < (best.registered_at, best.id):
+            if best is None or t.seq < best.seq:
                 earliest[t.person_key] = t
     tiers: dict[str, int] = {}
     for t in state.turns:
