@@ -1,0 +1,66 @@
+"""A small jitter buffer for PCM playback (thread-safe: a PortAudio callback may pull).
+
+It holds playback until `target_ms` of audio is queued, plays silence on an underrun (and
+re-buffers), and drops the oldest audio when more than `max_ms` piles up so the delay stays
+bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .audio import SAMPLE_RATE, SAMPLE_WIDTH
+
+BYTES_PER_MS = SAMPLE_RATE * SAMPLE_WIDTH // 1000
+
+
+class JitterBuffer:
+    def __init__(self, target_ms: int = 60, max_ms: int = 300) -> None:
+        if target_ms < 0 or max_ms <= target_ms:
+            raise ValueError("jitter buffer: need 0 <= target_ms < max_ms")
+        self.target_bytes = target_ms * BYTES_PER_MS
+        self.max_bytes = max_ms * BYTES_PER_MS
+        self._buf = bytearray()
+        self._lock = threading.Lock()
+        self.playing = False
+        self.underruns = 0
+        self.dropped_ms = 0.0
+        self.silence_ms = 0.0
+
+    @property
+    def level_ms(self) -> float:
+        return len(self._buf) / BYTES_PER_MS
+
+    def push(self, pcm: bytes) -> None:
+        with self._lock:
+            self._buf += pcm
+            if len(self._buf) > self.max_bytes:
+                excess = len(self._buf) - self.target_bytes
+                excess -= excess % SAMPLE_WIDTH
+                del self._buf[:excess]
+                self.dropped_ms += excess / BYTES_PER_MS
+
+    def pull(self, nbytes: int) -> bytes:
+        """Exactly nbytes of PCM: queued audio, or silence while buffering/underrun."""
+        with self._lock:
+            if not self.playing:
+                if len(self._buf) >= max(self.target_bytes, 1):
+                    self.playing = True
+                else:
+                    self.silence_ms += nbytes / BYTES_PER_MS
+                    return bytes(nbytes)
+            if len(self._buf) >= nbytes:
+                out = bytes(self._buf[:nbytes])
+                del self._buf[:nbytes]
+                return out
+            out = bytes(self._buf) + bytes(nbytes - len(self._buf))
+            self.silence_ms += (nbytes - len(self._buf)) / BYTES_PER_MS
+            self._buf.clear()
+            self.playing = False
+            self.underruns += 1
+            return out
+
+    def clear(self) -> None:
+        with self._lock:
+            self._buf.clear()
+            self.playing = False

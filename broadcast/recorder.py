@@ -1,0 +1,275 @@
+"""Continuous recording of the captured audio, independent of every output.
+
+Layout under the recording folder: WAV segments (48 kHz mono s16le, a new one every
+`segment_seconds` or after a capture gap) and `index.jsonl`, one line per segment with its
+first sample's wall-clock UTC time. Inside a segment, short capture stalls are filled with
+silence so that sample positions stay aligned with wall-clock time.
+
+Offsets (`offset_at`) are seconds of recorded audio from the start of the first segment, the
+segments laid end to end. `extract()` cuts [start, end) into a per-turn file: WAV 16 kHz mono
+(for speech recognition), Ogg/Opus or MP3 (for browser playback), by the file suffix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import struct
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import ffmpeg
+
+from .audio import FRAME_SAMPLES, SAMPLE_RATE, SAMPLE_WIDTH
+
+BYTES_PER_S = SAMPLE_RATE * SAMPLE_WIDTH
+FILL_GAP_MAX_S = 5.0  # stalls up to this long are filled with silence, longer ones start a segment
+LAG_TOLERANCE_S = 0.3
+
+
+def wav_header(data_bytes: int, *, rate: int = SAMPLE_RATE, channels: int = 1, width: int = 2) -> bytes:
+    return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1,
+                       channels, rate, rate * channels * width, channels * width, width * 8,
+                       b"data", data_bytes)
+
+
+def as_utc(t: datetime) -> datetime:
+    """Aware datetime in UTC; a naive datetime is taken to be UTC already."""
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+@dataclass
+class Segment:
+    file: str
+    start: float  # unix time of the first sample
+    offset: float  # seconds of audio recorded before this segment
+    samples: int = 0
+
+    @property
+    def duration(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+def offset_in(segments: list[Segment], t: float) -> float | None:
+    """Audio offset (s) of unix time t: inside a segment exact; in a gap, the next segment's start;
+    clamped to the recording's ends. None when nothing is recorded. (Pure.)"""
+    if not segments:
+        return None
+    for seg in segments:
+        if t < seg.start:
+            return seg.offset
+        if t <= seg.end:
+            return seg.offset + (t - seg.start)
+    last = segments[-1]
+    return last.offset + last.duration
+
+
+class Recorder:
+    def __init__(self, folder: Path, *, segment_seconds: float = 600.0) -> None:
+        self.folder = Path(folder)
+        self.segment_seconds = segment_seconds
+        self.index_path = self.folder / "index.jsonl"
+        self.segments: list[Segment] = []
+        self.state = "idle"
+        self.last_error: str | None = None
+        self.filled_silence_s = 0.0
+        self._fh: BinaryIO | None = None
+        self._last_header_update = 0.0
+        self._next_retry = 0.0
+        self._load_index()
+
+    # -- index ------------------------------------------------------------------------------------
+    def _load_index(self) -> None:
+        if not self.index_path.exists():
+            return
+        offset = 0.0
+        for line in self.index_path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            path = self.folder / rec["file"]
+            size = max(0, path.stat().st_size - 44) if path.exists() else 0
+            seg = Segment(rec["file"], float(rec["start"]), offset, size // SAMPLE_WIDTH)
+            self.segments.append(seg)
+            offset += seg.duration
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(s.duration for s in self.segments)
+
+    # -- writing ------------------------------------------------------------------------------------
+    def _open_segment(self, start: float) -> None:
+        self._close_segment()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.fromtimestamp(start, UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        name = f"seg-{stamp}.wav"
+        fh = open(self.folder / name, "wb")  # noqa: SIM115 - kept open while recording
+        fh.write(wav_header(0))
+        offset = self.total_seconds
+        seg = Segment(name, start, offset)
+        with open(self.index_path, "a", encoding="utf-8") as idx:
+            idx.write(json.dumps({"file": name, "start": start,
+                                  "start_utc": datetime.fromtimestamp(start, UTC).isoformat(),
+                                  "sample_rate": SAMPLE_RATE}) + "\n")
+        self.segments.append(seg)
+        self._fh = fh
+        self.state = "recording"
+
+    def _update_header(self) -> None:
+        if self._fh is None or not self.segments:
+            return
+        data = self.segments[-1].samples * SAMPLE_WIDTH
+        pos = self._fh.tell()
+        self._fh.seek(0)
+        self._fh.write(wav_header(data))
+        self._fh.seek(pos)
+        self._fh.flush()
+        self._last_header_update = time.monotonic()
+
+    def _close_segment(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._update_header()
+                self._fh.close()
+            self._fh = None
+
+    def write(self, pcm: bytes, at: float | None = None) -> None:
+        """Append captured PCM whose last sample was captured at unix time `at` (default now).
+        Never raises: a disk error is recorded in the state and retried a few seconds later."""
+        now = time.time() if at is None else at
+        if self.state == "error" and time.monotonic() < self._next_retry:
+            return
+        try:
+            self._write(pcm, now)
+        except OSError as exc:
+            self.state = "error"
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            self._fh = None
+            self._next_retry = time.monotonic() + 5.0
+
+    def _write(self, pcm: bytes, end_time: float) -> None:
+        n = len(pcm) // SAMPLE_WIDTH
+        start_time = end_time - n / SAMPLE_RATE
+        seg = self.segments[-1] if (self.segments and self._fh is not None) else None
+        if seg is not None:
+            lag = start_time - seg.end
+            if lag > FILL_GAP_MAX_S or lag < -FILL_GAP_MAX_S or seg.duration >= self.segment_seconds:
+                seg = None
+            elif lag > LAG_TOLERANCE_S:  # the capture stalled: keep wall-clock alignment
+                fill = int(lag * SAMPLE_RATE) // FRAME_SAMPLES * FRAME_SAMPLES
+                assert self._fh is not None
+                self._fh.write(bytes(fill * SAMPLE_WIDTH))
+                seg.samples += fill
+                self.filled_silence_s += fill / SAMPLE_RATE
+        if seg is None:
+            self._open_segment(start_time)
+            seg = self.segments[-1]
+        assert self._fh is not None
+        self._fh.write(pcm)
+        seg.samples += n
+        if time.monotonic() - self._last_header_update > 1.0:
+            self._update_header()
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError):
+            self._update_header()
+
+    def close(self) -> None:
+        self._close_segment()
+        if self.state == "recording":
+            self.state = "idle"
+
+    # -- reading ------------------------------------------------------------------------------------
+    def offset_at(self, t: datetime) -> float | None:
+        """Seconds into the recording of instant t (see module doc); None if nothing recorded."""
+        off = offset_in(self.segments, as_utc(t).timestamp())
+        return None if off is None else round(off, 3)
+
+    def read_window(self, start: float, end: float) -> bytes:
+        """48 kHz PCM for unix times [start, end); gaps between segments become silence."""
+        total = int(round((end - start) * SAMPLE_RATE))
+        out = bytearray(total * SAMPLE_WIDTH)
+        covered = 0
+        for seg in self.segments:
+            lo, hi = max(start, seg.start), min(end, seg.end)
+            if hi <= lo:
+                continue
+            first = int(round((lo - seg.start) * SAMPLE_RATE))
+            count = min(int(round((hi - lo) * SAMPLE_RATE)), seg.samples - first)
+            dest = int(round((lo - start) * SAMPLE_RATE))
+            count = min(count, total - dest)
+            if count <= 0:
+                continue
+            with open(self.folder / seg.file, "rb") as fh:
+                fh.seek(44 + first * SAMPLE_WIDTH)
+                data = fh.read(count * SAMPLE_WIDTH)
+            out[dest * SAMPLE_WIDTH : dest * SAMPLE_WIDTH + len(data)] = data
+            covered += len(data)
+        if covered == 0:
+            raise ValueError("no recorded audio between "
+                             f"{datetime.fromtimestamp(start, UTC).isoformat()} and "
+                             f"{datetime.fromtimestamp(end, UTC).isoformat()}")
+        return bytes(out)
+
+    async def extract(self, start_utc: datetime, end_utc: datetime,
+                      dest_path: Path | str) -> tuple[Path, str]:
+        """Cut [start_utc, end_utc) into dest_path (.wav → 16 kHz mono PCM; .ogg/.opus → Opus;
+        .mp3 → MP3). Written to a temporary file then renamed: nothing partial is left.
+        Returns (path, sha256 hex of the file)."""
+        dest = Path(dest_path)
+        start, end = as_utc(start_utc).timestamp(), as_utc(end_utc).timestamp()
+        if end <= start:
+            raise ValueError("extract: end must be after start")
+        suffix = dest.suffix.lower()
+        if suffix not in (".wav", ".ogg", ".opus", ".mp3"):
+            raise ValueError(f"extract: unsupported file type {suffix!r} (use .wav, .ogg, .opus or .mp3)")
+        if self._fh is not None:
+            self.flush()
+        pcm = await asyncio.get_running_loop().run_in_executor(None, self.read_window, start, end)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.part")
+        inp = ffmpeg.input("pipe:0", format="s16le", ar=SAMPLE_RATE, ac=1)
+        if suffix == ".wav":
+            out = inp.output(str(tmp), format="wav", acodec="pcm_s16le", ar=16000, ac=1)
+        elif suffix == ".mp3":
+            out = inp.output(str(tmp), format="mp3", acodec="libmp3lame", audio_bitrate="64k")
+        else:
+            out = inp.output(str(tmp), format="ogg", acodec="libopus", audio_bitrate="32k",
+                             application="voip")
+        cmd = ffmpeg.compile(out.global_args("-hide_banner", "-nostdin", "-loglevel", "error", "-y"))
+        proc = await asyncio.create_subprocess_exec(*cmd, stdin=asyncio.subprocess.PIPE,
+                                                    stdout=asyncio.subprocess.DEVNULL,
+                                                    stderr=asyncio.subprocess.PIPE)
+        _, err = await proc.communicate(pcm)
+        if proc.returncode != 0:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise RuntimeError(f"ffmpeg could not write {dest.name}: {err.decode(errors='replace').strip()}")
+        os.replace(tmp, dest)
+        digest = hashlib.sha256()
+        with open(dest, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return dest, digest.hexdigest()
+
+    def status(self) -> dict[str, Any]:
+        seg = self.segments[-1] if self.segments else None
+        return {
+            "state": self.state,
+            "folder": str(self.folder),
+            "segments": len(self.segments),
+            "recorded_s": round(self.total_seconds, 1),
+            "current_file": seg.file if (seg and self._fh is not None) else None,
+            "filled_silence_s": round(self.filled_silence_s, 2),
+            "last_error": self.last_error,
+        }

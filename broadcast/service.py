@@ -1,0 +1,311 @@
+"""BroadcastService: the facade the conference server uses.
+
+capture (source) → 20 ms PCM frames → recorder (always), level meter, taps (e.g. speech
+recognition) → programme (on air / muted / chime) → ffmpeg encoder → hub mounts
+(/live.opus, /live.mp3) → listeners, relays, Icecast and RTP outputs; the programme also
+goes to the sound card line-out when configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from aiohttp import web
+
+from .audio import FRAME_BYTES, SILENCE_FRAME, chime_pcm, dbfs
+from .encoder import Encoder
+from .hub import Mount
+from .messages import message
+from .outputs import IcecastOutput, LineOutOutput, RtpOutput, parse_icecast_url, parse_rtp_target
+from .recorder import Recorder
+from .relays import ReportError, relay_health, validate_report
+from .sources import Source, make_source
+from .spec import parse_source_spec
+
+log = logging.getLogger(__name__)
+LEVEL_WINDOW_FRAMES = 10  # 200 ms → five meter updates per second
+NOTIFY_MIN_INTERVAL_S = 0.2
+
+
+class BroadcastService:
+    def __init__(self, source_spec: str, data_dir: Path, *, icecast_urls: list[str] = [],  # noqa: B006
+                 rtp_targets: list[str] = [],  # noqa: B006
+                 line_out: str | None = None,
+                 on_change: Callable[[dict], None] | None = None,
+                 authorize_device: Callable[[str], Awaitable[bool]] | None = None,
+                 pyaudio_module: Any = None, chime: bool = True,
+                 segment_seconds: float = 600.0,
+                 hub_max_buffer_bytes: int | None = None) -> None:
+        self.spec = parse_source_spec(source_spec)  # ValueError with a clear reason
+        for url in icecast_urls:
+            parse_icecast_url(url)
+        for target in rtp_targets:
+            parse_rtp_target(target)
+        self.data_dir = Path(data_dir)
+        self._on_change = on_change
+        self._authorize = authorize_device
+        self.chime_enabled = chime
+        self.on_air = False
+        self.muted = False
+        self.auto_mute_between_turns = False
+        self.in_turn = False
+        self._chime: bytes = b""
+        self._chime_pos = 0
+        mount_kw: dict[str, Any] = {"unavailable_reason": self.no_live_audio_reason}
+        if hub_max_buffer_bytes is not None:
+            mount_kw["max_buffer_bytes"] = hub_max_buffer_bytes
+        self.opus = Mount("/live.opus", "audio/ogg", "ogg", **mount_kw)
+        self.mp3 = Mount("/live.mp3", "audio/mpeg", "mp3", **mount_kw)
+        self.encoder = Encoder(self.opus.feed, self.mp3.feed, on_change=self._changed)
+        self._recorder = Recorder(self.data_dir / "recording", segment_seconds=segment_seconds)
+        self.source: Source = make_source(self.spec, self._on_frame, on_change=self._changed,
+                                          **({"pyaudio_module": pyaudio_module}
+                                             if self.spec.kind == "pyaudio" else {}))
+        self.icecast = [IcecastOutput(u, self.opus, on_change=self._changed) for u in icecast_urls]
+        self.rtp = [RtpOutput(t, self.opus, self.data_dir / "broadcast" / f"live-{i}.sdp",
+                              on_change=self._changed) for i, t in enumerate(rtp_targets)]
+        self.line_out = (LineOutOutput(line_out if line_out != "default" else None,
+                                       pyaudio_module=pyaudio_module, on_change=self._changed)
+                         if line_out is not None else None)
+        self.level: dict[str, Any] = {"rms_dbfs": None, "peak_dbfs": None, "at": None}
+        self._level_sumsq = 0.0
+        self._level_peak = 0
+        self._level_n = 0
+        self._level_frames = 0
+        self.taps: list[Callable[[bytes], None]] = []
+        self.relays: dict[str, dict[str, Any]] = {}
+        self._last_notify = 0.0
+        self._notify_handle: asyncio.TimerHandle | None = None
+        self.started = False
+
+    # -- life cycle ------------------------------------------------------------------------------
+    @property
+    def outputs(self) -> list[Any]:
+        return [*self.icecast, *self.rtp, *([self.line_out] if self.line_out else [])]
+
+    async def start(self) -> None:
+        """Start everything; never fails because an audio device or an output is missing."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.encoder.start()
+        for out in self.outputs:
+            out.start()
+        self.source.start()
+        self.started = True
+        self._changed()
+
+    async def stop(self) -> None:
+        self.started = False
+        await self.source.stop()
+        for out in self.outputs:
+            await out.stop()
+        await self.encoder.stop()
+        self.opus.close_all()
+        self.mp3.close_all()
+        self._recorder.close()
+        if self._notify_handle is not None:
+            self._notify_handle.cancel()
+
+    @property
+    def recorder(self) -> Recorder:
+        return self._recorder
+
+    # -- the frame path --------------------------------------------------------------------------
+    def _on_frame(self, frame: bytes) -> None:
+        if len(frame) != FRAME_BYTES:
+            return
+        self._recorder.write(frame, time.time())
+        self._meter(frame)
+        for tap in self.taps:
+            try:
+                tap(frame)
+            except Exception:
+                log.exception("audio tap failed")
+        programme = self._programme(frame)
+        self.encoder.write(programme)
+        if self.line_out is not None:
+            self.line_out.push(programme)
+
+    def _programme(self, frame: bytes) -> bytes:
+        if self._chime_pos < len(self._chime):
+            out = self._chime[self._chime_pos : self._chime_pos + FRAME_BYTES]
+            self._chime_pos += FRAME_BYTES
+            if self._chime_pos >= len(self._chime):
+                self._changed()
+            return out
+        if not self.on_air or self.muted:
+            return SILENCE_FRAME
+        return frame
+
+    def _meter(self, frame: bytes) -> None:
+        x = np.frombuffer(frame, dtype="<i2")
+        xf = x.astype(np.float64)
+        self._level_sumsq += float(np.dot(xf, xf))
+        self._level_n += len(x)
+        self._level_peak = max(self._level_peak, int(np.max(np.abs(x.astype(np.int32)))))
+        self._level_frames += 1
+        if self._level_frames >= LEVEL_WINDOW_FRAMES:
+            rms = math.sqrt(self._level_sumsq / max(1, self._level_n)) / 32768.0
+            self.level = {"rms_dbfs": round(dbfs(rms), 1),
+                          "peak_dbfs": round(dbfs(self._level_peak / 32768.0), 1),
+                          "at": datetime.now(UTC).isoformat()}
+            self._level_sumsq, self._level_peak, self._level_n, self._level_frames = 0.0, 0, 0, 0
+            self._changed()
+
+    def add_tap(self, callback: Callable[[bytes], None]) -> Callable[[], None]:
+        """Receive every captured 20 ms frame (48 kHz mono s16le); returns an unsubscribe."""
+        self.taps.append(callback)
+        return lambda: self.taps.remove(callback) if callback in self.taps else None
+
+    # -- control ---------------------------------------------------------------------------------
+    @property
+    def chime_playing(self) -> bool:
+        return self._chime_pos < len(self._chime)
+
+    async def set_on_air(self, on_air: bool, *, chime: bool | None = None) -> None:
+        """Go on/off air; going on air plays a short chime first (unless chime=False)."""
+        if on_air and not self.on_air and (self.chime_enabled if chime is None else chime):
+            self._chime, self._chime_pos = chime_pcm(), 0
+        if not on_air:
+            self._chime, self._chime_pos = b"", 0
+        self.on_air = bool(on_air)
+        self._changed()
+
+    async def set_muted(self, muted: bool) -> None:
+        self.muted = bool(muted)
+        self._changed()
+
+    async def set_auto_mute_between_turns(self, enabled: bool) -> None:
+        self.auto_mute_between_turns = bool(enabled)
+        if enabled:
+            self.muted = not self.in_turn
+        self._changed()
+
+    async def turn_started(self) -> None:
+        """Tell the broadcast a speaking turn began (unmutes when auto-mute is on)."""
+        self.in_turn = True
+        if self.auto_mute_between_turns:
+            self.muted = False
+        self._changed()
+
+    async def turn_ended(self) -> None:
+        """Tell the broadcast a speaking turn ended (mutes when auto-mute is on)."""
+        self.in_turn = False
+        if self.auto_mute_between_turns:
+            self.muted = True
+        self._changed()
+
+    # -- status ------------------------------------------------------------------------------------
+    def no_live_audio_reason(self) -> str | None:
+        """Why listeners get no live audio right now, or None when audio flows."""
+        src = self.source
+        if not self.started:
+            return "Phát thanh chưa khởi động"
+        if src.state != "running":
+            return src.last_error or message("source_failed", detail=src.state)
+        if self.encoder.state != "running":
+            return self.encoder.last_error or message("encoder_down")
+        return None
+
+    def relay_list(self) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        out = []
+        for name, rec in sorted(self.relays.items()):
+            color, reason = relay_health(rec["report"], rec["received_at"], now)
+            out.append({**rec["report"], "name": name, "last_report_at": rec["received_at"].isoformat(),
+                        "health": color, "health_reason": reason, "device": rec.get("device")})
+        return out
+
+    def status(self) -> dict[str, Any]:
+        reason = self.no_live_audio_reason()
+        return {
+            "source": self.source.status(),
+            "live_audio": reason is None,
+            "no_live_audio_reason": reason,
+            "on_air": self.on_air,
+            "muted": self.muted,
+            "auto_mute_between_turns": self.auto_mute_between_turns,
+            "chime_playing": self.chime_playing,
+            "level": dict(self.level),
+            "encoder": self.encoder.status(),
+            "outputs": [o.status() for o in self.outputs],
+            "listeners": {m.path: len(m.listeners) for m in (self.opus, self.mp3)},
+            "mounts": {m.path: m.status() for m in (self.opus, self.mp3)},
+            "relays": self.relay_list(),
+            "recorder": self._recorder.status(),
+        }
+
+    def _changed(self) -> None:
+        """Tell on_change (at most five times a second; a late change is sent after the pause)."""
+        if self._on_change is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        now = time.monotonic()
+        wait = self._last_notify + NOTIFY_MIN_INTERVAL_S - now
+        if wait <= 0:
+            self._notify()
+        elif self._notify_handle is None:
+            self._notify_handle = loop.call_later(wait, self._notify)
+
+    def _notify(self) -> None:
+        self._notify_handle = None
+        self._last_notify = time.monotonic()
+        if self._on_change is not None:
+            try:
+                self._on_change(self.status())
+            except Exception:
+                log.exception("broadcast on_change callback failed")
+
+    # -- HTTP --------------------------------------------------------------------------------------
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/live.opus", self.opus.handle)
+        app.router.add_get("/live.mp3", self.mp3.handle)
+        if self.rtp:
+            app.router.add_get("/live.sdp", self._handle_sdp)
+        app.router.add_post("/api/relays/report", self._handle_relay_report)
+
+    async def _handle_sdp(self, request: web.Request) -> web.Response:
+        sdp = self.rtp[0].sdp() if self.rtp else None
+        if not sdp:
+            return web.json_response({"error": "no_sdp", "message": "Luồng RTP chưa sẵn sàng"},
+                                     status=503, headers={"Retry-After": "1"})
+        return web.Response(text=sdp, content_type="application/sdp",
+                            headers={"Cache-Control": "no-cache"})
+
+    async def _handle_relay_report(self, request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return web.json_response({"error": "unauthorized", "message": "Thiếu mã thiết bị"},
+                                     status=401, headers={"WWW-Authenticate": "Bearer"})
+        allowed = False
+        if self._authorize is not None:
+            with contextlib.suppress(Exception):
+                allowed = bool(await self._authorize(token.strip()))
+        if not allowed:
+            return web.json_response({"error": "forbidden", "message": "Mã thiết bị không hợp lệ"},
+                                     status=403)
+        try:
+            body = await request.json()
+        except Exception:
+            return web.json_response({"error": "bad_json", "message": "Báo cáo không phải JSON"},
+                                     status=400)
+        try:
+            report = validate_report(body)
+        except ReportError as exc:
+            return web.json_response({"error": "bad_report", "message": str(exc)}, status=400)
+        self.relays[report["name"]] = {"report": report, "received_at": datetime.now(UTC),
+                                       "device": request.remote}
+        self._changed()
+        return web.json_response({"ok": True})
