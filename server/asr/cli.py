@@ -13,6 +13,8 @@ from server.asr.audio import AudioError
 from server.asr.engines import ENV_ENGINE, EngineError, engine_names, get_engine
 from server.asr.transcribe import transcribe_file
 
+CONFERENCE_MODULE = "server.asr.conference"  # needs the database; provided by the server
+
 MESSAGES = {
     "help": "In bản ghi nhận dạng giọng nói của từng tệp âm thanh (mỗi tệp một dòng).",
     "files": "tệp âm thanh (mọi định dạng ffmpeg đọc được)",
@@ -41,10 +43,10 @@ def run(args: argparse.Namespace) -> int:
         if args.files:
             print(MESSAGES["both"], file=sys.stderr)
             return 2
-        if importlib.util.find_spec("server.asr.conference") is None:
+        if importlib.util.find_spec(CONFERENCE_MODULE) is None:
             print(MESSAGES["no_conference"], file=sys.stderr)
             return 2
-        module = importlib.import_module("server.asr.conference")
+        module = importlib.import_module(CONFERENCE_MODULE)
         return int(module.transcribe_conference(args))
     if not args.files:
         print(MESSAGES["no_input"], file=sys.stderr)
