@@ -1,0 +1,384 @@
+"""JSON endpoints of the conference record: session, conferences, invitations,
+petitions, fields, users, devices, commune settings, audit log and search."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.api.errors import ApiError
+from server.api.registry import Api, Call
+from server.api.schemas import (
+    AuditOut,
+    CheckInIn,
+    CommuneIn,
+    CommuneOut,
+    ConferenceIn,
+    ConferenceOut,
+    ConferencePatch,
+    DeviceIn,
+    DeviceOut,
+    FieldIn,
+    FieldOut,
+    FieldPatch,
+    Health,
+    LoginIn,
+    ParticipantIn,
+    ParticipantOut,
+    ParticipantPatch,
+    PetitionIn,
+    PetitionOut,
+    PetitionPatch,
+    PetitionQuery,
+    SearchHit,
+    SearchQuery,
+    SessionOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+    YearQuery,
+)
+from server.auth import SESSION_COOKIE, open_session, token_digest, verify_password
+from server.commands import accounts, audit, conferences, participants, petitions, scope
+from server.db.models import (
+    AuditEvent,
+    Commune,
+    Conference,
+    DeviceToken,
+    LoginSession,
+    Participant,
+    Petition,
+    PetitionField,
+    TranscriptSegment,
+    User,
+)
+from server.domain.roles import PERMISSIONS, can
+from server.domain.text import fold
+
+api = Api()
+
+
+# ---- health and session ----------------------------------------------------------------
+
+
+@api.route("GET", "/healthz", summary="Server and database are up", tag="system",
+           permission=None, response=Health)
+async def healthz(call: Call) -> Health:
+    await call.db.execute(select(1))
+    return Health(status="ok", database=call.db.bind.dialect.name, version="0.1.0")
+
+
+def _session_out(user: User, csrf: str, commune: str) -> SessionOut:
+    perms = sorted(p for p in PERMISSIONS if can(user.role, p))
+    return SessionOut(user=UserOut.model_validate(user), csrf_token=csrf, commune=commune,
+                      permissions=perms)
+
+
+@api.route("POST", "/api/session", summary="Log in", tag="session", permission=None,
+           body=LoginIn, response=SessionOut, raw=True)
+async def login(call: Call):
+    limiter = call.app["login_limiter"]
+    key = (call.request.remote or "?", call.body.username.lower())
+    if not limiter.allow(key):
+        raise ApiError(429, "too_many_attempts",
+                       "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau ít phút.")
+    user = (await call.db.execute(select(User).where(
+        User.username == call.body.username.lower()))).scalar_one_or_none()
+    if not verify_password(user.password_hash if user else None, call.body.password) \
+            or user is None or not user.active:
+        limiter.fail(key)
+        raise ApiError(401, "bad_credentials", "Sai tên đăng nhập hoặc mật khẩu.")
+    limiter.reset(key)
+    token, csrf = await open_session(call.db, user)
+    audit.record(call.db, f"user:{user.id}:{user.full_name}", "session.login", "user", user.id,
+                 commune_id=user.commune_id)
+    from server.api.registry import json_response
+
+    resp = json_response(_session_out(user, csrf, user.commune.name))
+    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/",
+                    max_age=14 * 86400, secure=call.request.secure)
+    return resp
+
+
+@api.route("GET", "/api/session", summary="Who is logged in, with the CSRF token",
+           tag="session", response=SessionOut)
+async def whoami(call: Call) -> SessionOut:
+    if call.user.kind != "user":
+        raise ApiError(403, "forbidden", "Thiết bị không có phiên đăng nhập.")
+    user = await call.db.get(User, call.user.user_id)
+    return _session_out(user, call.user.csrf_token or "", user.commune.name)
+
+
+@api.route("DELETE", "/api/session", summary="Log out", tag="session", raw=True,
+           response={"application/json": {"schema": {"type": "object"}}})
+async def logout(call: Call):
+    from server.api.registry import json_response
+
+    cookie = call.request.cookies.get(SESSION_COOKIE, "")
+    await call.db.execute(LoginSession.__table__.delete().where(
+        LoginSession.id == token_digest(cookie)))
+    resp = json_response({"ok": True})
+    resp.del_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+# ---- conferences -----------------------------------------------------------------------
+
+
+def conference_out(call: Call, conf: Conference) -> ConferenceOut:
+    out = ConferenceOut.model_validate(conf)
+    out.public_url = f"/c/{conf.public_slug}"
+    out.announcement_warning = call.app["rules"].announcement_warning(conf)
+    return out
+
+
+@api.route("GET", "/api/conferences", summary="The yearly plan: conferences of a year",
+           tag="conferences", query=YearQuery, response=[ConferenceOut])
+async def list_conferences(call: Call) -> list[ConferenceOut]:
+    q = select(Conference).where(Conference.commune_id == call.user.commune_id)
+    if call.query.year:
+        q = q.where(Conference.year == call.query.year)
+    rows = (await call.db.execute(q.order_by(Conference.starts_at))).scalars()
+    return [conference_out(call, c) for c in rows]
+
+
+@api.route("POST", "/api/conferences", summary="Plan a conference", tag="conferences",
+           body=ConferenceIn, response=ConferenceOut, permission="edit_conference", status=201)
+async def create_conference(call: Call) -> ConferenceOut:
+    return conference_out(call, await conferences.create(call.db, call.user, call.body))
+
+
+@api.route("GET", "/api/conferences/{id}", summary="One conference", tag="conferences",
+           response=ConferenceOut, devices=True)
+async def get_conference(call: Call) -> ConferenceOut:
+    return conference_out(call, await scope.conference(call.db, call.user, call.path_int("id")))
+
+
+@api.route("PATCH", "/api/conferences/{id}", summary="Edit a conference", tag="conferences",
+           body=ConferencePatch, response=ConferenceOut, permission="edit_conference")
+async def update_conference(call: Call) -> ConferenceOut:
+    conf = await conferences.update(call.db, call.user, call.path_int("id"), call.body)
+    return conference_out(call, conf)
+
+
+@api.route("POST", "/api/conferences/{id}/announce", summary="Announce a conference publicly",
+           tag="conferences", response=ConferenceOut, permission="edit_conference")
+async def announce_conference(call: Call) -> ConferenceOut:
+    return conference_out(call, await conferences.announce(call.db, call.user, call.path_int("id")))
+
+
+# ---- invitations and check-in ------------------------------------------------------------
+
+
+@api.route("GET", "/api/conferences/{id}/participants", summary="Invitation list and check-in",
+           tag="participants", response=[ParticipantOut])
+async def list_participants(call: Call) -> list[ParticipantOut]:
+    cid = call.path_int("id")
+    await scope.conference(call.db, call.user, cid)
+    rows = (await call.db.execute(select(Participant).where(Participant.conference_id == cid)
+                                  .order_by(Participant.full_name))).scalars()
+    return [ParticipantOut.model_validate(p) for p in rows]
+
+
+@api.route("POST", "/api/conferences/{id}/participants", summary="Invite a person",
+           tag="participants", body=ParticipantIn, response=ParticipantOut,
+           permission="manage_invitations", status=201)
+async def add_participant(call: Call) -> ParticipantOut:
+    p = await participants.add(call.db, call.user, call.path_int("id"), call.body)
+    return ParticipantOut.model_validate(p)
+
+
+@api.route("PATCH", "/api/conferences/{id}/participants/{pid}", summary="Edit an invitation",
+           tag="participants", body=ParticipantPatch, response=ParticipantOut,
+           permission="manage_invitations")
+async def update_participant(call: Call) -> ParticipantOut:
+    p = await participants.update(call.db, call.user, call.path_int("id"), call.path_int("pid"),
+                                  call.body)
+    return ParticipantOut.model_validate(p)
+
+
+@api.route("DELETE", "/api/conferences/{id}/participants/{pid}", summary="Remove an invitation",
+           tag="participants", permission="manage_invitations")
+async def remove_participant(call: Call) -> dict:
+    await participants.remove(call.db, call.user, call.path_int("id"), call.path_int("pid"))
+    return {"ok": True}
+
+
+@api.route("POST", "/api/conferences/{id}/participants/{pid}/check-in",
+           summary="Check a person in (or undo)", tag="participants", body=CheckInIn,
+           response=ParticipantOut, permission="check_in")
+async def check_in(call: Call) -> ParticipantOut:
+    p = await participants.check_in(call.db, call.user, call.path_int("id"),
+                                    call.path_int("pid"), call.body.checked_in)
+    return ParticipantOut.model_validate(p)
+
+
+# ---- petitions and fields ----------------------------------------------------------------
+
+
+def petition_out(p: Petition) -> PetitionOut:
+    out = PetitionOut.model_validate(p)
+    out.field_name = p.field.name
+    return out
+
+
+@api.route("GET", "/api/petitions", summary="Petitions, optionally of one conference or matching text",
+           tag="petitions", query=PetitionQuery, response=[PetitionOut])
+async def list_petitions(call: Call) -> list[PetitionOut]:
+    q = select(Petition).where(Petition.commune_id == call.user.commune_id)
+    if call.query.conference_id:
+        q = q.where(Petition.conference_id == call.query.conference_id)
+    if call.query.q:
+        q = q.where(Petition.search_text.contains(fold(call.query.q)))
+    rows = (await call.db.execute(q.order_by(Petition.id).limit(1000))).scalars()
+    return [petition_out(p) for p in rows]
+
+
+@api.route("POST", "/api/petitions", summary="Record a petition", tag="petitions",
+           body=PetitionIn, response=PetitionOut, permission="record_petition", status=201)
+async def create_petition(call: Call) -> PetitionOut:
+    return petition_out(await petitions.create(call.db, call.user, call.body))
+
+
+@api.route("GET", "/api/petitions/{id}", summary="One petition", tag="petitions",
+           response=PetitionOut)
+async def get_petition(call: Call) -> PetitionOut:
+    return petition_out(await scope.petition(call.db, call.user, call.path_int("id")))
+
+
+@api.route("PATCH", "/api/petitions/{id}", summary="Edit a petition", tag="petitions",
+           body=PetitionPatch, response=PetitionOut, permission="record_petition")
+async def update_petition(call: Call) -> PetitionOut:
+    return petition_out(await petitions.update(call.db, call.user, call.path_int("id"), call.body))
+
+
+@api.route("GET", "/api/fields", summary="The editable list of petition fields", tag="petitions",
+           response=[FieldOut])
+async def list_fields(call: Call) -> list[FieldOut]:
+    rows = (await call.db.execute(select(PetitionField).where(
+        PetitionField.commune_id == call.user.commune_id).order_by(PetitionField.position))).scalars()
+    return [FieldOut.model_validate(f) for f in rows]
+
+
+@api.route("POST", "/api/fields", summary="Add a petition field", tag="petitions", body=FieldIn,
+           response=FieldOut, permission="manage_settings", status=201)
+async def add_field(call: Call) -> FieldOut:
+    return FieldOut.model_validate(await petitions.add_field(call.db, call.user, call.body))
+
+
+@api.route("PATCH", "/api/fields/{id}", summary="Rename, reorder or retire a field",
+           tag="petitions", body=FieldPatch, response=FieldOut, permission="manage_settings")
+async def update_field(call: Call) -> FieldOut:
+    f = await petitions.update_field(call.db, call.user, call.path_int("id"), call.body)
+    return FieldOut.model_validate(f)
+
+
+# ---- administration ----------------------------------------------------------------------
+
+
+@api.route("GET", "/api/users", summary="Accounts of the commune", tag="admin",
+           response=[UserOut], permission="manage_users")
+async def list_users(call: Call) -> list[UserOut]:
+    rows = (await call.db.execute(select(User).where(User.commune_id == call.user.commune_id)
+                                  .order_by(User.username))).scalars()
+    return [UserOut.model_validate(u) for u in rows]
+
+
+@api.route("POST", "/api/users", summary="Add an account", tag="admin", body=UserIn,
+           response=UserOut, permission="manage_users", status=201)
+async def add_user(call: Call) -> UserOut:
+    return UserOut.model_validate(
+        await accounts.add_user(call.db, call.user, call.user.commune_id, call.body))
+
+
+@api.route("PATCH", "/api/users/{id}", summary="Change role, password or lock an account",
+           tag="admin", body=UserPatch, response=UserOut, permission="manage_users")
+async def update_user(call: Call) -> UserOut:
+    return UserOut.model_validate(
+        await accounts.update_user(call.db, call.user, call.path_int("id"), call.body))
+
+
+@api.route("GET", "/api/devices", summary="Device tokens (public screens, relays)", tag="admin",
+           response=[DeviceOut], permission="manage_devices")
+async def list_devices(call: Call) -> list[DeviceOut]:
+    rows = (await call.db.execute(select(DeviceToken).where(
+        DeviceToken.commune_id == call.user.commune_id).order_by(DeviceToken.id))).scalars()
+    return [DeviceOut.model_validate(d) for d in rows]
+
+
+@api.route("POST", "/api/devices", summary="Issue a read-only device token (shown once)",
+           tag="admin", body=DeviceIn, response=DeviceOut, permission="manage_devices", status=201)
+async def add_device(call: Call) -> DeviceOut:
+    dev, token = await accounts.add_device(call.db, call.user, call.body)
+    out = DeviceOut.model_validate(dev)
+    out.token = token
+    return out
+
+
+@api.route("DELETE", "/api/devices/{id}", summary="Revoke a device token", tag="admin",
+           response=DeviceOut, permission="manage_devices")
+async def revoke_device(call: Call) -> DeviceOut:
+    return DeviceOut.model_validate(
+        await accounts.revoke_device(call.db, call.user, call.path_int("id")))
+
+
+@api.route("GET", "/api/commune", summary="The commune's settings", tag="admin",
+           response=CommuneOut)
+async def get_commune(call: Call) -> CommuneOut:
+    return CommuneOut.model_validate(await call.db.get(Commune, call.user.commune_id))
+
+
+@api.route("PATCH", "/api/commune", summary="Change the commune's settings", tag="admin",
+           body=CommuneIn, response=CommuneOut, permission="manage_settings")
+async def update_commune(call: Call) -> CommuneOut:
+    if call.body.rule_profile and call.body.rule_profile not in call.app["rules"].profile_keys():
+        raise ApiError(422, "unknown_rule_profile",
+                       f"Không có bộ quy tắc “{call.body.rule_profile}”.")
+    return CommuneOut.model_validate(await accounts.update_commune(call.db, call.user, call.body))
+
+
+@api.route("GET", "/api/audit", summary="The audit log, newest first", tag="admin",
+           response=[AuditOut], permission="view_audit")
+async def list_audit(call: Call) -> list[AuditOut]:
+    rows = (await call.db.execute(select(AuditEvent).where(
+        AuditEvent.commune_id == call.user.commune_id).order_by(AuditEvent.id.desc())
+        .limit(500))).scalars()
+    return [AuditOut.model_validate(a) for a in rows]
+
+
+# ---- search ------------------------------------------------------------------------------
+
+
+def _snippet(text: str, n: int = 160) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@api.route("GET", "/api/search", summary="Search names and content, ignoring diacritics",
+           tag="search", query=SearchQuery, response=[SearchHit])
+async def search(call: Call) -> list[SearchHit]:
+    key = fold(call.query.q)
+    cid = call.user.commune_id
+    hits: list[SearchHit] = []
+    for c in (await call.db.execute(select(Conference).where(
+            Conference.commune_id == cid, Conference.search_text.contains(key)).limit(50))).scalars():
+        hits.append(SearchHit(kind="conference", id=c.id, title=c.title, snippet=_snippet(c.content),
+                              conference_id=c.id))
+    for p in (await call.db.execute(select(Petition).where(
+            Petition.commune_id == cid, Petition.search_text.contains(key)).limit(100))).scalars():
+        hits.append(SearchHit(kind="petition", id=p.id, title=f"{p.raised_by} — {p.hamlet}",
+                              snippet=_snippet(p.content), conference_id=p.conference_id))
+    for p in (await call.db.execute(select(Participant).join(Conference).where(
+            Conference.commune_id == cid, Participant.search_text.contains(key)).limit(100))).scalars():
+        hits.append(SearchHit(kind="participant", id=p.id, title=p.full_name,
+                              snippet=", ".join(x for x in (p.title, p.hamlet) if x),
+                              conference_id=p.conference_id))
+    from server.db.models import SpeakingTurn
+
+    for seg, turn in (await call.db.execute(
+            select(TranscriptSegment, SpeakingTurn).join(SpeakingTurn).join(Conference).where(
+                Conference.commune_id == cid, TranscriptSegment.search_text.contains(key))
+            .limit(100))).all():
+        hits.append(SearchHit(kind="transcript", id=turn.id, title=turn.display_name,
+                              snippet=_snippet(seg.text or seg.machine_text),
+                              conference_id=turn.conference_id))
+    return hits
+

@@ -1,0 +1,159 @@
+"""Builds the aiohttp application: routes, socket.io, start-up and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import socketio
+from aiohttp import web
+
+from server.api.core import api as core_api
+from server.api.errors import ApiError
+from server.api.registry import Api, json_response, openapi
+from server.commands.accounts import bootstrap
+from server.db.session import database_url, make_engine, migrate, session_factory
+from server.domain.ratelimit import SlidingWindowLimiter
+from server.pages import error_page, routes as page_routes
+from server.rules import Rules
+
+log = logging.getLogger("doithoai")
+ROOT = Path(__file__).resolve().parent.parent
+STATIC_DIR = ROOT / "static"
+DISPLAY_DIR = ROOT / "queue_display"
+MAX_BODY = 1024 * 1024  # 1 MiB of JSON is far beyond any legitimate form
+
+
+@dataclass
+class Config:
+    data_dir: Path = Path("data")
+    db_url: str | None = None
+    host: str = "0.0.0.0"
+    port: int = 8080
+    audio_source: str = "tone:440"
+    icecast_urls: list[str] = field(default_factory=list)
+    rtp_targets: list[str] = field(default_factory=list)
+    line_out: str | None = None
+    asr_engine: str | None = None
+    on_admin_password: Callable[[str], None] | None = None
+    extra_apis: list[Api] = field(default_factory=list)
+
+
+def all_apis(app: web.Application) -> list[Api]:
+    return app["apis"]
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                 ) -> web.StreamResponse:
+    wants_json = request.path.startswith("/api/") or request.path == "/healthz"
+    try:
+        resp = await handler(request)
+    except ApiError as exc:
+        if wants_json:
+            return json_response(exc.body(), status=exc.status)
+        return error_page(exc.status, exc.message)
+    except web.HTTPRequestEntityTooLarge:
+        exc = ApiError(413, "payload_too_large", "Dữ liệu gửi lên quá lớn (tối đa 1 MB).")
+        return json_response(exc.body(), 413) if wants_json else error_page(413, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
+        msg = {404: "Không tìm thấy trang hoặc mục này.",
+               405: "Phương thức không được hỗ trợ ở địa chỉ này."}.get(exc.status, exc.reason)
+        if wants_json:
+            return json_response(ApiError(exc.status, code, msg).body(), exc.status)
+        return error_page(exc.status, msg)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        msg = "Lỗi máy chủ; thao tác chưa được lưu. Vui lòng thử lại."
+        if wants_json:
+            return json_response(ApiError(500, "internal_error", msg).body(), 500)
+        return error_page(500, msg)
+    return resp
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                           ) -> web.StreamResponse:
+    resp = await handler(request)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    if not resp.prepared:
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+    return resp
+
+
+async def openapi_handler(request: web.Request) -> web.Response:
+    cache = request.app["cache"]
+    if "openapi" not in cache:
+        merged = Api()
+        for a in all_apis(request.app):
+            merged.endpoints.extend(a.endpoints)
+        cache["openapi"] = openapi(merged, request.app.get("openapi_extra", {}))
+    return json_response(cache["openapi"])
+
+
+def create_app(config: Config) -> web.Application:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    app = web.Application(middlewares=[errors, security_headers], client_max_size=MAX_BODY)
+    app["config"] = config
+    app["cache"] = {}
+    app["login_limiter"] = SlidingWindowLimiter(limit=10, window_s=300)
+    app["rules"] = Rules()
+    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[],
+                               ping_interval=5, ping_timeout=5, max_http_buffer_size=64 * 1024)
+    sio.attach(app)
+    app["sio"] = sio
+    app["apis"] = [core_api, *config.extra_apis]
+    app["openapi_extra"] = {
+        "/api/openapi.json": {"get": {"summary": "This document", "tags": ["system"],
+                                      "security": [], "responses": {"200": {"description": "OK"}}}},
+    }
+    for a in app["apis"]:
+        a.add_to(app)
+    app.router.add_get("/api/openapi.json", openapi_handler)
+    page_routes(app, STATIC_DIR, DISPLAY_DIR)
+    for hook in _plugins():
+        hook(app)
+    app.on_startup.append(_start_db)
+    app.on_cleanup.append(_stop_db)
+    return app
+
+
+def _plugins() -> list[Callable[[web.Application], None]]:
+    """Parts of the server that attach themselves (queue, broadcast, transcripts, follow-up)."""
+    hooks: list[Callable[[web.Application], None]] = []
+    import importlib
+
+    for name in ("server.realtime", "server.broadcasting", "server.transcripts", "server.followup.web"):
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        hooks.append(mod.setup)
+    return hooks
+
+
+async def _start_db(app: web.Application) -> None:
+    config: Config = app["config"]
+    url = database_url(config.db_url, config.data_dir)
+    engine = make_engine(url)
+    await migrate(engine)
+    app["engine"] = engine
+    app["sessionmaker"] = session_factory(engine)
+    async with app["sessionmaker"]() as db, db.begin():
+        _, password = await bootstrap(db)
+    if password and config.on_admin_password:
+        config.on_admin_password(password)
+
+
+async def _stop_db(app: web.Application) -> None:
+    engine = app.get("engine")
+    if engine is not None:
+        await engine.dispose()

@@ -1,0 +1,96 @@
+"""Who is calling: login sessions (cookie + CSRF token), device tokens, passwords."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import DeviceToken, LoginSession, User
+
+SESSION_COOKIE = "doithoai_session"
+SESSION_DAYS = 14
+_hasher = PasswordHasher()  # argon2id with the library's current parameters
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller of a command."""
+
+    kind: str  # user | device
+    commune_id: int
+    role: str  # a Role for users; "display" or "relay" for devices
+    name: str
+    user_id: int | None = None
+    device_id: int | None = None
+    csrf_token: str | None = None
+
+    @property
+    def label(self) -> str:
+        prefix = "user" if self.kind == "user" else "device"
+        ident = self.user_id if self.kind == "user" else self.device_id
+        return f"{prefix}:{ident}:{self.name}"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_device_token() -> str:
+    return "dt_" + secrets.token_urlsafe(24)
+
+
+async def open_session(db: AsyncSession, user: User) -> tuple[str, str]:
+    """Create a login session; returns (cookie value, CSRF token)."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    db.add(LoginSession(id=token_digest(token), user_id=user.id, csrf_token=csrf,
+                        expires_at=datetime.now(UTC) + timedelta(days=SESSION_DAYS)))
+    return token, csrf
+
+
+async def actor_from_session(db: AsyncSession, token: str) -> Actor | None:
+    row = (await db.execute(
+        select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == token_digest(token))
+    )).first()
+    if row is None:
+        return None
+    sess, user = row
+    if sess.expires_at < datetime.now(UTC) or not user.active:
+        return None
+    return Actor(kind="user", commune_id=user.commune_id, role=user.role, name=user.full_name,
+                 user_id=user.id, csrf_token=sess.csrf_token)
+
+
+async def actor_from_device_token(db: AsyncSession, token: str) -> Actor | None:
+    dev = (await db.execute(
+        select(DeviceToken).where(DeviceToken.token_hash == token_digest(token))
+    )).scalar_one_or_none()
+    if dev is None or dev.revoked_at is not None:
+        return None
+    return Actor(kind="device", commune_id=dev.commune_id, role=dev.kind, name=dev.name,
+                 device_id=dev.id)
+
+
+def csrf_ok(actor: Actor, presented: str | None) -> bool:
+    return bool(actor.csrf_token and presented and hmac.compare_digest(actor.csrf_token, presented))

@@ -1,0 +1,321 @@
+"""SQLAlchemy models for the whole domain.
+
+Instants are stored in UTC (``UtcDateTime``); calendar dates as ``Date``.
+Every row that belongs to a commune carries ``commune_id`` so that every query
+can be scoped to the caller's commune.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Commune(Base):
+    """A commune People's Committee; the higher authority it reports to is a setting."""
+
+    __tablename__ = "commune"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))  # "Xã Đức An"
+    issuing_body: Mapped[str] = mapped_column(String(200))  # "ỦY BAN NHÂN DÂN XÃ ĐỨC AN"
+    body_code: Mapped[str] = mapped_column(String(20), default="UBND")
+    place_name: Mapped[str] = mapped_column(String(100))  # used in "Đức An, ngày ..."
+    province: Mapped[str] = mapped_column(String(200), default="")
+    higher_authority: Mapped[str] = mapped_column(String(200), default="")
+    rule_profile: Mapped[str] = mapped_column(String(50), default="cong-van-457")
+    retention_days: Mapped[int] = mapped_column(Integer, default=365)
+    chairman_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    commune: Mapped[Commune] = relationship(lazy="joined")
+
+
+class LoginSession(Base):
+    __tablename__ = "login_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie value
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class DeviceToken(Base):
+    """Read-only credential of a public screen or loudspeaker relay; revocable."""
+
+    __tablename__ = "device_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # display | relay
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+
+
+class Conference(Base):
+    __tablename__ = "conference"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    venue: Mapped[str] = mapped_column(String(300))
+    format: Mapped[str] = mapped_column(String(20), default="in_person")
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    chair_name: Mapped[str] = mapped_column(String(200), default="")
+    front_name: Mapped[str] = mapped_column(String(200), default="")
+    council_name: Mapped[str] = mapped_column(String(200), default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    how_to_attend: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    announced_at: Mapped[datetime | None]
+    public_slug: Mapped[str] = mapped_column(String(32), unique=True)
+    queue_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    queue_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    queue_version: Mapped[int] = mapped_column(Integer, default=0)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Participant(Base):
+    """An invited delegate or citizen representative, or a citizen who checked in."""
+
+    __tablename__ = "participant"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="citizen_rep")
+    title: Mapped[str] = mapped_column(String(200), default="")  # position / organisation
+    hamlet: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    invited: Mapped[bool] = mapped_column(Boolean, default=True)
+    checked_in_at: Mapped[datetime | None]
+    consent_full_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PetitionField(Base):
+    """The editable list of fields (land, roads, social policy, ...)."""
+
+    __tablename__ = "petition_field"
+    __table_args__ = (UniqueConstraint("commune_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Petition(Base):
+    """A kiến nghị, collected before or during a conference."""
+
+    __tablename__ = "petition"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    conference_id: Mapped[int | None] = mapped_column(ForeignKey("conference.id"), index=True)
+    raised_by: Mapped[str] = mapped_column(String(200))
+    hamlet: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    consent_full_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    field_id: Mapped[int] = mapped_column(ForeignKey("petition_field.id"))
+    content: Mapped[str] = mapped_column(Text)
+    authority: Mapped[str] = mapped_column(String(300), default="")
+    competence: Mapped[str] = mapped_column(String(20), default="commune")  # commune | higher
+    source: Mapped[str] = mapped_column(String(20), default="before")  # before | during
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    field: Mapped[PetitionField] = relationship(lazy="joined")
+
+
+class Answer(Base):
+    """What the leaders decided on a petition; the last one is its current handling."""
+
+    __tablename__ = "answer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"), index=True)
+    turn_id: Mapped[str | None] = mapped_column(ForeignKey("speaking_turn.id"))
+    answered_by: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20))  # answered | assigned | verifying | forwarded
+    unit: Mapped[str] = mapped_column(String(300), default="")
+    due_date: Mapped[date | None] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SpeakingTurn(Base):
+    """A row per queue turn, mirrored from the queue state for links and recordings."""
+
+    __tablename__ = "speaking_turn"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="citizen")  # citizen | answer
+    display_name: Mapped[str] = mapped_column(String(200))
+    hamlet: Mapped[str] = mapped_column(String(200), default="")
+    topic: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    recording_start_s: Mapped[float | None]
+    recording_end_s: Mapped[float | None]
+
+
+class TurnPetition(Base):
+    __tablename__ = "turn_petition"
+    turn_id: Mapped[str] = mapped_column(ForeignKey("speaking_turn.id"), primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"), primary_key=True)
+
+
+class TranscriptSegment(Base):
+    """The text of a turn; machine drafts never overwrite text a person wrote."""
+
+    __tablename__ = "transcript_segment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    turn_id: Mapped[str] = mapped_column(ForeignKey("speaking_turn.id"), unique=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    machine_text: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(String(20), default="machine")  # machine | human
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    engine: Mapped[str] = mapped_column(String(50), default="")
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class Recording(Base):
+    """A file of the conference audio: the whole conference or one turn's part."""
+
+    __tablename__ = "recording"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), index=True)
+    turn_id: Mapped[str | None] = mapped_column(ForeignKey("speaking_turn.id"), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    media_type: Mapped[str] = mapped_column(String(50), default="audio/wav")
+    sha256: Mapped[str] = mapped_column(String(64))
+    start_s: Mapped[float] = mapped_column(default=0.0)
+    end_s: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Document(Base):
+    """An official document, numbered per year per issuing body once issued."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("commune_id", "year", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    conference_id: Mapped[int | None] = mapped_column(ForeignKey("conference.id"))
+    petition_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # conclusion | reply | report | invitation | announcement | minutes
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(50), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | issued
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    issued_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Dispatch(Base):
+    """The record that a document was sent to a person or organisation."""
+
+    __tablename__ = "dispatch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str] = mapped_column(String(30), default="paper")
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Setting(Base):
+    """Per-commune key/value settings kept as JSON (calendar overrides, SMTP, ...)."""
+
+    __tablename__ = "setting"
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only: the migrations install triggers that refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(80))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(40), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500), default="")

@@ -1,0 +1,69 @@
+"""HTML pages: the tablet app shell, the public screen, public conference pages, errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+
+from server.db.models import Commune, Conference
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                        autoescape=select_autoescape(["html"]))
+WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
+FORMATS = {"in_person": "Trực tiếp", "online": "Trực tuyến", "hybrid": "Trực tiếp và trực tuyến"}
+
+
+def local_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    t = value.astimezone(LOCAL_TZ)
+    return f"{t:%H} giờ {t:%M}, {WEEKDAYS[t.weekday()]}, ngày {t:%d/%m/%Y}"
+
+
+TEMPLATES.filters["local_time"] = local_time
+TEMPLATES.globals["FORMATS"] = FORMATS
+
+
+def render(name: str, status: int = 200, **ctx: Any) -> web.Response:
+    return web.Response(text=TEMPLATES.get_template(name).render(**ctx), status=status,
+                        content_type="text/html", charset="utf-8")
+
+
+def error_page(status: int, message: str) -> web.Response:
+    titles = {400: "Yêu cầu không hợp lệ", 401: "Cần đăng nhập", 403: "Không có quyền",
+              404: "Không tìm thấy", 413: "Dữ liệu quá lớn", 429: "Quá nhiều yêu cầu",
+              500: "Lỗi máy chủ"}
+    return render("error.html", status=status, status_code=status,
+                  title=titles.get(status, "Có lỗi"), message=message)
+
+
+def _file(path: Path):  # type: ignore[no-untyped-def]
+    async def handler(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+    return handler
+
+
+async def public_conference(request: web.Request) -> web.Response:
+    slug = request.match_info["slug"]
+    async with request.app["sessionmaker"]() as db:
+        conf = (await db.execute(select(Conference).where(Conference.public_slug == slug))
+                ).scalar_one_or_none()
+        if conf is None or conf.announced_at is None:
+            return error_page(404, "Không có thông báo hội nghị ở địa chỉ này.")
+        commune = await db.get(Commune, conf.commune_id)
+    return render("announcement.html", conf=conf, commune=commune)
+
+
+def routes(app: web.Application, static_dir: Path, display_dir: Path) -> None:
+    app.router.add_get("/", _file(static_dir / "index.html"))
+    app.router.add_static("/static/", static_dir, append_version=False)
+    app.router.add_static("/display-assets/", display_dir)
+    app.router.add_get("/display/{id}", _file(display_dir / "index.html"))
+    app.router.add_get("/c/{slug}", public_conference)
