@@ -1,0 +1,467 @@
+"""Builders of the official documents around a dialogue conference.
+
+Each takes one dataclass from ``server.documents.model`` and returns a
+python-docx ``Document`` (save it with ``write_docx`` or ``to_bytes``).
+Pure with respect to the database: everything printed comes from the input.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from docx.document import Document as DocxDocument
+
+from server.documents.formatting import clock, join_clauses, moment, nfc, sentence, short_date
+from server.documents.layout import DocWriter
+from server.documents.model import (
+    ConclusionNotice,
+    ConferenceAnnouncement,
+    ConferenceInfo,
+    DocumentHeader,
+    DocumentInputError,
+    FieldCount,
+    HigherLevelReport,
+    Invitation,
+    Minutes,
+    OpinionTotals,
+    PetitionConclusion,
+    Signer,
+    VerificationReply,
+)
+from server.domain.rule_profiles import PetitionOutcome
+
+
+# -- checks ------------------------------------------------------------------
+def _require(ok: bool, code: str, message: str) -> None:
+    if not ok:
+        raise DocumentInputError(code, message)
+
+
+def _check_header(h: DocumentHeader) -> None:
+    _require(bool(h.body.name_lines), "document.no_body", "Thiếu tên cơ quan ban hành văn bản.")
+    _require(bool(h.place.strip()), "document.no_place", "Thiếu địa danh ở dòng ngày tháng.")
+    _require(bool(h.signer.name.strip()), "document.no_signer", "Thiếu họ tên người ký.")
+    _require(
+        h.issued_on is not None or h.year is not None,
+        "document.no_date",
+        "Cần ngày ban hành, hoặc năm nếu là dự thảo.",
+    )
+    _require(h.number is None or h.number >= 1, "document.bad_number", "Số văn bản phải là số nguyên dương.")
+
+
+def _check_conference(c: ConferenceInfo) -> None:
+    _require(bool(c.venue.strip()), "document.no_venue", "Thiếu địa điểm hội nghị.")
+    _require(bool(c.chairs), "document.no_chair", "Thiếu người chủ trì hội nghị.")
+    _require(
+        c.ends_at is None or c.ends_at >= c.starts_at,
+        "document.bad_times",
+        "Giờ kết thúc hội nghị trước giờ bắt đầu.",
+    )
+    _require(
+        c.attendance_total is None or c.attendance_total >= 0,
+        "document.bad_attendance",
+        "Số người tham dự không được âm.",
+    )
+
+
+def _check_petition(i: int, p: PetitionConclusion) -> None:
+    where = f"Kiến nghị {i}"
+    _require(bool(p.summary.strip()), "document.petition_no_summary", f"{where}: thiếu nội dung kiến nghị.")
+    if p.outcome in (PetitionOutcome.ASSIGNED, PetitionOutcome.NEEDS_VERIFICATION):
+        _require(bool(p.unit.strip()), "document.petition_no_unit", f"{where}: cần ghi đơn vị được giao.")
+        _require(p.due is not None, "document.petition_no_due", f"{where}: cần ghi thời hạn.")
+    if p.outcome == PetitionOutcome.FORWARDED:
+        _require(
+            bool(p.authority.strip()),
+            "document.petition_no_authority",
+            f"{where}: cần ghi cơ quan có thẩm quyền nhận kiến nghị.",
+        )
+
+
+def _check_totals(t: OpinionTotals, where: str = "Tổng số") -> None:
+    values = (t.total, t.answered, t.resolved, t.pending, t.forwarded)
+    _require(all(v >= 0 for v in values), "document.bad_totals", f"{where}: số ý kiến không được âm.")
+    _require(
+        t.answered + t.resolved + t.pending + t.forwarded == t.total,
+        "document.bad_totals",
+        f"{where}: đã trả lời ({t.answered}) + đã giải quyết ({t.resolved}) + đang giải quyết "
+        f"({t.pending}) + đã chuyển ({t.forwarded}) phải bằng tổng số ({t.total}).",
+    )
+
+
+# -- shared sentences --------------------------------------------------------
+def _people(people) -> str:
+    return join_clauses([f"{p.name} - {p.role}" if p.role else p.name for p in people])
+
+
+def _attendance(c: ConferenceInfo) -> str:
+    groups = [f"{g.count:02d} {g.label}" if g.count is not None else g.label for g in c.attendance]
+    text = join_clauses(groups)
+    if c.attendance_total is not None:
+        text = f"{text}; tổng số {c.attendance_total} người" if text else f"tổng số {c.attendance_total} người"
+    return text
+
+
+def _outcome_sentence(p: PetitionConclusion) -> str:
+    if p.outcome == PetitionOutcome.ANSWERED:
+        return "Nội dung đã được trả lời trực tiếp tại hội nghị."
+    if p.outcome == PetitionOutcome.ASSIGNED:
+        assert p.due is not None
+        return (
+            f"Giao {p.unit} chủ trì giải quyết, báo cáo kết quả về Ủy ban nhân dân xã "
+            f"trước ngày {short_date(p.due)}."
+        )
+    if p.outcome == PetitionOutcome.NEEDS_VERIFICATION:
+        assert p.due is not None
+        return (
+            f"Nội dung cần kiểm tra, xác minh; giao {p.unit} thực hiện và trả lời bằng văn bản "
+            f"cho công dân trước ngày {short_date(p.due)}."
+        )
+    return (
+        "Nội dung không thuộc thẩm quyền giải quyết của Ủy ban nhân dân xã; Ủy ban nhân dân xã "
+        f"chuyển kiến nghị đến {p.authority} để xem xét, giải quyết theo quy định."
+    )
+
+
+def count_by_field(petitions: tuple[PetitionConclusion, ...]) -> tuple[FieldCount, ...]:
+    """Opinions per field, in order of first appearance."""
+    counts = Counter(nfc(p.field.strip()) or "khác" for p in petitions)
+    return tuple(FieldCount(f, n) for f, n in counts.items())
+
+
+def _field_counts_sentence(counts: tuple[FieldCount, ...]) -> str:
+    total = sum(c.count for c in counts)
+    parts = [f"lĩnh vực {c.field}: {c.count:02d} ý kiến" for c in counts]
+    head = f"Tại hội nghị, có {total:02d} ý kiến, kiến nghị của Nhân dân"
+    return f"{head}, gồm: {join_clauses(parts)}." if parts else f"{head}."
+
+
+def _who(p: PetitionConclusion) -> str:
+    return f"{p.petitioner}, {p.hamlet}" if p.hamlet else p.petitioner
+
+
+# -- builders ------------------------------------------------------------------
+def build_conclusion_notice(data: ConclusionNotice) -> DocxDocument:
+    """Thông báo kết luận của Chủ tịch UBND xã tại hội nghị đối thoại."""
+    _check_header(data.header)
+    _check_conference(data.conference)
+    for i, p in enumerate(data.petitions, start=1):
+        _check_petition(i, p)
+    c, cm = data.conference, data.commune
+    w = DocWriter()
+    w.header_block(data.header, "TB")
+    w.title_block("THÔNG BÁO", f"Kết luận của {data.chair_title} tại {c.title}")
+    w.text(
+        f"Vào lúc {moment(c.starts_at)}, tại {c.venue}, {cm.committee} phối hợp với {cm.front} "
+        f"tổ chức {c.title} (hình thức {c.mode})."
+    )
+    w.text([("Chủ trì hội nghị: ", "b"), (_people(c.chairs) + ".", "")])
+    if c.attendance or c.attendance_total is not None:
+        w.text([("Thành phần tham dự: ", "b"), (_attendance(c) + ".", "")])
+    counts = data.opinions_by_field or count_by_field(data.petitions)
+    w.text(_field_counts_sentence(counts))
+    w.text(
+        "Sau khi nghe ý kiến, kiến nghị của Nhân dân và ý kiến trả lời của các cơ quan, đơn vị có "
+        f"liên quan, {data.chair_title} kết luận như sau:"
+    )
+    for i, p in enumerate(data.petitions, start=1):
+        w.text(
+            [
+                (f"{i}. Kiến nghị của {_who(p)} (lĩnh vực {p.field}): ", "b"),
+                (sentence(p.summary), "i"),
+            ]
+        )
+        w.text([("Kết luận: ", "b"), (sentence(p.conclusion) + " " + _outcome_sentence(p), "")])
+    if data.publicity:
+        w.text(f"Thông báo này được {join_clauses(data.publicity)}.")
+    w.text(f"{cm.committee} thông báo để các cơ quan, đơn vị, tổ chức và Nhân dân biết, thực hiện./.")
+    w.signature_block(data.header)
+    return w.doc
+
+
+def build_verification_reply(data: VerificationReply) -> DocxDocument:
+    """Văn bản trả lời công dân về vụ việc cần thêm thời gian xác minh (công văn)."""
+    _check_header(data.header)
+    _require(bool(data.addressee.strip()), "document.no_addressee", "Thiếu người nhận văn bản trả lời.")
+    _require(bool(data.content.strip()), "document.no_content", "Thiếu nội dung kiến nghị.")
+    _require(bool(data.responsible.strip()), "document.no_responsible", "Thiếu đơn vị, người chịu trách nhiệm.")
+    _require(
+        data.reply_by >= data.raised_on, "document.bad_reply_date", "Ngày trả lời trước ngày nêu kiến nghị."
+    )
+    for step in data.timeline:
+        _require(
+            data.raised_on <= step.by <= data.reply_by,
+            "document.bad_timeline",
+            f"Mốc '{step.what}' ({short_date(step.by)}) phải nằm trong khoảng từ ngày nêu kiến nghị "
+            f"đến ngày trả lời ({short_date(data.reply_by)}).",
+        )
+    cm = data.commune
+    w = DocWriter()
+    w.header_block(data.header, None, letter_subject=data.subject)
+    w.addressee([data.addressee], space_before=18)
+    w.text(
+        f"Ngày {short_date(data.raised_on)}, tại {data.raised_at}, ông (bà) có kiến nghị với "
+        f"{cm.committee}. Vụ việc cần có thêm thời gian để kiểm tra, xác minh; "
+        f"{cm.committee} thông báo như sau:"
+    )
+    w.heading("1. Nội dung kiến nghị")
+    w.text(sentence(data.content))
+    w.heading("2. Nội dung cần kiểm tra, xác minh và yêu cầu")
+    for item in data.requirements:
+        w.text(f"- {sentence(item)}")
+    w.heading("3. Thời gian thực hiện")
+    for step in sorted(data.timeline, key=lambda s: s.by):
+        w.text(f"- Trước ngày {short_date(step.by)}: {sentence(step.what)}")
+    w.text(
+        f"- Chậm nhất ngày {short_date(data.reply_by)}, {cm.committee} trả lời kết quả giải quyết "
+        "bằng văn bản cho ông (bà)."
+    )
+    w.heading("4. Đơn vị, người chịu trách nhiệm")
+    w.text(sentence(data.responsible))
+    if data.contact:
+        w.text(sentence(data.contact))
+    w.text(f"{cm.committee} trả lời để ông (bà) được biết./.")
+    w.signature_block(data.header)
+    return w.doc
+
+
+def build_higher_level_report(data: HigherLevelReport) -> DocxDocument:
+    """Báo cáo kết quả tổ chức hội nghị đối thoại gửi cấp trên."""
+    _check_header(data.header)
+    _check_conference(data.conference)
+    _check_totals(data.totals)
+    for ft in data.by_field:
+        _check_totals(ft.totals, f"Lĩnh vực {ft.field}")
+    if data.by_field:
+        sums = [sum(getattr(ft.totals, k) for ft in data.by_field) for k in ("total", "answered", "resolved", "pending", "forwarded")]
+        t = data.totals
+        _require(
+            sums == [t.total, t.answered, t.resolved, t.pending, t.forwarded],
+            "document.bad_totals",
+            "Cộng các lĩnh vực không bằng số tổng.",
+        )
+    c, cm, t = data.conference, data.commune, data.totals
+    w = DocWriter()
+    w.header_block(data.header, "BC")
+    w.title_block("BÁO CÁO", f"Kết quả tổ chức {c.title}")
+    w.addressee([cm.higher_authority], space_before=0)
+    intro = f"{data.basis.strip().rstrip('.')}, " if data.basis.strip() else ""
+    w.text(f"{intro}{cm.committee} báo cáo kết quả tổ chức {c.title} như sau:")
+    w.heading("I. CÔNG TÁC CHUẨN BỊ")
+    for item in data.preparation:
+        w.text(sentence(item))
+    w.heading("II. KẾT QUẢ TỔ CHỨC HỘI NGHỊ")
+    w.heading("1. Thời gian, địa điểm, thành phần")
+    end = f" đến {clock(c.ends_at)}" if c.ends_at else ""
+    w.text(f"Thời gian: từ {moment(c.starts_at)}{end}. Địa điểm: {c.venue}. Hình thức: {c.mode}.")
+    w.text(f"Chủ trì hội nghị: {_people(c.chairs)}.")
+    if c.attendance or c.attendance_total is not None:
+        w.text(f"Thành phần tham dự: {_attendance(c)}.")
+    w.heading("2. Ý kiến, kiến nghị của Nhân dân")
+    w.text(f"Tổng số ý kiến, kiến nghị: {t.total:02d}, trong đó:")
+    w.text(f"- Đã trả lời trực tiếp tại hội nghị: {t.answered:02d};")
+    w.text(f"- Đã giải quyết sau hội nghị: {t.resolved:02d};")
+    w.text(f"- Đang giải quyết, kiểm tra, xác minh: {t.pending:02d};")
+    w.text(f"- Chuyển cơ quan có thẩm quyền giải quyết: {t.forwarded:02d}.")
+    if data.by_field:
+        w.text("Chi tiết theo lĩnh vực:", keep_with_next=True)
+        rows = [
+            [str(i), ft.field, str(ft.totals.total), str(ft.totals.answered), str(ft.totals.resolved),
+             str(ft.totals.pending), str(ft.totals.forwarded)]
+            for i, ft in enumerate(data.by_field, start=1)
+        ]
+        rows.append(["", "Tổng cộng", str(t.total), str(t.answered), str(t.resolved), str(t.pending), str(t.forwarded)])
+        w.grid_table(
+            ["TT", "Lĩnh vực", "Tổng số", "Trả lời tại hội nghị", "Đã giải quyết", "Đang giải quyết", "Đã chuyển"],
+            rows,
+            (10, 45, 20, 25, 22, 23, 20),
+        )
+    w.heading("III. ĐÁNH GIÁ")
+    for item in data.assessment:
+        w.text(sentence(item))
+    w.heading("IV. KIẾN NGHỊ, ĐỀ XUẤT")
+    for item in data.recommendations:
+        w.text(f"- {sentence(item)}")
+    w.text(f"Trên đây là báo cáo kết quả tổ chức {c.title} của {cm.committee}./.")
+    w.signature_block(data.header)
+    return w.doc
+
+
+def build_invitation(data: Invitation) -> DocxDocument:
+    """Giấy mời dự hội nghị đối thoại."""
+    _check_header(data.header)
+    _check_conference(data.conference)
+    _require(bool(data.invitee.strip()), "document.no_invitee", "Thiếu người được mời.")
+    c, cm = data.conference, data.commune
+    w = DocWriter()
+    w.header_block(data.header, "GM")
+    w.title_block("GIẤY MỜI", f"Dự {c.title}")
+    w.text(f"{cm.committee} phối hợp với {cm.front} tổ chức {c.title}.")
+    w.text([(f"{cm.committee} trân trọng kính mời: ", ""), (data.invitee, "b")])
+    w.text([("Thời gian: ", "b"), (f"bắt đầu từ {moment(c.starts_at)}.", "")])
+    w.text([("Địa điểm: ", "b"), (f"{c.venue}.", "")])
+    if c.topics:
+        w.text([("Nội dung: ", "b"), (f"đối thoại về {join_clauses(c.topics)}.", "")])
+    for note in data.notes:
+        w.text(sentence(note))
+    w.text("Rất mong được đón tiếp./.")
+    w.signature_block(data.header)
+    return w.doc
+
+
+def build_conference_announcement(data: ConferenceAnnouncement) -> DocxDocument:
+    """Thông báo công khai về việc tổ chức hội nghị đối thoại."""
+    _check_header(data.header)
+    _check_conference(data.conference)
+    _require(bool(data.purpose.strip()), "document.no_purpose", "Thiếu mục đích của hội nghị.")
+    if data.petitions_until is not None:
+        _require(
+            data.petitions_until <= data.conference.starts_at.date(),
+            "document.bad_petitions_until",
+            "Hạn nhận kiến nghị bằng văn bản phải trước ngày hội nghị.",
+        )
+    c, cm = data.conference, data.commune
+    w = DocWriter()
+    w.header_block(data.header, "TB")
+    w.title_block("THÔNG BÁO", f"Về việc tổ chức {c.title}")
+    intro = f"{data.basis.strip().rstrip('.')}, " if data.basis.strip() else ""
+    w.text(f"{intro}{cm.committee} phối hợp với {cm.front} tổ chức {c.title}, cụ thể như sau:")
+    n = 1
+    w.text([(f"{n}. Mục đích: ", "b"), (sentence(data.purpose), "")])
+    n += 1
+    w.text([(f"{n}. Thời gian: ", "b"), (f"bắt đầu từ {moment(c.starts_at)}.", "")])
+    n += 1
+    w.text([(f"{n}. Địa điểm: ", "b"), (f"{c.venue}; hình thức {c.mode}.", "")])
+    if c.topics:
+        n += 1
+        w.text([(f"{n}. Nội dung đối thoại: ", "b"), (f"{join_clauses(c.topics)}.", "")])
+    n += 1
+    w.text([(f"{n}. Thành phần và cách thức tham gia:", "b")])
+    for item in data.how_to_take_part:
+        w.text(f"- {sentence(item)}")
+    if data.petitions_until is not None:
+        where = f" tại {data.petitions_where}" if data.petitions_where else ""
+        w.text(
+            f"- Ý kiến, kiến nghị bằng văn bản gửi{where} trước ngày {short_date(data.petitions_until)}."
+        )
+    if data.recorded:
+        n += 1
+        w.text(
+            [
+                (f"{n}. Ghi âm và phát thanh: ", "b"),
+                (
+                    "hội nghị được ghi âm và phát trực tiếp trên hệ thống truyền thanh cơ sở. Bản ghi "
+                    "chỉ dùng để tổng hợp, trả lời ý kiến, kiến nghị của Nhân dân và được xóa khi hết "
+                    f"{data.retention}. Họ tên người phát biểu chỉ hiển thị đầy đủ khi người đó đồng ý.",
+                    "",
+                ),
+            ]
+        )
+    w.text(f"{cm.committee} thông báo để Nhân dân được biết và tham gia./.")
+    w.signature_block(data.header)
+    return w.doc
+
+
+def build_minutes(data: Minutes) -> DocxDocument:
+    """Biên bản hội nghị đối thoại: diễn biến, ý kiến và trả lời."""
+    _check_header(data.header)
+    _check_conference(data.conference)
+    c = data.conference
+    _require(c.secretary is not None, "document.no_secretary", "Thiếu thư ký hội nghị.")
+    _require(data.copies >= 1, "document.bad_copies", "Số bản biên bản phải từ 01 trở lên.")
+    assert c.secretary is not None
+    w = DocWriter()
+    w.header_block(data.header, "BB")
+    w.title_block("BIÊN BẢN", c.title)
+    w.text([("Thời gian: ", "b"), (f"bắt đầu lúc {moment(c.starts_at)}.", "")])
+    w.text([("Địa điểm: ", "b"), (f"{c.venue}; hình thức {c.mode}.", "")])
+    w.text([("Chủ trì: ", "b"), (f"{_people(c.chairs)}.", "")])
+    w.text([("Thư ký: ", "b"), (f"{_people([c.secretary])}.", "")])
+    if c.attendance or c.attendance_total is not None:
+        w.text([("Thành phần tham dự: ", "b"), (f"{_attendance(c)}.", "")])
+    w.heading("NỘI DUNG HỘI NGHỊ")
+    for i, item in enumerate(data.agenda, start=1):
+        w.text(f"{i}. {sentence(item)}")
+    w.heading(f"Ý kiến, kiến nghị và trả lời tại hội nghị ({len(data.turns):02d} lượt phát biểu)")
+    for i, t in enumerate(data.turns, start=1):
+        who = f"{t.speaker}, {t.hamlet}" if t.hamlet else t.speaker
+        when = f" ({clock(t.at)})" if t.at else ""
+        field = f" - lĩnh vực {t.field}" if t.field else ""
+        w.text([(f"Lượt {i}{when}: {who}{field}", "b")], keep_with_next=True)
+        w.text([("Ý kiến: ", "i"), (sentence(t.content), "")])
+        for a in t.answers:
+            w.text([(f"Trả lời ({a.by}): ", "i"), (sentence(a.content), "")])
+        if t.conclusion:
+            w.text([("Kết luận của chủ trì: ", "i"), (sentence(t.conclusion), "")])
+    if data.closing:
+        w.heading("Kết luận của chủ trì hội nghị")
+        for item in data.closing:
+            w.text(f"- {sentence(item)}")
+    end = (
+        f"Hội nghị kết thúc vào lúc {clock(c.ends_at)} cùng ngày"
+        if c.ends_at and c.ends_at.date() == c.starts_at.date()
+        else (f"Hội nghị kết thúc vào lúc {clock(c.ends_at)}, ngày {short_date(c.ends_at.date())}" if c.ends_at else "Hội nghị kết thúc")
+    )
+    w.text(f"{end}. Biên bản được lập thành {data.copies:02d} bản có giá trị như nhau./.")
+    chair = c.chairs[0]
+    w.two_signatures(
+        Signer(name=_bare_name(c.secretary.name), title="THƯ KÝ", authority=""),
+        Signer(name=_bare_name(chair.name), title="CHỦ TRÌ", authority=""),
+    )
+    if data.header.recipients:
+        w.recipients_only(data.header)
+    return w.doc
+
+
+def _bare_name(name: str) -> str:
+    """Signature lines carry the name without "ông"/"bà"."""
+    for prefix in ("ông ", "bà ", "Ông ", "Bà "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+BUILDERS = {
+    ConclusionNotice: build_conclusion_notice,
+    VerificationReply: build_verification_reply,
+    HigherLevelReport: build_higher_level_report,
+    Invitation: build_invitation,
+    ConferenceAnnouncement: build_conference_announcement,
+    Minutes: build_minutes,
+}
+
+KIND_OF = {
+    ConclusionNotice: "TB",
+    VerificationReply: None,
+    HigherLevelReport: "BC",
+    Invitation: "GM",
+    ConferenceAnnouncement: "TB",
+    Minutes: "BB",
+}
+
+
+def build(data) -> DocxDocument:
+    """Build any of the documents from its dataclass."""
+    try:
+        builder = BUILDERS[type(data)]
+    except KeyError:
+        raise DocumentInputError("document.unknown_kind", f"Không có mẫu cho {type(data).__name__}.") from None
+    return builder(data)
+
+
+def kind_code(data) -> str | None:
+    """The kind code in the number (TB, BC, GM, BB), None for a letter."""
+    return KIND_OF[type(data)]
+
+
+__all__ = [
+    "build",
+    "build_conclusion_notice",
+    "build_conference_announcement",
+    "build_higher_level_report",
+    "build_invitation",
+    "build_minutes",
+    "build_verification_reply",
+    "count_by_field",
+    "kind_code",
+]
