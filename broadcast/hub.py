@@ -66,6 +66,7 @@ class Mount:
         self.max_buffer_bytes = max_buffer_bytes
         self.sndbuf = sndbuf
         self.unavailable_reason = unavailable_reason
+        self.ready_wait_s = READY_WAIT_S
         self.listeners: set[Listener] = set()
         self.sinks: list[Sink] = []
         self.peak_listeners = 0
@@ -154,7 +155,7 @@ class Mount:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not self._ready.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), READY_WAIT_S)
+                await asyncio.wait_for(self._ready.wait(), self.ready_wait_s)
         if not self._ready.is_set():
             reason = (self.unavailable_reason() if self.unavailable_reason else None) or \
                 "Chưa có tín hiệu âm thanh trực tiếp"

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any
 
 from .audio import FRAME_SAMPLES, SAMPLE_RATE, SAMPLE_WIDTH
 from .jitter import JitterBuffer
 from .messages import message
+
+# PortAudio's initialise/terminate are not thread-safe: every open and close in this process
+# (capture source, line-out, relay player) goes through this lock.
+PORTAUDIO_LOCK = threading.Lock()
 
 
 class OutputDeviceError(RuntimeError):
@@ -47,6 +52,10 @@ class PyAudioPlayer:
         self.device_name: str | None = None
 
     def open(self) -> None:
+        with PORTAUDIO_LOCK:
+            self._open()
+
+    def _open(self) -> None:
         mod = self._mod
         if mod is None:
             try:
@@ -67,16 +76,20 @@ class PyAudioPlayer:
                                    stream_callback=callback)
             self._stream.start_stream()
         except OutputDeviceError:
-            self.close()
+            self._close()
             raise
         except Exception as exc:
-            self.close()
+            self._close()
             raise OutputDeviceError(message("no_output_card", detail=str(exc))) from exc
 
     def is_active(self) -> bool:
         return bool(self._stream is not None and self._stream.is_active())
 
     def close(self) -> None:
+        with PORTAUDIO_LOCK:
+            self._close()
+
+    def _close(self) -> None:
         stream, pa = self._stream, self._pa
         self._stream = self._pa = None
         if stream is not None:

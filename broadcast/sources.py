@@ -19,6 +19,7 @@ import ffmpeg
 
 from .audio import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, to_pcm, tone_samples
 from .messages import message
+from .pyaudio_out import PORTAUDIO_LOCK
 from .spec import SourceSpec, parse_source_spec
 from .supervise import Supervised, drain_stream
 
@@ -178,6 +179,10 @@ class PyAudioSource(Source):
 
     def _open(self, loop: asyncio.AbstractEventLoop) -> None:
         """Blocking: open PortAudio and the input stream (runs in a thread)."""
+        with PORTAUDIO_LOCK:
+            self._open_locked(loop)
+
+    def _open_locked(self, loop: asyncio.AbstractEventLoop) -> None:
         pa_mod = self._module()
         pa = pa_mod.PyAudio()
         self._pa = pa
@@ -200,6 +205,7 @@ class PyAudioSource(Source):
                                    stream_callback=callback)
         except Exception as exc:
             raise SourceError("no_sound_card", message("no_sound_card", detail=str(exc))) from exc
+        self._stream.start_stream()
 
     def _on_pcm(self, data: bytes) -> None:
         self._pending += data
@@ -211,7 +217,6 @@ class PyAudioSource(Source):
     async def run_once(self) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._open, loop)
-        self._stream.start_stream()
         self._last_callback = time.monotonic()
         self.mark_running()
         while True:
@@ -227,6 +232,10 @@ class PyAudioSource(Source):
         self._stream = self._pa = None
 
         def close() -> None:
+            with PORTAUDIO_LOCK:
+                close_locked()
+
+        def close_locked() -> None:
             if stream is not None:
                 with contextlib.suppress(Exception):
                     stream.stop_stream()
