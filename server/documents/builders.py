@@ -148,9 +148,10 @@ def build_conclusion_notice(data: ConclusionNotice) -> DocxDocument:
     for i, p in enumerate(data.petitions, start=1):
         _check_petition(i, p)
     c, cm = data.conference, data.commune
-    w = DocWriter()
+    subject = f"Kết luận của {data.chair_title} tại {c.title}"
+    w = DocWriter(cm.committee, subject)
     w.header_block(data.header, "TB")
-    w.title_block("THÔNG BÁO", f"Kết luận của {data.chair_title} tại {c.title}")
+    w.title_block("THÔNG BÁO", subject)
     w.text(
         f"Vào lúc {moment(c.starts_at)}, tại {c.venue}, {cm.committee} phối hợp với {cm.front} "
         f"tổ chức {c.title} (hình thức {c.mode})."
@@ -196,7 +197,7 @@ def build_verification_reply(data: VerificationReply) -> DocxDocument:
             f"đến ngày trả lời ({short_date(data.reply_by)}).",
         )
     cm = data.commune
-    w = DocWriter()
+    w = DocWriter(cm.committee, f"V/v {data.subject}")
     w.header_block(data.header, None, letter_subject=data.subject)
     w.addressee([data.addressee], space_before=18)
     w.text(
@@ -241,7 +242,7 @@ def build_higher_level_report(data: HigherLevelReport) -> DocxDocument:
             "Cộng các lĩnh vực không bằng số tổng.",
         )
     c, cm, t = data.conference, data.commune, data.totals
-    w = DocWriter()
+    w = DocWriter(cm.committee, f"Báo cáo kết quả tổ chức {c.title}")
     w.header_block(data.header, "BC")
     w.title_block("BÁO CÁO", f"Kết quả tổ chức {c.title}")
     w.addressee([cm.higher_authority], space_before=0)
@@ -293,11 +294,11 @@ def build_invitation(data: Invitation) -> DocxDocument:
     _check_conference(data.conference)
     _require(bool(data.invitee.strip()), "document.no_invitee", "Thiếu người được mời.")
     c, cm = data.conference, data.commune
-    w = DocWriter()
+    w = DocWriter(cm.committee, f"Giấy mời dự {c.title}")
     w.header_block(data.header, "GM")
     w.title_block("GIẤY MỜI", f"Dự {c.title}")
     w.text(f"{cm.committee} phối hợp với {cm.front} tổ chức {c.title}.")
-    w.text([(f"{cm.committee} trân trọng kính mời: ", ""), (data.invitee, "b")])
+    w.text([(f"{cm.committee} trân trọng kính mời: ", ""), (data.invitee, "b"), (" đến dự hội nghị.", "")])
     w.text([("Thời gian: ", "b"), (f"bắt đầu từ {moment(c.starts_at)}.", "")])
     w.text([("Địa điểm: ", "b"), (f"{c.venue}.", "")])
     if c.topics:
@@ -321,7 +322,7 @@ def build_conference_announcement(data: ConferenceAnnouncement) -> DocxDocument:
             "Hạn nhận kiến nghị bằng văn bản phải trước ngày hội nghị.",
         )
     c, cm = data.conference, data.commune
-    w = DocWriter()
+    w = DocWriter(cm.committee, f"Thông báo về việc tổ chức {c.title}")
     w.header_block(data.header, "TB")
     w.title_block("THÔNG BÁO", f"Về việc tổ chức {c.title}")
     intro = f"{data.basis.strip().rstrip('.')}, " if data.basis.strip() else ""
@@ -370,7 +371,7 @@ def build_minutes(data: Minutes) -> DocxDocument:
     _require(c.secretary is not None, "document.no_secretary", "Thiếu thư ký hội nghị.")
     _require(data.copies >= 1, "document.bad_copies", "Số bản biên bản phải từ 01 trở lên.")
     assert c.secretary is not None
-    w = DocWriter()
+    w = DocWriter(data.commune.committee, f"Biên bản {c.title}")
     w.header_block(data.header, "BB")
     w.title_block("BIÊN BẢN", c.title)
     w.text([("Thời gian: ", "b"), (f"bắt đầu lúc {moment(c.starts_at)}.", "")])

@@ -96,8 +96,12 @@ def _border(element, side: str, size_eighths: int = 6) -> None:
 class DocWriter:
     """One official document being written, top to bottom."""
 
-    def __init__(self) -> None:
+    def __init__(self, author: str = "", title: str = "") -> None:
         self.doc: DocxDocument = Document()
+        props = self.doc.core_properties
+        props.author = props.last_modified_by = nfc(author)
+        props.title = nfc(title)
+        props.comments = props.keywords = props.subject = ""
         self._fresh_cells: set = set()  # cells whose first empty paragraph is unused
         self._setup_page()
         self._setup_styles()
@@ -282,6 +286,11 @@ class DocWriter:
             self.para(f"- {n}{end}", size=SIZE_TEXT, align=LEFT, container=None).paragraph_format.left_indent = Mm(55)
         self.doc.paragraphs[-1].paragraph_format.space_after = Pt(12)
 
+    def _keep_last_with_signature(self) -> None:
+        """The closing paragraph travels with the signature: never a signature alone on a page."""
+        if self.doc.paragraphs:
+            self.doc.paragraphs[-1].paragraph_format.keep_with_next = True
+
     def _signature(self, cell: _Cell, signer: Signer) -> None:
         if signer.authority:
             self.para(signer.authority.upper(), size=SIZE_SIGNATURE, bold=True, align=CENTER, container=cell)
@@ -292,7 +301,8 @@ class DocWriter:
 
     def signature_block(self, header: DocumentHeader) -> None:
         """``Nơi nhận:`` and recipients on the left, the signature on the right."""
-        self.para("", space_after=6)
+        self._keep_last_with_signature()
+        self.para("", space_after=6, keep_with_next=True)
         t = self._table((LEFT_COLUMN_MM + 20, RIGHT_COLUMN_MM - 20))
         left, right = t.rows[0].cells
         self.para("Nơi nhận:", size=SIZE_RECIPIENTS_TITLE, bold=True, italic=True, align=LEFT, container=left)
@@ -303,7 +313,8 @@ class DocWriter:
 
     def two_signatures(self, left_signer: Signer, right_signer: Signer) -> None:
         """Minutes: the secretary on the left, the chair on the right."""
-        self.para("", space_after=6)
+        self._keep_last_with_signature()
+        self.para("", space_after=6, keep_with_next=True)
         t = self._table((TEXT_WIDTH_MM / 2, TEXT_WIDTH_MM / 2))
         left, right = t.rows[0].cells
         self._signature(left, left_signer)
