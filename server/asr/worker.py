@@ -52,7 +52,8 @@ class TranscriptionWorker:
     """Runs speech recognition jobs off the event loop, one at a time, in submission order."""
 
     def __init__(self, engine: Engine | str | None = None, niceness: int = WORKER_NICENESS) -> None:
-        self._engine_choice = engine
+        # Resolved now (no model is loaded yet) so a wrong name fails at start-up, not per job.
+        self._engine: Engine = engine if engine is not None and not isinstance(engine, str) else get_engine(engine)
         self._niceness = niceness
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._executor: ThreadPoolExecutor | None = None
@@ -60,7 +61,6 @@ class TranscriptionWorker:
         self._current: str | None = None
         self._done = 0
         self._failed = 0
-        self._engine: Engine | None = None
 
     # -- public interface ------------------------------------------------
 
@@ -75,6 +75,7 @@ class TranscriptionWorker:
     def status(self) -> dict[str, Any]:
         return {
             "running": self._runner is not None and not self._runner.done(),
+            "engine": self._engine.name,
             "backlog": self.backlog(),
             "current": self._current,
             "done": self._done,
@@ -115,10 +116,11 @@ class TranscriptionWorker:
 
     # -- internals -------------------------------------------------------
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     def _recognise(self, wav_path: Path) -> TranscriptResult:
-        if self._engine is None:
-            choice = self._engine_choice
-            self._engine = choice if choice is not None and not isinstance(choice, str) else get_engine(choice)
         return transcribe_file(wav_path, self._engine)
 
     async def _run(self) -> None:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from server.asr.audio import AudioError
+from server.asr.engines import EngineError
 from server.asr.transcribe import TranscriptResult
 from server.asr.worker import TranscriptionWorker
 
@@ -42,7 +47,9 @@ async def test_job_runs_off_the_loop_while_the_loop_keeps_ticking(long_real_audi
     assert len(lags) > result.processing_seconds / 0.05
     assert max(lags) < 0.25, max(lags)
     status = worker.status()
-    assert status == {"running": False, "backlog": 0, "current": None, "done": 1, "failed": 0}
+    assert status == {
+        "running": False, "engine": "viet-asr", "backlog": 0, "current": None, "done": 1, "failed": 0
+    }
 
 
 async def test_jobs_run_in_order_failures_are_reported_and_sync_callbacks_work(
@@ -85,10 +92,25 @@ async def test_stop_keeps_waiting_jobs_in_the_backlog(real_clips):
     worker.submit("x", real_clips[0].path, lambda j, o: results.append(j))
     worker.submit("y", real_clips[1].path, lambda j, o: results.append(j))
     await worker.start()
-    while worker.status()["current"] is None and not results:
+    while worker.status()["current"] != "x":
         await asyncio.sleep(0.005)
     await worker.stop()
     # the running job finished and was delivered; the waiting one stays queued
     assert results == ["x"]
     assert worker.backlog() == 1
     assert worker.status()["running"] is False
+
+
+def test_unknown_engine_fails_at_construction():
+    with pytest.raises(EngineError, match="unknown engine"):
+        TranscriptionWorker("nope")
+
+
+async def test_recognition_thread_runs_at_lower_priority(real_clips):
+    worker = TranscriptionWorker(niceness=7)
+    await worker.start()
+    assert worker._executor is not None
+    tid = worker._executor.submit(threading.get_native_id).result()
+    nice = int(Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    await worker.stop()
+    assert nice == os.getpriority(os.PRIO_PROCESS, 0) + 7
