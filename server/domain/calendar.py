@@ -65,7 +65,7 @@ class CalendarOverrides:
         return {n.day.year for n in (*self.days_off, *self.working_days, *self.holidays)}
 
     def merged(self, other: CalendarOverrides) -> CalendarOverrides:
-        """Both layers together; raises OverridesError if they contradict each other."""
+        """Both layers together; raises OverridesError if both name the same day."""
         data = {
             "version": OVERRIDES_VERSION,
             "days_off": [_note_json(n) for n in (*self.days_off, *other.days_off)],
@@ -74,6 +74,24 @@ class CalendarOverrides:
             "note": "\n".join(x for x in (self.note, other.note) if x),
         }
         return validate_overrides(data)
+
+    def overlaid(self, top: CalendarOverrides) -> CalendarOverrides:
+        """``top`` laid over this layer: for a day both name, ``top``'s entry wins.
+
+        This is how an administrator's file sits over the shipped defaults.
+        """
+        taken = {n.day for n in (*top.days_off, *top.working_days, *top.holidays)}
+
+        def keep(notes: tuple[DayNote, ...]) -> tuple[DayNote, ...]:
+            return tuple(n for n in notes if n.day not in taken)
+
+        base = CalendarOverrides(
+            days_off=keep(self.days_off),
+            working_days=keep(self.working_days),
+            holidays=keep(self.holidays),
+            note=self.note,
+        )
+        return base.merged(top)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -312,8 +330,9 @@ class WorkCalendar:
 
 
 def calendar_from(paths: Iterable[str | Path] = ()) -> WorkCalendar:
-    """Shipped overrides plus the given files/folders (later ones added on top)."""
+    """Shipped overrides with the given files/folders laid over them in order
+    (for a day named twice, the later file wins)."""
     ov = default_overrides()
     for p in paths:
-        ov = ov.merged(load_overrides(p))
+        ov = ov.overlaid(load_overrides(p))
     return WorkCalendar(ov)

@@ -11,7 +11,7 @@ import argparse
 import sys
 from datetime import date
 
-from server.domain.calendar import WorkCalendar, default_overrides, load_overrides
+from server.domain.calendar import calendar_from
 from server.domain.deadlines import add_calendar_days, add_working_days, latest_announcement_date
 
 EXIT_BAD_INPUT = 2
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--overrides", action="append", default=[], metavar="FILE",
-        help="tệp JSON (hoặc thư mục) ngày nghỉ/ngày làm bù, thêm vào tệp mặc định; dùng nhiều lần được",
+        help="tệp JSON (hoặc thư mục) ngày nghỉ/ngày làm bù, đặt lên trên tệp mặc định (ngày trùng: tệp sau thắng); dùng nhiều lần được",
     )
     p.add_argument("--explain", action="store_true", help="in thêm lý do của từng ngày nghỉ gặp phải (ra stderr)")
     p.set_defaults(func=run)
@@ -65,10 +65,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         return _fail(f"ngày bắt đầu '{args.start}' không hợp lệ; cần dạng YYYY-MM-DD, ví dụ 2026-02-13.")
     try:
-        overrides = default_overrides()
-        for path in args.overrides:
-            overrides = overrides.merged(load_overrides(path))
-        cal = WorkCalendar(overrides)
+        cal = calendar_from(args.overrides)
         if args.working_days is not None:
             end = add_working_days(start, _count(args.working_days, "--working-days"), cal)
         elif args.days is not None:

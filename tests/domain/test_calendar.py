@@ -11,6 +11,7 @@ from server.domain.calendar import (
     DayNote,
     OverridesError,
     WorkCalendar,
+    calendar_from,
     default_overrides,
     load_overrides,
     save_overrides,
@@ -178,6 +179,23 @@ def test_merging_files_rejects_the_same_day_twice(tmp_path):
     with pytest.raises(OverridesError) as info:
         load_overrides(tmp_path)
     assert info.value.code == "calendar.duplicate_date"
+
+
+def test_admin_file_laid_over_defaults_wins(tmp_path):
+    admin = tmp_path / "admin.json"
+    # The administrator cancels the shipped 2026 swap and adds a day off.
+    admin.write_text(
+        '{"working_days": [{"date": "2026-01-02", "name": "Không nghỉ"}],'
+        ' "days_off": [{"date": "2026-01-10", "name": "Không làm bù"}, {"date": "2026-03-06", "name": "Nghỉ"}]}',
+        encoding="utf-8",
+    )
+    c = calendar_from([admin])
+    assert c.is_working_day(date(2026, 1, 2))
+    assert not c.is_working_day(date(2026, 1, 10))
+    assert not c.is_working_day(date(2026, 3, 6))
+    assert not c.is_working_day(date(2025, 5, 2))  # the rest of the defaults still apply
+    ov = default_overrides().overlaid(load_overrides(admin))
+    assert [n.day for n in ov.working_days].count(date(2026, 1, 2)) == 1
 
 
 def test_names_are_nfc():
