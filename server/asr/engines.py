@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 ENV_ENGINE = "DOITHOAI_ASR_ENGINE"
-ENV_DATA_DIR = "DOITHOAI_DATA_DIR"
+ENV_DATA_DIR = "DOITHOAI_DATA"  # the server's data folder (doithoai --data-dir)
 DEFAULT_ENGINE = "viet-asr"
 
 
@@ -76,7 +76,7 @@ class VietAsrEngine:
 
 
 def cache_root() -> Path:
-    """Where assembled models live: ``$DOITHOAI_DATA_DIR/cache`` or ``~/.cache/doithoai``."""
+    """Where assembled models live: ``$DOITHOAI_DATA/cache`` or ``~/.cache/doithoai``."""
     data_dir = os.environ.get(ENV_DATA_DIR)
     if data_dir:
         return Path(data_dir) / "cache"
