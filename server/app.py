@@ -16,7 +16,8 @@ from server.api.registry import Api, json_response, openapi
 from server.commands.accounts import bootstrap
 from server.db.session import database_url, make_engine, migrate, session_factory
 from server.domain.ratelimit import SlidingWindowLimiter
-from server.pages import error_page, routes as page_routes
+from server.pages import error_page
+from server.pages import routes as page_routes
 from server.rules import Rules
 
 log = logging.getLogger("doithoai")
@@ -117,9 +118,9 @@ def create_app(config: Config) -> web.Application:
         a.add_to(app)
     app.router.add_get("/api/openapi.json", openapi_handler)
     page_routes(app, STATIC_DIR, DISPLAY_DIR)
+    app.on_startup.append(_start_db)
     for hook in _plugins():
         hook(app)
-    app.on_startup.append(_start_db)
     app.on_cleanup.append(_stop_db)
     return app
 

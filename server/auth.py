@@ -25,7 +25,7 @@ _DUMMY_HASH = _hasher.hash("not a password")
 class Actor:
     """The authenticated caller of a command."""
 
-    kind: str  # user | device
+    kind: str  # user | device | public (the phone registration form)
     commune_id: int
     role: str  # a Role for users; "display" or "relay" for devices
     name: str
@@ -35,8 +35,8 @@ class Actor:
 
     @property
     def label(self) -> str:
-        prefix = "user" if self.kind == "user" else "device"
-        ident = self.user_id if self.kind == "user" else self.device_id
+        prefix = self.kind
+        ident = self.user_id if self.kind == "user" else self.device_id or ""
         return f"{prefix}:{ident}:{self.name}"
 
 

@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 14:53:35.797958
 """
-from alembic import op
 import sqlalchemy as sa
-import server.db.models
+from alembic import op
 
+import server.db.models
 
 revision = '0001'
 down_revision = None

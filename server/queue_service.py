@@ -1,0 +1,191 @@
+"""Runs queue commands: domain -> store -> broadcast, one conference at a time.
+
+A command is applied to the stored state inside one transaction together with its
+audit event and the mirrored turn rows; only after the commit does the new version
+go out. Commands of one conference are serialised by a lock (and a row lock on
+PostgreSQL), so every client converges on the same sequence of versions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.api.errors import ApiError
+from server.auth import Actor
+from server.commands import audit, scope
+from server.db.models import Participant, Petition, SpeakingTurn, TurnPetition
+from server.domain import queue as q
+from server.domain.roles import can
+from server.domain.text import fold
+
+log = logging.getLogger(__name__)
+
+# Who may send which command: registering at the desk is the secretary's job too.
+COMMAND_PERMISSION = {"register_turn": "register_speaker", "link_petition": "register_speaker"}
+Hook = Callable[[int, q.QueueState, tuple[q.Event, ...]], Awaitable[None]]
+
+
+def person_key(participant_id: int | None, name: str, hamlet: str) -> str:
+    """The same person gets the same key, so repeat turns and the maximum are counted."""
+    if participant_id:
+        return f"participant:{participant_id}"
+    return f"name:{fold(name)}|{fold(hamlet)}"
+
+
+def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
+    """What moderator and secretary tablets get: the whole state minus the undo copies."""
+    d = q.to_dict(state)
+    d.pop("undo_stack", None)
+    d.pop("applied_command_ids", None)
+    order = [t.id for t in q.next_speakers(state)]
+    current = state.current
+    return {
+        "conference_id": state.conference_id,
+        "version": state.version,
+        "server_time": now.isoformat(),
+        "state": d,
+        "order": order,
+        "timer": q.timer_dict(q.timer(current, state.settings, now)) if current else None,
+        "can_undo": bool(state.undo_stack),
+        "undo_summary": state.undo_stack[-1].summary if state.undo_stack else None,
+        "public": q.public_view(state, now),
+    }
+
+
+class QueueService:
+    def __init__(self, sessionmaker: async_sessionmaker,
+                 publish: Callable[[int, q.QueueState], Awaitable[None]]) -> None:
+        self.sessionmaker = sessionmaker
+        self.publish = publish
+        self.hooks: list[Hook] = []
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _lock(self, conference_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(conference_id, asyncio.Lock())
+
+    @staticmethod
+    def state_of(conf: Any) -> q.QueueState:
+        if conf.queue_state:
+            return q.from_dict(conf.queue_state)
+        settings = q.QueueSettings(**conf.queue_settings) if conf.queue_settings else None
+        return q.new_queue(conf.id, settings)
+
+    async def snapshot(self, actor: Actor, conference_id: int) -> q.QueueState:
+        async with self.sessionmaker() as db:
+            conf = await scope.conference(db, actor, conference_id)
+            return self.state_of(conf)
+
+    async def execute(self, actor: Actor, conference_id: int, payload: Any,
+                      now: datetime | None = None) -> tuple[q.QueueState, bool]:
+        """Apply one command; returns the new state and whether it was a duplicate."""
+        if not isinstance(payload, dict):
+            raise ApiError(422, "bad_command", "Lệnh phải là một đối tượng JSON.")
+        kind = payload.get("type")
+        permission = COMMAND_PERMISSION.get(kind, "run_queue")
+        if actor.kind == "public":  # the phone form: only a self-registration, never approved
+            payload = {**payload, "source": "qr"}
+            if kind != "register_turn":
+                raise ApiError(403, "forbidden", "Chỉ được đăng ký phát biểu.")
+        elif actor.kind != "user" or not can(actor.role, permission):
+            raise ApiError(403, "forbidden", "Bạn không có quyền điều hành hàng đợi phát biểu.")
+        async with self._lock(conference_id):
+            async with self.sessionmaker() as db, db.begin():
+                conf = await scope.conference(db, actor, conference_id)
+                if db.bind.dialect.name == "postgresql":
+                    await db.refresh(conf, with_for_update=True)
+                state = self.state_of(conf)
+                payload = await self._complete(db, actor, conference_id, dict(payload))
+                try:
+                    command = q.command_from_dict(payload)
+                    result = q.apply(state, command, now or datetime.now(UTC), actor.label)
+                except q.DomainError as exc:
+                    status = 409 if exc.code in ("version_conflict", "floor_busy") else 422
+                    raise ApiError(status, exc.code, exc.message) from None
+                if result.state is state or result.state.version == state.version:
+                    return state, True
+                new = result.state
+                conf.queue_state = q.to_dict(new)
+                conf.queue_version = new.version
+                await self._mirror(db, conference_id, state, new)
+                last = new.history[-1]
+                audit.record(db, actor, f"queue.{command.type_name}", "conference", conference_id,
+                             before={"version": state.version},
+                             after={"version": new.version, "summary": last.summary,
+                                    "turn_id": last.turn_id}, reason=last.reason)
+            await self.publish(conference_id, new)
+        for hook in self.hooks:
+            try:
+                await hook(conference_id, new, result.events)
+            except Exception:  # a failing listener never undoes a committed command
+                log.exception("queue hook failed")
+        return new, False
+
+    async def _complete(self, db: AsyncSession, actor: Actor, conference_id: int,
+                        payload: dict[str, Any]) -> dict[str, Any]:
+        """Fill in what only the server knows and check references to the record."""
+        kind = payload.get("type")
+        if kind == "register_turn":
+            pid = payload.pop("participant_id", None)
+            if pid is not None:
+                if isinstance(pid, bool) or not isinstance(pid, int):
+                    raise ApiError(422, "bad_command", "participant_id phải là số.")
+                p = await scope.participant(db, actor, conference_id, pid)
+                payload.setdefault("display_name", p.full_name)
+                payload.setdefault("hamlet", p.hamlet)
+                payload.setdefault("consent_full_name", p.consent_full_name)
+            payload["person_key"] = person_key(pid, str(payload.get("display_name", "")),
+                                               str(payload.get("hamlet", "")))
+            for ref in payload.get("petition_ids") or []:
+                await self._petition(db, actor, ref)
+        if kind in ("link_petition", "add_answer_turn"):
+            await self._petition(db, actor, payload.get("petition_id"))
+        return payload
+
+    @staticmethod
+    async def _petition(db: AsyncSession, actor: Actor, ref: Any) -> Petition:
+        try:
+            pid = int(str(ref))
+        except ValueError:
+            raise ApiError(404, "not_found", f"Không có kiến nghị {ref!r}.") from None
+        return await scope.petition(db, actor, pid)
+
+    @staticmethod
+    async def _mirror(db: AsyncSession, conference_id: int, old: q.QueueState,
+                      new: q.QueueState) -> None:
+        """Keep one row per turn (for recordings, transcripts and petition links)."""
+        before = {t.id: t for t in old.turns}
+        for t in new.turns:
+            if before.get(t.id) is t:
+                continue
+            row = await db.get(SpeakingTurn, t.id)
+            if row is None:
+                pid = None
+                if t.person_key.startswith("participant:"):
+                    pid = int(t.person_key.split(":", 1)[1])
+                    if await db.get(Participant, pid) is None:
+                        pid = None
+                row = SpeakingTurn(id=t.id, conference_id=conference_id, participant_id=pid)
+                db.add(row)
+            row.kind = t.kind
+            row.display_name = t.display_name
+            row.hamlet = t.hamlet
+            row.topic = t.topic
+            row.status = t.status
+            row.started_at = t.started_at
+            row.ended_at = t.ended_at
+            linked = set(t.petition_ids) | ({t.answers_petition_id} if t.answers_petition_id else set())
+            if linked:
+                await db.flush()
+                have = set((await db.execute(select(TurnPetition.petition_id).where(
+                    TurnPetition.turn_id == t.id))).scalars())
+                for ref in linked:
+                    if int(ref) not in have:
+                        db.add(TurnPetition(turn_id=t.id, petition_id=int(ref)))
+
