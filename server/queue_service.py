@@ -22,6 +22,7 @@ from server.auth import Actor
 from server.commands import audit, scope
 from server.db.models import Participant, Petition, SpeakingTurn, TurnPetition
 from server.domain import queue as q
+from server.domain.queue_commands import settings_from_dict
 from server.domain.roles import can
 from server.domain.text import fold
 
@@ -74,7 +75,7 @@ class QueueService:
     def state_of(conf: Any) -> q.QueueState:
         if conf.queue_state:
             return q.from_dict(conf.queue_state)
-        settings = q.QueueSettings(**conf.queue_settings) if conf.queue_settings else None
+        settings = settings_from_dict(conf.queue_settings) if conf.queue_settings else None
         return q.new_queue(conf.id, settings)
 
     async def snapshot(self, actor: Actor, conference_id: int) -> q.QueueState:
@@ -142,10 +143,14 @@ class QueueService:
                 payload.setdefault("consent_full_name", p.consent_full_name)
             payload["person_key"] = person_key(pid, str(payload.get("display_name", "")),
                                                str(payload.get("hamlet", "")))
-            for ref in payload.get("petition_ids") or []:
-                await self._petition(db, actor, ref)
+            refs = payload.get("petition_ids") or []
+            if isinstance(refs, list):
+                for ref in refs:
+                    await self._petition(db, actor, ref)
+                payload["petition_ids"] = [str(r) for r in refs]
         if kind in ("link_petition", "add_answer_turn"):
             await self._petition(db, actor, payload.get("petition_id"))
+            payload["petition_id"] = str(payload.get("petition_id"))
         return payload
 
     @staticmethod

@@ -109,6 +109,7 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
         reply: dict[str, Any] = {"ok": True, "public": q.public_view(state, now)}
         if actor.kind == "user":
             await sio.enter_room(sid, f"staff:{cid}")
+            await sio.enter_room(sid, "staff")
             reply["staff"] = staff_view(state, now)
         for extra in app["join_extras"]:
             reply.update(await extra(actor, cid))
