@@ -104,7 +104,7 @@ def create_app(config: Config) -> web.Application:
     app["config"] = config
     app["cache"] = {}
     app["login_limiter"] = SlidingWindowLimiter(limit=10, window_s=300)
-    app["rules"] = Rules()
+    app["rules"] = Rules(config.data_dir)
     sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[],
                                ping_interval=5, ping_timeout=5, max_http_buffer_size=64 * 1024)
     sio.attach(app)

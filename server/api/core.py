@@ -124,10 +124,11 @@ async def logout(call: Call):
 # ---- conferences -----------------------------------------------------------------------
 
 
-def conference_out(call: Call, conf: Conference) -> ConferenceOut:
+async def conference_out(call: Call, conf: Conference) -> ConferenceOut:
     out = ConferenceOut.model_validate(conf)
     out.public_url = f"/c/{conf.public_slug}"
-    out.announcement_warning = call.app["rules"].announcement_warning(conf)
+    commune = await call.db.get(Commune, conf.commune_id)
+    out.announcement_warning = call.app["rules"].announcement_warning(conf, commune.rule_profile)
     return out
 
 
@@ -138,32 +139,32 @@ async def list_conferences(call: Call) -> list[ConferenceOut]:
     if call.query.year:
         q = q.where(Conference.year == call.query.year)
     rows = (await call.db.execute(q.order_by(Conference.starts_at))).scalars()
-    return [conference_out(call, c) for c in rows]
+    return [await conference_out(call, c) for c in rows]
 
 
 @api.route("POST", "/api/conferences", summary="Plan a conference", tag="conferences",
            body=ConferenceIn, response=ConferenceOut, permission="edit_conference", status=201)
 async def create_conference(call: Call) -> ConferenceOut:
-    return conference_out(call, await conferences.create(call.db, call.user, call.body))
+    return await conference_out(call, await conferences.create(call.db, call.user, call.body))
 
 
 @api.route("GET", "/api/conferences/{id}", summary="One conference", tag="conferences",
            response=ConferenceOut, devices=True)
 async def get_conference(call: Call) -> ConferenceOut:
-    return conference_out(call, await scope.conference(call.db, call.user, call.path_int("id")))
+    return await conference_out(call, await scope.conference(call.db, call.user, call.path_int("id")))
 
 
 @api.route("PATCH", "/api/conferences/{id}", summary="Edit a conference", tag="conferences",
            body=ConferencePatch, response=ConferenceOut, permission="edit_conference")
 async def update_conference(call: Call) -> ConferenceOut:
     conf = await conferences.update(call.db, call.user, call.path_int("id"), call.body)
-    return conference_out(call, conf)
+    return await conference_out(call, conf)
 
 
 @api.route("POST", "/api/conferences/{id}/announce", summary="Announce a conference publicly",
            tag="conferences", response=ConferenceOut, permission="edit_conference")
 async def announce_conference(call: Call) -> ConferenceOut:
-    return conference_out(call, await conferences.announce(call.db, call.user, call.path_int("id")))
+    return await conference_out(call, await conferences.announce(call.db, call.user, call.path_int("id")))
 
 
 # ---- invitations and check-in ------------------------------------------------------------

@@ -275,3 +275,18 @@ async def test_openapi_document_matches_the_routes(client: ApiClient, app_server
         for op in ops.values():
             assert op.get("summary"), path
             assert "responses" in op
+
+
+async def test_late_announcement_warns_under_the_2025_law_profile(client: ApiClient):
+    from datetime import datetime, timedelta
+
+    soon = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT08:00")
+    conf = await client.ok("POST", "/api/conferences", {**CONF, "starts_at": soon}, status=201)
+    assert conf["announcement_warning"] is None  # the seed letter's profile sets no lead time
+    status, resp = await client.call("PATCH", "/api/commune", {"rule_profile": "khong-co"})
+    assert status == 422 and resp["error"]["code"] == "unknown_rule_profile"
+    await client.ok("PATCH", "/api/commune", {"rule_profile": "luat-2025"})
+    before = await client.ok("GET", f"/api/conferences/{conf['id']}")
+    assert before["announcement_warning"].startswith("Đã quá hạn")
+    announced = await client.ok("POST", f"/api/conferences/{conf['id']}/announce")
+    assert announced["announcement_warning"].startswith("Thông báo muộn")
