@@ -1,0 +1,274 @@
+"""Queue fan-out benchmark: a moderator's command -> its arrival at the LAST public screen.
+
+    python bench/queue_fanout.py --clients N [--commands 100] [--interval 0.2]
+                                 [--per-process 250] [--db URL]
+
+Starts a real ``doithoai serve`` subprocess (SQLite in a temporary folder unless --db),
+creates a conference and a display device token, then starts N socket.io clients
+(python-socketio AsyncClient, websocket transport, loopback) spread over several
+processes, all joined to the conference's public room. A moderator client then
+sends ``register_turn`` commands (paced, one at a time). Every client records the
+arrival time (``time.time()``, one clock: same machine) of each ``queue:public``
+version; the processes report the latest arrival per version through a queue.
+
+Latency of one command = arrival at the last client - the instant the moderator
+sent it (so it includes the command's transaction on the server).
+The last line printed is one JSON object: clients, commands, p50_ms, p99_ms, max_ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "mat-khau-bench-123"
+GOAL_P99_MS = 50.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data_dir: Path, db: str | None) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    db_args = ["--db", db] if db else []
+    subprocess.run([sys.executable, "-m", "server.cli", "user", "add", "bench", "--name",
+                    "Điều hành thử", "--role", "admin", "--password", PASSWORD,
+                    "--data-dir", str(data_dir), *db_args],
+                   check=True, cwd=REPO_ROOT, env=env, capture_output=True)
+    port = free_port()
+    log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--data-dir", str(data_dir), *db_args],
+                            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit((data_dir / "server.log").read_text(errors="replace"))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+# ---- the watching clients (one process holds many) -----------------------------------------
+
+
+def watcher_process(base: str, token: str, cid: int, count: int, ready: Any, results: Any,
+                    stop: Any) -> None:
+    asyncio.run(_watchers(base, token, cid, count, ready, results, stop))
+
+
+async def _watchers(base: str, token: str, cid: int, count: int, ready: Any, results: Any,
+                    stop: Any) -> None:
+    import socketio
+
+    latest: dict[int, float] = {}  # version -> latest arrival among this process's clients
+    received: dict[int, int] = {}
+    first: dict[int, float] = {}  # version -> earliest arrival
+    clients: list[socketio.AsyncClient] = []
+    gate = asyncio.Semaphore(20)
+
+    def make() -> socketio.AsyncClient:
+        sio = socketio.AsyncClient(reconnection=False)
+
+        async def on_public(data: dict[str, Any]) -> None:
+            now = time.time()
+            v = data["version"]
+            if now > latest.get(v, 0.0):
+                latest[v] = now
+            received[v] = received.get(v, 0) + 1
+            first.setdefault(v, now)
+
+        sio.on("queue:public", on_public)
+        return sio
+
+    async def connect_one() -> None:
+        sio = make()
+        async with gate:
+            for attempt in range(5):
+                try:
+                    await sio.connect(base, auth={"token": token}, transports=["websocket"],
+                                      wait_timeout=30)
+                    break
+                except Exception:
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.5 + attempt)
+            reply = await sio.call("join", {"conference_id": cid}, timeout=30)
+            assert reply["ok"], reply
+        clients.append(sio)
+
+    await asyncio.gather(*(connect_one() for _ in range(count)))
+    ready.put(len(clients))
+    cpu0 = time.process_time()
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, stop.wait)
+    cpu = time.process_time() - cpu0
+    results.put({"latest": latest, "received": received, "first": first, "cpu_s": cpu})
+    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+
+
+# ---- the moderator -------------------------------------------------------------------------
+
+
+async def setup(base: str) -> tuple[int, str, str]:
+    """Log in, create a conference and a display token; returns (id, token, session cookie)."""
+    import aiohttp
+    from yarl import URL
+
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.post(base + "/api/session",
+                             json={"username": "bench", "password": PASSWORD}) as r:
+            assert r.status == 200, await r.text()
+            csrf = (await r.json())["csrf_token"]
+        h = {"X-CSRF-Token": csrf}
+        async with http.post(base + "/api/conferences", headers=h, json={
+                "title": "Hội nghị đo tải", "starts_at": "2026-12-18T01:00:00Z",
+                "venue": "Hội trường", "format": "in_person"}) as r:
+            assert r.status == 201, await r.text()
+            cid = (await r.json())["id"]
+        async with http.post(base + "/api/devices", headers=h,
+                             json={"name": "Màn hình đo tải", "kind": "display"}) as r:
+            assert r.status == 201, await r.text()
+            token = (await r.json())["token"]
+        jar = http.cookie_jar.filter_cookies(URL(base))
+        cookie = "; ".join(f"{k}={v.value}" for k, v in jar.items())
+    return cid, token, cookie
+
+
+async def moderate(base: str, cookie: str, cid: int, commands: int, interval: float
+                   ) -> tuple[dict[int, float], list[float]]:
+    """Send paced commands; returns version -> send instant, and each ack's delay (ms)."""
+    import socketio
+
+    sio = socketio.AsyncClient(reconnection=False)
+    await sio.connect(base, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
+    joined = await sio.call("join", {"conference_id": cid})
+    version = joined["staff"]["version"]
+    sent: dict[int, float] = {}
+    acks: list[float] = []
+    for i in range(commands):
+        payload = {"conference_id": cid, "type": "register_turn", "command_id": uuid.uuid4().hex,
+                   "base_version": version, "display_name": f"Nguyễn Văn Thử {i}",
+                   "hamlet": f"Thôn {i % 12 + 1}", "topic": "Đo tải"}
+        t0 = time.time()
+        ack = await sio.call("queue:command", payload, timeout=30)
+        acks.append((time.time() - t0) * 1000)
+        assert ack["ok"], ack
+        version = ack["version"]
+        sent[version] = t0
+        await asyncio.sleep(interval)
+    await asyncio.sleep(1.0)  # let the last broadcast reach everyone
+    await sio.disconnect()
+    return sent, acks
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], p: float) -> float:
+    s = sorted(values)
+    k = (len(s) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clients", type=int, default=100)
+    ap.add_argument("--commands", type=int, default=100)
+    ap.add_argument("--interval", type=float, default=0.2, help="pause between commands (s)")
+    ap.add_argument("--per-process", type=int, default=250, help="clients per process")
+    ap.add_argument("--db", default=None, help="database URL (default: SQLite in a temp folder)")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="fanout-") as tmp:
+        proc, base = start_server(Path(tmp), args.db)
+        try:
+            cid, token, cookie = asyncio.run(setup(base))
+            ctx = mp.get_context("spawn")
+            ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+            sizes = [args.per_process] * (args.clients // args.per_process)
+            if args.clients % args.per_process:
+                sizes.append(args.clients % args.per_process)
+            workers = [ctx.Process(target=watcher_process,
+                                   args=(base, token, cid, n, ready, results, stop), daemon=True)
+                       for n in sizes]
+            t_conn = time.monotonic()
+            for w in workers:
+                w.start()
+            joined = sum(ready.get(timeout=300) for _ in workers)
+            connect_s = time.monotonic() - t_conn
+            print(f"{joined} clients joined in {connect_s:.1f} s; server pid {proc.pid}",
+                  file=sys.stderr, flush=True)
+            time.sleep(1.0)
+            server_cpu0 = process_cpu(proc.pid)
+            sent, acks = asyncio.run(moderate(base, cookie, cid, args.commands, args.interval))
+            server_cpu = process_cpu(proc.pid) - server_cpu0
+            stop.set()
+            reports = [results.get(timeout=120) for _ in workers]
+            for w in workers:
+                w.join(30)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    latencies, firsts, incomplete = [], [], 0
+    for version, t0 in sent.items():
+        got = sum(r["received"].get(version, 0) for r in reports)
+        if got < joined:
+            incomplete += 1
+            continue
+        last = max(r["latest"][version] for r in reports if version in r["latest"])
+        latencies.append((last - t0) * 1000)
+        firsts.append((min(r["first"][version] for r in reports if version in r["first"]) - t0)
+                      * 1000)
+    out = {
+        "clients": joined,
+        "processes": len(workers),
+        "commands": len(latencies),
+        "incomplete": incomplete,
+        "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
+        "p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
+        "max_ms": round(max(latencies), 1) if latencies else None,
+        "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
+        "first_client_p50_ms": round(percentile(firsts, 50), 1) if firsts else None,
+        "server_cpu_ms_per_command": round(server_cpu * 1000 / max(len(sent), 1), 1),
+        "client_cpu_us_per_message": round(sum(r["cpu_s"] for r in reports) * 1e6
+                                           / max(sum(sum(r["received"].values()) for r in reports), 1)),
+        "ack_p50_ms": round(percentile(acks, 50), 1),
+        "goal_p99_ms": GOAL_P99_MS,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "connect_s": round(connect_s, 1),
+    }
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
