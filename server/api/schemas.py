@@ -169,7 +169,7 @@ class FieldPatch(Input):
     active: bool | None = None
 
 
-RoleName = Literal["admin", "chair", "moderator", "secretary", "front", "viewer"]
+RoleName = Literal["admin", "chair", "moderator", "secretary", "front", "viewer", "overseer"]
 
 
 class UserIn(Input):

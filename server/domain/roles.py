@@ -12,6 +12,7 @@ class Role(StrEnum):
     SECRETARY = "secretary"
     FRONT = "front"  # Fatherland Front representative
     VIEWER = "viewer"
+    OVERSEER = "overseer"  # province (or district) official: sees the overview of every commune
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -21,6 +22,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.SECRETARY: "Thư ký",
     Role.FRONT: "Đại diện Mặt trận Tổ quốc",
     Role.VIEWER: "Người xem",
+    Role.OVERSEER: "Cấp trên",
 }
 
 _ALL = frozenset(Role)
@@ -42,6 +44,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "issue_documents": frozenset({Role.ADMIN, Role.CHAIR}),
     "draft_documents": frozenset({Role.ADMIN, Role.CHAIR, Role.SECRETARY}),
     "view_audit": frozenset({Role.ADMIN, Role.CHAIR}),
+    "view_overview": frozenset({Role.ADMIN, Role.CHAIR, Role.OVERSEER}),
 }
 
 
