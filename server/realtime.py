@@ -8,6 +8,7 @@ docs/realtime.md.
 
 from __future__ import annotations
 
+import io
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -233,8 +234,12 @@ async def registration_submit(request: web.Request) -> web.Response:
 async def registration_qr(request: web.Request) -> web.Response:
     conf = await _conference_by_slug(request)
     url = f"{request.scheme}://{request.host}/r/{conf.public_slug}"
-    svg = segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff")
-    return web.Response(text=svg, content_type="image/svg+xml",
+    # A standalone SVG file needs its namespace, or browsers show a broken <img>
+    # (segno's svg_inline leaves it out: it is meant for inline HTML).
+    buf = io.BytesIO()
+    segno.make(url, error="m").save(buf, kind="svg", xmldecl=False, scale=8, border=2,
+                                    dark="#000", light="#fff")
+    return web.Response(body=buf.getvalue(), content_type="image/svg+xml",
                         headers={"X-Registration-URL": url})
 
 

@@ -1,0 +1,162 @@
+// The public screen of the hall: /display/<conference id>?token=<device token>.
+// It renders only what the server sends (masked names, the timer, the next five);
+// it never computes the queue order. No login: a read-only device token.
+import { clockState, formatClock, loadSocketIo, measureOffset, remainingSeconds, watchConnection } from "./clock.js";
+
+const TEXT = {
+  speaking: "Đang phát biểu",
+  called: "Mời lên phát biểu",
+  paused: "Tạm dừng",
+  answer: "Trả lời kiến nghị",
+  nobody: "Chưa có người phát biểu",
+  nobodyHint: "Mời quý vị đăng ký phát biểu tại bàn thư ký hoặc quét mã QR",
+  empty: "Chưa có ai đăng ký",
+  waiting: (n) => `${n} người đang chờ`,
+  overtime: "Quá thời gian",
+  warning: "Sắp hết thời gian",
+  pausedNote: "Đồng hồ tạm dừng",
+  interpreter: (lang) => `Có phiên dịch${lang ? ` (${lang})` : ""}`,
+  noToken: "Thiếu mã thiết bị. Mở trang này bằng đường dẫn có ?token=… do quản trị viên cấp.",
+  refused: "Mã thiết bị không hợp lệ hoặc đã bị thu hồi.",
+  onAir: "Hội nghị đang được ghi âm và phát thanh trực tiếp",
+  recorded: "Hội nghị đang được ghi âm",
+};
+
+const $ = (id) => document.getElementById(id);
+const conferenceId = Number(location.pathname.split("/").filter(Boolean).pop());
+const token = new URLSearchParams(location.search).get("token") || "";
+
+let view = null; // the last queue:public payload
+let offsetMs = 0; // server clock - this clock
+
+function fatal(message) {
+  $("fatal").textContent = message;
+  $("fatal").hidden = false;
+}
+
+async function getJson(path) {
+  const r = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  if (!r.ok) throw new Error(`${path}: ${r.status}`);
+  return r.json();
+}
+
+let infoLoaded = false;
+async function loadInfo() {
+  if (infoLoaded) return;
+  const [conf, reg] = await Promise.all([
+    getJson(`/api/conferences/${conferenceId}`),
+    getJson(`/api/conferences/${conferenceId}/registration`),
+  ]);
+  $("title").textContent = conf.title;
+  document.title = `${conf.title} — Đối Thoại`;
+  $("qr").src = reg.qr_svg;
+  $("qr-url").textContent = reg.url.replace(/^https?:\/\//, "");
+  $("qr-box").hidden = false;
+  infoLoaded = true;
+}
+
+// "Nguyễn V. A. - Thôn 3" -> name and place on two lines of different sizes.
+function splitName(text) {
+  const i = text.indexOf(" - ");
+  return i < 0 ? [text, ""] : [text.slice(0, i), text.slice(i + 3)];
+}
+
+function render(v) {
+  if (view && v.version < view.version) return; // an older broadcast arriving late
+  view = v;
+  const cur = v.current;
+  const [name, place] = cur ? splitName(cur.name) : [TEXT.nobody, ""];
+  $("speaker-name").textContent = name;
+  $("speaker-place").textContent = place;
+  $("speaker").classList.toggle("nobody", !cur);
+  $("now-label").textContent = !cur ? "" : cur.kind === "answer" ? TEXT.answer
+    : cur.status === "called" ? TEXT.called : cur.status === "paused" ? TEXT.paused : TEXT.speaking;
+  $("speaker-note").textContent = !cur ? TEXT.nobodyHint
+    : cur.needs_interpreter ? TEXT.interpreter(cur.language) : "";
+  const items = v.next.map((t) => {
+    const [n, p] = splitName(t.name);
+    const li = document.createElement("li");
+    li.dataset.turn = t.turn_id;
+    const pos = document.createElement("span");
+    pos.className = "pos";
+    pos.textContent = String(t.position);
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = n;
+    if (p) {
+      const small = document.createElement("small");
+      small.textContent = ` · ${p}`;
+      who.append(small);
+    }
+    li.append(pos, who);
+    if (t.kind === "answer") li.classList.add("answer");
+    return li;
+  });
+  $("next").replaceChildren(...items);
+  $("next").classList.toggle("empty", !items.length);
+  if (!items.length) $("next").replaceChildren(Object.assign(document.createElement("li"), { textContent: TEXT.empty, className: "none" }));
+  $("waiting").textContent = v.waiting_count > v.next.length ? TEXT.waiting(v.waiting_count) : "";
+  tick();
+}
+
+function tick() {
+  const clock = $("clock");
+  if (!view || !view.timer) {
+    clock.textContent = view && view.current ? formatClock(null) : "";
+    clock.dataset.state = "idle";
+    $("clock-note").textContent = "";
+    return;
+  }
+  const remaining = remainingSeconds(view.timer, offsetMs);
+  const state = clockState(view.timer, remaining, view.warning_seconds);
+  clock.textContent = view.current.status === "called" ? formatClock(view.timer.allowed) : formatClock(remaining);
+  clock.dataset.state = view.current.status === "called" ? "idle" : state;
+  $("clock-note").textContent = state === "overtime" ? TEXT.overtime : state === "warning" ? TEXT.warning
+    : state === "paused" ? TEXT.pausedNote : "";
+}
+
+async function main() {
+  if (!token || !conferenceId) { fatal(TEXT.noToken); return; }
+  const io = await loadSocketIo();
+  const socket = io({ auth: { token }, transports: ["websocket", "polling"] });
+  watchConnection(socket, $("lost"));
+  socket.on("connect", async () => {
+    // Every (re)connection starts again from a full snapshot.
+    const reply = await socket.timeout(10000).emitWithAck("join", { conference_id: conferenceId }).catch(() => null);
+    if (!reply) return;
+    if (!reply.ok) { fatal(reply.error ? reply.error.message : TEXT.refused); return; }
+    $("fatal").hidden = true;
+    view = null;
+    render(reply.public);
+    if (reply.broadcast && typeof reply.broadcast.on_air === "boolean") setOnAir(reply.broadcast.on_air);
+    const off = await measureOffset(socket);
+    if (off !== null) { offsetMs = off; tick(); }
+    loadInfo().catch(() => { /* retried on the next connection */ });
+  });
+  socket.on("connect_error", (err) => {
+    if (err && err.message && /unauthenticated|Cần đăng nhập/.test(JSON.stringify(err.data || err.message))) fatal(TEXT.refused);
+  });
+  socket.on("queue:public", render);
+  // The server tells public screens `broadcast:public` ({on_air, live_audio}); tablets get
+  // `broadcast:status`. Either toggles the live-broadcast part of the notice.
+  for (const ev of ["broadcast:public", "broadcast:status"]) {
+    socket.on(ev, (s) => { if (s && typeof s.on_air === "boolean") setOnAir(s.on_air); });
+  }
+  setInterval(tick, 200);
+  // Re-measure the clock now and then: devices drift, and so do the offsets of sleeping tablets.
+  setInterval(async () => {
+    if (!socket.connected) return;
+    const off = await measureOffset(socket);
+    if (off !== null) offsetMs = off;
+  }, 300000);
+  window.displaySocket = socket; // for diagnostics from the browser console
+}
+
+// People must be told that the conference is recorded: the notice never disappears;
+// it says "and broadcast live" while the broadcast is on air (and until told otherwise).
+function setOnAir(on) {
+  $("notice-text").textContent = on ? TEXT.onAir : TEXT.recorded;
+  $("notice").dataset.onAir = on ? "1" : "0";
+}
+
+main().catch((e) => fatal(e.message));

@@ -1,0 +1,476 @@
+// The moderator's tablet: #/c/<id>/queue. The live speaking queue over socket.io.
+// The server owns the order: this page renders the `order` list it sends and sends
+// commands (each with a client-made command_id and the version it was based on).
+import { api, can } from "./api.js";
+import { route } from "./main.js";
+import { banner, h } from "./ui.js";
+import { clockState, formatClock, loadSocketIo, measureOffset, newCommandId, remainingSeconds, watchConnection } from "/display-assets/clock.js";
+
+const Q = {
+  title: "Điều hành phát biểu",
+  connected: "Đã kết nối", lost: "mất kết nối — đang kết nối lại…",
+  current: "Người đang giữ quyền phát biểu", nobody: "Chưa mời ai.",
+  callNext: "Mời người tiếp theo", start: "Bắt đầu", pause: "Tạm dừng", resume: "Tiếp tục",
+  end: "Kết thúc", skip: "Vắng mặt", defer: "Hoãn", withdraw: "Rút", requeue: "Đưa lại hàng chờ",
+  call: "Mời", approve: "Duyệt", reject: "Từ chối", undo: "Hoàn tác",
+  extend: (s) => (s >= 60 ? `+${s / 60} phút` : `+${s} giây`), extendLabel: "Thêm giờ:",
+  waiting: "Hàng chờ (theo thứ tự mời)", pending: "Chờ duyệt (đăng ký qua điện thoại)",
+  setAside: "Đã hoãn / vắng mặt", history: "Lịch sử thao tác", noHistory: "Chưa có thao tác nào.",
+  emptyQueue: "Chưa có ai trong hàng chờ.", dragHint: "Kéo ☰ để đổi thứ tự (cần ghi lý do).",
+  register: "Đăng ký phát biểu tại bàn", fullName: "Họ và tên", hamlet: "Thôn, bon, tổ dân phố",
+  topic: "Nội dung muốn phát biểu", interpreter: "Cần phiên dịch", language: "Tiếng (ví dụ: M'Nông)",
+  consent: "Đồng ý hiện họ tên đầy đủ trên màn hình", pick: "Chọn người đã điểm danh…",
+  add: "Thêm vào hàng chờ", petition: "Ghi kiến nghị của lượt đang phát biểu", field: "Lĩnh vực",
+  content: "Nội dung kiến nghị", savePetition: "Ghi và gắn với lượt này",
+  answer: "Lượt trả lời kiến nghị", official: "Người trả lời", role: "Chức vụ",
+  addAnswer: "Thêm lượt trả lời", pickPetition: "Chọn kiến nghị…",
+  qr: "Đăng ký qua điện thoại (mã QR)", display: "Màn hình công cộng",
+  reasonMove: "Lý do đổi thứ tự", reasonCall: "Lý do mời trước lượt", reasonExtend: "Lý do thêm thời gian",
+  reasonUndo: "Lý do hoàn tác", reasonOptional: "Lý do (không bắt buộc)", ok: "Xác nhận", cancel: "Hủy",
+  reasonRequired: "Cần ghi lý do.", notSent: "Mất kết nối: lệnh chưa được gửi. Hãy thử lại khi có kết nối.",
+  noAck: "Không nhận được xác nhận từ máy chủ; lệnh sẽ được gửi lại khi có kết nối.",
+  conflict: "Hàng đợi vừa được thay đổi trên máy khác — đã cập nhật, hãy xem lại rồi thao tác lại.",
+  statuses: { pending_approval: "chờ duyệt", waiting: "đang chờ", called: "đã được mời", speaking: "đang phát biểu",
+    paused: "tạm dừng", done: "đã xong", skipped: "vắng mặt", withdrawn: "đã rút", deferred: "hoãn lại", rejected: "bị từ chối" },
+  overtime: "Quá giờ", warning: "Sắp hết giờ", repeat: "đã phát biểu", answerBadge: "trả lời KN",
+  linked: "Kiến nghị đã gắn", version: "Phiên bản",
+};
+
+let page = null; // the live page; null when the route is left
+
+if (!document.getElementById("queue-css")) {
+  document.head.append(h("link", { rel: "stylesheet", href: "/static/queue.css", id: "queue-css" }));
+}
+
+route(/^\/c\/(\d+)\/queue$/, async (id) => {
+  if (page) page.close();
+  page = new QueuePage(Number(id));
+  await page.open();
+});
+
+window.addEventListener("hashchange", () => {
+  if (page && !/^#\/c\/\d+\/queue$/.test(location.hash)) { page.close(); page = null; }
+});
+
+// "user:2:Nguyễn Văn A" -> "Nguyễn Văn A"; "public::điện thoại 10.0.0.5" -> "điện thoại 10.0.0.5".
+function actorName(label) {
+  const parts = String(label || "").split(":");
+  return parts.length >= 3 ? parts.slice(2).join(":") : label;
+}
+
+// ---- a small touch-friendly dialog for reasons and names ----------------------------------
+
+function ask(title, { required = false, fields = null } = {}) {
+  return new Promise((resolve) => {
+    const inputs = (fields || [{ name: "reason", label: title, required }]).map((f) =>
+      h("label", { class: "fld" }, h("span", {}, f.label),
+        h("input", { name: f.name, maxlength: 500, autocomplete: "off", value: f.value || "" })));
+    const error = h("p", { class: "form-error", role: "alert", hidden: true });
+    const dlg = h("dialog", { class: "q-dialog", id: "q-ask" },
+      h("form", { method: "dialog" }, h("h2", {}, title), error, ...inputs,
+        h("div", { class: "actions" },
+          h("button", { type: "button", class: "q-cancel", value: "cancel", onclick: () => { dlg.close(); } }, Q.cancel),
+          h("button", { type: "submit", class: "primary q-ok", value: "ok" }, Q.ok))));
+    let done = false;
+    dlg.querySelector("form").addEventListener("submit", (ev) => {
+      const values = Object.fromEntries(inputs.map((l) => { const i = l.querySelector("input"); return [i.name, i.value.trim()]; }));
+      const missing = (fields || [{ name: "reason", required }]).some((f) => f.required && !values[f.name]);
+      if (missing) { ev.preventDefault(); error.textContent = Q.reasonRequired; error.hidden = false; return; }
+      done = true;
+      resolve(fields ? values : values.reason);
+    });
+    dlg.addEventListener("close", () => { dlg.remove(); if (!done) resolve(null); });
+    document.body.append(dlg);
+    dlg.showModal();
+    inputs[0].querySelector("input").focus();
+  });
+}
+
+// ---- the page --------------------------------------------------------------------------------
+
+class QueuePage {
+  constructor(id) {
+    this.id = id;
+    this.snap = null; // last queue:state payload
+    this.offset = 0;
+    this.pending = new Map(); // command_id -> payload without an answer yet
+    this.timers = [];
+    this.stopWatch = null;
+    this.dragging = null;
+  }
+
+  async open() {
+    const view = document.getElementById("view");
+    const [conf, io] = await Promise.all([api("GET", `/api/conferences/${this.id}`), loadSocketIo()]);
+    this.conf = conf;
+    this.el = {
+      lost: h("span", { id: "q-lost", class: "q-lost", role: "status", hidden: true }, Q.lost),
+      version: h("span", { class: "muted", id: "q-version" }),
+      current: h("section", { class: "q-card q-current", id: "q-current" }),
+      waiting: h("ol", { class: "q-list", id: "q-waiting" }),
+      pending: h("ul", { class: "q-list", id: "q-pending" }),
+      aside: h("ul", { class: "q-list", id: "q-aside" }),
+      history: h("ol", { class: "q-history", id: "q-history" }),
+      undo: h("button", { class: "q-undo", id: "q-undo", disabled: true, onclick: () => this.undo() }, Q.undo),
+      petition: h("section", { class: "q-card", id: "q-petition" }),
+    };
+    const main = h("div", { class: "q-page" },
+      h("header", { class: "q-head" },
+        h("a", { href: `#/c/${this.id}`, class: "button" }, "‹"),
+        h("h1", {}, `${Q.title}: `, h("span", { class: "q-conf" }, conf.title)),
+        this.el.version, this.el.lost),
+      h("div", { class: "q-cols" },
+        h("div", { class: "q-col" }, this.el.current, this.el.petition,
+          h("section", { class: "q-card", id: "q-history-box" }, h("h2", {}, Q.history, " ", this.el.undo), this.el.history)),
+        h("div", { class: "q-col" },
+          h("section", { class: "q-card", id: "q-waiting-box" }, h("h2", {}, Q.waiting),
+            h("p", { class: "muted q-hint" }, Q.dragHint), this.el.waiting),
+          h("section", { class: "q-card", id: "q-pending-box" }, h("h2", {}, Q.pending), this.el.pending),
+          h("section", { class: "q-card", id: "q-aside-box", hidden: true }, h("h2", {}, Q.setAside), this.el.aside),
+          can("register_speaker") ? await this.registrationForm() : null,
+          can("run_queue") ? await this.answerForm() : null,
+          await this.qrBox())));
+    view.replaceChildren(main);
+
+    this.socket = io({ transports: ["websocket", "polling"] });
+    this.stopWatch = watchConnection(this.socket, this.el.lost);
+    this.socket.on("connect", () => this.join());
+    this.socket.on("queue:state", (s) => this.render(s));
+    this.timers.push(setInterval(() => this.tick(), 250));
+    this.timers.push(setInterval(() => this.remeasure(), 300000));
+  }
+
+  close() {
+    this.timers.forEach(clearInterval);
+    if (this.stopWatch) this.stopWatch();
+    if (this.socket) this.socket.disconnect();
+  }
+
+  async join() {
+    const reply = await this.socket.timeout(10000).emitWithAck("join", { conference_id: this.id }).catch(() => null);
+    if (!reply) return;
+    if (!reply.ok) { banner(reply.error.message, "error"); return; }
+    this.snap = null; // a full snapshot replaces whatever was shown
+    this.render(reply.staff);
+    this.remeasure();
+    // Commands sent while the link was down go again with the same id: applied at most once.
+    for (const payload of this.pending.values()) this.emit(payload);
+  }
+
+  async remeasure() {
+    if (!this.socket.connected) return;
+    const off = await measureOffset(this.socket);
+    if (off !== null) { this.offset = off; this.tick(); }
+  }
+
+  // ---- commands ----
+
+  send(type, fields = {}) {
+    if (!this.snap) return Promise.resolve(null);
+    const payload = { conference_id: this.id, type, command_id: newCommandId(), base_version: this.snap.version, ...fields };
+    if (!this.socket.connected) { banner(Q.notSent, "error"); return Promise.resolve(null); }
+    this.pending.set(payload.command_id, payload);
+    return this.emit(payload);
+  }
+
+  async emit(payload) {
+    let ack;
+    try {
+      ack = await this.socket.timeout(10000).emitWithAck("queue:command", payload);
+    } catch {
+      banner(Q.noAck, "error");
+      return null;
+    }
+    this.pending.delete(payload.command_id);
+    if (ack.ok && document.getElementById("banner").className === "error") banner(""); // an old refusal no longer applies
+    if (!ack.ok) {
+      const code = ack.error && ack.error.code;
+      banner(code === "version_conflict" ? Q.conflict : ack.error.message, "error");
+      if (code === "version_conflict") this.join();
+      return null;
+    }
+    return ack;
+  }
+
+  async withReason(title, type, fields, required = true) {
+    const reason = await ask(title, { required });
+    if (reason === null) return null;
+    return this.send(type, { ...fields, reason });
+  }
+
+  async undo() {
+    const reason = await ask(`${Q.reasonUndo}: ${this.snap.undo_summary || ""}`, { required: true });
+    if (reason !== null) await this.send("undo", { reason });
+  }
+
+  // ---- rendering ----
+
+  turns() { return new Map(this.snap.state.turns.map((t) => [t.id, t])); }
+
+  render(s) {
+    if (!s || (this.snap && s.version < this.snap.version)) return; // older than what is shown
+    this.snap = s;
+    this.el.version.textContent = `${Q.version} ${s.version}`;
+    const turns = this.turns();
+    const run = can("run_queue");
+    this.renderCurrent(turns, run);
+    this.renderPetition(turns);
+    // waiting: exactly the server's order
+    const spoken = new Set(s.state.turns.filter((t) => t.kind === "citizen" && ["done", "called", "speaking", "paused"].includes(t.status)).map((t) => t.person_key));
+    this.el.waiting.replaceChildren(...(s.order.length ? s.order.map((tid, i) => this.waitingRow(turns.get(tid), i, s.order.length, run, spoken))
+      : [h("li", { class: "muted q-empty" }, Q.emptyQueue)]));
+    const pending = s.state.turns.filter((t) => t.status === "pending_approval");
+    this.el.pending.replaceChildren(...(pending.length ? pending.map((t) => h("li", { class: "q-row", dataset: { turn: t.id } },
+      this.who(t),
+      run || can("register_speaker") ? h("div", { class: "q-actions" },
+        h("button", { class: "primary q-approve", onclick: () => this.send("approve_turn", { turn_id: t.id }) }, Q.approve),
+        h("button", { class: "q-reject", onclick: () => this.withReason(Q.reasonOptional, "reject_turn", { turn_id: t.id }, false) }, Q.reject)) : null))
+      : [h("li", { class: "muted q-empty" }, "—")]));
+    const aside = s.state.turns.filter((t) => ["deferred", "skipped"].includes(t.status));
+    document.getElementById("q-aside-box").hidden = !aside.length;
+    this.el.aside.replaceChildren(...aside.map((t) => h("li", { class: "q-row", dataset: { turn: t.id } },
+      this.who(t), h("span", { class: "badge" }, Q.statuses[t.status]),
+      run ? h("div", { class: "q-actions" },
+        h("button", { onclick: () => this.send("requeue", { turn_id: t.id }) }, Q.requeue),
+        h("button", { onclick: () => this.withReason(Q.reasonOptional, "withdraw", { turn_id: t.id }, false) }, Q.withdraw)) : null)));
+    const hist = [...s.state.history].reverse().slice(0, 60);
+    this.el.history.replaceChildren(...(hist.length ? hist.map((e) => h("li", {},
+      h("time", {}, new Date(e.at).toLocaleTimeString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })), " ",
+      h("span", {}, e.summary), e.reason ? h("em", { class: "q-reason" }, ` — lý do: ${e.reason}`) : null,
+      h("small", { class: "muted" }, ` · ${actorName(e.actor)}`))) : [h("li", { class: "muted" }, Q.noHistory)]));
+    this.el.undo.disabled = !(run && s.can_undo);
+    this.el.undo.title = s.undo_summary || "";
+    this.tick();
+  }
+
+  who(t) {
+    return h("div", { class: "q-who" },
+      h("strong", {}, t.display_name), t.kind === "answer" && t.role ? ` — ${t.role}` : "",
+      t.hamlet ? h("span", { class: "muted" }, ` · ${t.hamlet}`) : null,
+      t.topic ? h("div", { class: "q-topic" }, t.topic) : null);
+  }
+
+  waitingRow(t, index, size, run, spoken) {
+    const badges = [
+      t.kind === "answer" ? h("span", { class: "badge q-answer" }, Q.answerBadge) : null,
+      t.kind === "citizen" && spoken.has(t.person_key) ? h("span", { class: "badge" }, Q.repeat) : null,
+      t.needs_interpreter ? h("span", { class: "badge q-interp" }, `${Q.interpreter}${t.language ? `: ${t.language}` : ""}`) : null,
+      t.source === "qr" ? h("span", { class: "badge" }, "QR") : null,
+    ];
+    const handle = run ? h("span", { class: "q-handle", title: Q.dragHint, "aria-label": Q.dragHint }, "☰") : null;
+    const row = h("li", { class: "q-row q-wait", dataset: { turn: t.id, index: String(index) } },
+      handle, h("span", { class: "q-pos" }, String(index + 1)),
+      h("div", { class: "q-who-wrap" }, this.who(t), h("div", {}, badges)),
+      run ? h("div", { class: "q-actions" },
+        h("button", { class: "q-up", "aria-label": "Lên", disabled: index === 0, onclick: () => this.move(t.id, index, index - 1) }, "▲"),
+        h("button", { class: "q-down", "aria-label": "Xuống", disabled: index === size - 1, onclick: () => this.move(t.id, index, index + 1) }, "▼"),
+        h("button", { class: "q-call", onclick: () => (index === 0 ? this.send("call_turn", { turn_id: t.id })
+          : this.withReason(Q.reasonCall, "call_turn", { turn_id: t.id })) }, Q.call),
+        h("button", { class: "q-defer", onclick: () => this.withReason(Q.reasonOptional, "defer", { turn_id: t.id }, false) }, Q.defer),
+        h("button", { class: "q-withdraw", onclick: () => this.withReason(Q.reasonOptional, "withdraw", { turn_id: t.id }, false) }, Q.withdraw)) : null);
+    if (handle) handle.addEventListener("pointerdown", (ev) => this.dragStart(ev, row, t.id, index));
+    return row;
+  }
+
+  async move(turnId, from, to) {
+    if (to === from) return;
+    const reason = await ask(`${Q.reasonMove} (${from + 1} → ${to + 1})`, { required: true });
+    if (reason !== null) await this.send("move", { turn_id: turnId, new_index: to, reason });
+  }
+
+  // Drag with pointer events (finger, pen or mouse): the row follows the pointer; on release
+  // the new place is where it is dropped; the server decides the real order after the Move.
+  dragStart(ev, row, turnId, from) {
+    ev.preventDefault();
+    const list = this.el.waiting;
+    const rows = [...list.children];
+    const rects = rows.map((r) => r.getBoundingClientRect());
+    const startY = ev.clientY;
+    let to = from;
+    row.setPointerCapture(ev.pointerId);
+    row.classList.add("q-dragging");
+    const moveTo = (e) => {
+      const dy = e.clientY - startY;
+      row.style.transform = `translateY(${dy}px)`;
+      const mid = rects[from].top + rects[from].height / 2 + dy;
+      to = rects.filter((r, i) => i !== from && mid > r.top + r.height / 2).length;
+      rows.forEach((r, i) => {
+        if (i === from) return;
+        const shift = from < to && i > from && i <= to ? -rects[from].height : from > to && i >= to && i < from ? rects[from].height : 0;
+        r.style.transform = shift ? `translateY(${shift}px)` : "";
+      });
+    };
+    const finish = async () => {
+      row.removeEventListener("pointermove", moveTo);
+      row.removeEventListener("pointerup", finish);
+      row.removeEventListener("pointercancel", finish);
+      rows.forEach((r) => { r.style.transform = ""; });
+      row.classList.remove("q-dragging");
+      if (to !== from) await this.move(turnId, from, to);
+    };
+    row.addEventListener("pointermove", moveTo);
+    row.addEventListener("pointerup", finish);
+    row.addEventListener("pointercancel", finish);
+  }
+
+  renderCurrent(turns, run) {
+    const s = this.snap;
+    const cur = s.state.current_turn_id ? turns.get(s.state.current_turn_id) : null;
+    const btn = (label, cls, onclick, primary = false) => h("button", { class: `q-big ${cls}${primary ? " primary" : ""}`, onclick }, label);
+    if (!cur) {
+      this.el.current.replaceChildren(h("h2", {}, Q.current), h("p", { class: "muted q-nobody" }, Q.nobody),
+        run ? btn(Q.callNext, "q-call-next", () => this.send("call_next"), true) : null);
+      const b = this.el.current.querySelector(".q-call-next");
+      if (b) b.disabled = !s.order.length;
+      this.clock = null;
+      return;
+    }
+    const id = cur.id;
+    const actions = [];
+    if (run) {
+      if (cur.status === "called") {
+        actions.push(btn(Q.start, "q-start", () => this.send("start", { turn_id: id }), true),
+          btn(Q.skip, "q-skip", () => this.withReason(Q.reasonOptional, "skip", { turn_id: id }, false)),
+          btn(Q.defer, "q-defer", () => this.withReason(Q.reasonOptional, "defer", { turn_id: id }, false)),
+          btn(Q.withdraw, "q-withdraw", () => this.withReason(Q.reasonOptional, "withdraw", { turn_id: id }, false)));
+      } else if (cur.status === "speaking") {
+        actions.push(btn(Q.pause, "q-pause", () => this.send("pause", { turn_id: id })),
+          btn(Q.end, "q-end", () => this.send("end", { turn_id: id }), true));
+      } else if (cur.status === "paused") {
+        actions.push(btn(Q.resume, "q-resume", () => this.send("resume", { turn_id: id }), true),
+          btn(Q.end, "q-end", () => this.send("end", { turn_id: id })));
+      }
+    }
+    const extend = run ? h("div", { class: "q-extend-row" }, h("span", { class: "muted" }, Q.extendLabel),
+      [30, 60, 120].map((sec) => h("button", { class: "q-extend", dataset: { seconds: String(sec) },
+        onclick: () => this.withReason(Q.reasonExtend, "extend_time", { turn_id: id, seconds: sec }) }, Q.extend(sec)))) : null;
+    this.clock = h("div", { class: "q-clock", id: "q-clock" });
+    this.el.current.replaceChildren(
+      h("h2", {}, Q.current, " ", h("span", { class: `badge q-status-${cur.status}` }, Q.statuses[cur.status])),
+      h("p", { class: "q-name" }, cur.display_name, cur.kind === "answer" && cur.role ? ` — ${cur.role}` : ""),
+      h("p", { class: "muted" }, [cur.hamlet, cur.needs_interpreter ? `${Q.interpreter}${cur.language ? `: ${cur.language}` : ""}` : ""].filter(Boolean).join(" · ")),
+      cur.topic ? h("p", { class: "q-topic" }, cur.topic) : null,
+      h("p", { class: "muted", id: "q-public-name" }, `Màn hình: ${s.public.current ? s.public.current.name : ""}`),
+      this.clock, h("p", { class: "q-clock-note", id: "q-clock-note" }),
+      h("div", { class: "q-controls" }, actions), extend);
+  }
+
+  tick() {
+    if (!this.clock || !this.snap || !this.snap.timer) return;
+    const timer = this.snap.timer;
+    const cur = this.turns().get(this.snap.state.current_turn_id);
+    const remaining = remainingSeconds(timer, this.offset);
+    const state = cur && cur.status === "called" ? "idle" : clockState(timer, remaining, this.snap.state.settings.warning_seconds);
+    this.clock.textContent = cur && cur.status === "called" ? formatClock(timer.allowed) : formatClock(remaining);
+    this.clock.dataset.state = state;
+    const note = document.getElementById("q-clock-note");
+    if (note) note.textContent = state === "overtime" ? Q.overtime : state === "warning" ? Q.warning : `/ ${formatClock(timer.allowed)}`;
+  }
+
+  // ---- petitions of the current turn ----
+
+  renderPetition(turns) {
+    const s = this.snap;
+    const cur = s.state.current_turn_id ? turns.get(s.state.current_turn_id) : null;
+    const box = this.el.petition;
+    if (!cur || cur.kind !== "citizen" || !can("record_petition")) { box.hidden = true; this.petitionFor = null; return; }
+    box.hidden = false;
+    const linked = h("p", { class: "muted", id: "q-linked" }, cur.petition_ids.length ? `${Q.linked}: ${cur.petition_ids.map((p) => `#${p}`).join(", ")}` : "");
+    if (this.petitionFor === cur.id && box.querySelector("form")) { box.querySelector("#q-linked").replaceWith(linked); return; }
+    this.petitionFor = cur.id;
+    const options = (this.fields || []).filter((f) => f.active).map((f) => h("option", { value: f.id }, f.name));
+    const form = h("form", { class: "q-form", id: "q-petition-form" },
+      h("label", { class: "fld" }, h("span", {}, Q.field), h("select", { name: "field_id", required: true }, options)),
+      h("label", { class: "fld q-wide" }, h("span", {}, Q.content), h("textarea", { name: "content", rows: 3, required: true, maxlength: 10000 })),
+      h("div", { class: "actions q-wide" }, h("button", { class: "primary", type: "submit" }, Q.savePetition)));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const turn = this.turns().get(this.petitionFor);
+      if (!turn) return;
+      try {
+        const p = await api("POST", "/api/petitions", {
+          conference_id: this.id, raised_by: turn.display_name, hamlet: turn.hamlet,
+          consent_full_name: turn.consent_full_name, field_id: Number(form.field_id.value),
+          content: form.content.value, source: "during" });
+        const ack = await this.send("link_petition", { turn_id: turn.id, petition_id: String(p.id) });
+        if (ack) { form.content.value = ""; banner(`Đã ghi kiến nghị #${p.id}.`); this.loadPetitions(); }
+      } catch (e) { banner(e.message, "error"); }
+    });
+    box.replaceChildren(h("h2", {}, Q.petition), linked, form);
+    if (!this.fields) {
+      api("GET", "/api/fields").then((f) => { this.fields = f; this.petitionFor = null; this.renderPetition(this.turns()); }).catch(() => {});
+    }
+  }
+
+  // ---- forms ----
+
+  async registrationForm() {
+    let people = [];
+    try { people = (await api("GET", `/api/conferences/${this.id}/participants`)).filter((p) => p.checked_in_at); } catch { /* optional */ }
+    const form = h("form", { class: "q-form", id: "q-register" },
+      people.length ? h("label", { class: "fld q-wide" }, h("span", {}, Q.pick),
+        h("select", { name: "participant_id" }, h("option", { value: "" }, "—"),
+          people.map((p) => h("option", { value: p.id }, `${p.full_name}${p.hamlet ? ` · ${p.hamlet}` : ""}`)))) : null,
+      h("label", { class: "fld" }, h("span", {}, Q.fullName), h("input", { name: "display_name", required: true, maxlength: 120, autocomplete: "off" })),
+      h("label", { class: "fld" }, h("span", {}, Q.hamlet), h("input", { name: "hamlet", maxlength: 120, autocomplete: "off" })),
+      h("label", { class: "fld q-wide" }, h("span", {}, Q.topic), h("input", { name: "topic", maxlength: 1000, autocomplete: "off" })),
+      h("label", { class: "q-check" }, h("input", { type: "checkbox", name: "needs_interpreter" }), Q.interpreter),
+      h("label", { class: "fld" }, h("span", {}, Q.language), h("input", { name: "language", maxlength: 50, disabled: true })),
+      h("label", { class: "q-check q-wide" }, h("input", { type: "checkbox", name: "consent_full_name" }), Q.consent),
+      h("div", { class: "actions q-wide" }, h("button", { type: "submit", class: "primary" }, Q.add)));
+    form.needs_interpreter.addEventListener("change", () => { form.language.disabled = !form.needs_interpreter.checked; });
+    if (form.participant_id) {
+      form.participant_id.addEventListener("change", () => {
+        const p = people.find((x) => String(x.id) === form.participant_id.value);
+        if (!p) return;
+        form.display_name.value = p.full_name;
+        form.hamlet.value = p.hamlet || "";
+        form.consent_full_name.checked = !!p.consent_full_name;
+      });
+    }
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const fields = { display_name: form.display_name.value, hamlet: form.hamlet.value, topic: form.topic.value,
+        needs_interpreter: form.needs_interpreter.checked, consent_full_name: form.consent_full_name.checked };
+      if (form.needs_interpreter.checked && form.language.value.trim()) fields.language = form.language.value.trim();
+      if (form.participant_id && form.participant_id.value) fields.participant_id = Number(form.participant_id.value);
+      const ack = await this.send("register_turn", fields);
+      if (ack) { form.reset(); form.language.disabled = true; banner(`Đã thêm ${fields.display_name} vào hàng chờ.`); }
+    });
+    return h("details", { class: "q-card", id: "q-register-box" }, h("summary", {}, Q.register), form);
+  }
+
+  async loadPetitions() {
+    if (!this.petitionSelect) return;
+    let list = [];
+    try { list = await api("GET", `/api/petitions?conference_id=${this.id}`); } catch { return; }
+    this.petitionSelect.replaceChildren(h("option", { value: "" }, Q.pickPetition),
+      list.map((p) => h("option", { value: p.id }, `#${p.id} · ${p.raised_by} · ${p.content.slice(0, 60)}`)));
+  }
+
+  async answerForm() {
+    this.petitionSelect = h("select", { name: "petition_id", required: true });
+    const form = h("form", { class: "q-form", id: "q-answer" },
+      h("label", { class: "fld q-wide" }, h("span", {}, "Kiến nghị"), this.petitionSelect),
+      h("label", { class: "fld" }, h("span", {}, Q.official), h("input", { name: "official_name", required: true, maxlength: 120 })),
+      h("label", { class: "fld" }, h("span", {}, Q.role), h("input", { name: "role", maxlength: 120 })),
+      h("div", { class: "actions q-wide" }, h("button", { type: "submit", class: "primary" }, Q.addAnswer)));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const ack = await this.send("add_answer_turn", { petition_id: String(form.petition_id.value),
+        official_name: form.elements.official_name.value, role: form.elements.role.value });
+      if (ack) { form.reset(); banner("Đã thêm lượt trả lời kiến nghị."); }
+    });
+    await this.loadPetitions();
+    return h("details", { class: "q-card", id: "q-answer-box" }, h("summary", {}, Q.answer), form);
+  }
+
+  async qrBox() {
+    let reg = null;
+    try { reg = await api("GET", `/api/conferences/${this.id}/registration`); } catch { return null; }
+    return h("details", { class: "q-card", id: "q-qr-box" }, h("summary", {}, Q.qr),
+      h("div", { class: "q-qr" }, h("img", { src: reg.qr_svg, alt: Q.qr, width: 180, height: 180 }),
+        h("div", {}, h("p", {}, h("a", { href: reg.url, target: "_blank", id: "q-reg-url" }, reg.url)),
+          h("p", { class: "muted" }, `${Q.display}: ${location.origin}/display/${this.id}?token=… (mã thiết bị trong Quản trị)`))));
+  }
+}
