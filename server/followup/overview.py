@@ -47,7 +47,8 @@ def commune_overview(record: CommuneRecord, profile: RuleProfile, cal: WorkCalen
             latest = p.latest
             t = petition_timeliness(
                 state, due, today, p.first_answer_on,
-                assigned_due=latest.due_date if latest and latest.outcome == "assigned" else None,
+                assigned_due=max(latest.due_date, rec.day)
+                if latest and latest.outcome == "assigned" and latest.due_date else None,
                 resolved_on=p.resolved_on,
                 verification_due=verification_due(p, rec.day, profile, cal)
                 if state == "verifying" or (latest and latest.outcome == "verifying") else None,
