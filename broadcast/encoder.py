@@ -13,7 +13,7 @@ from typing import Any
 import ffmpeg
 
 from .audio import CHANNELS, SAMPLE_RATE
-from .supervise import Supervised, drain_stream
+from .supervise import Supervised, drain_stream, kill_process
 
 ChunkSink = Callable[[bytes], None]
 MAX_STDIN_BACKLOG = SAMPLE_RATE * 2  # bytes: one second of PCM stuck in front of ffmpeg
@@ -116,10 +116,7 @@ class Encoder(Supervised):
 
     async def cleanup(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await kill_process(proc)
         tr, self._mp3_transport = self._mp3_transport, None
         if tr is not None:
             tr.close()

@@ -24,7 +24,7 @@ import ffmpeg
 from .hub import Mount
 from .jitter import JitterBuffer
 from .pyaudio_out import PyAudioPlayer
-from .supervise import Supervised, drain_stream
+from .supervise import Supervised, drain_stream, kill_process
 
 MAX_STDIN_BACKLOG = 64 * 1024
 SETTLE_S = 1.0  # an ffmpeg output still alive after this long is considered running
@@ -134,10 +134,7 @@ class RemuxOutput(Supervised):
 
     async def cleanup(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await kill_process(proc)
 
     def status(self) -> dict[str, Any]:
         st = super().status()

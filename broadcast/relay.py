@@ -27,7 +27,7 @@ from .audio import SAMPLE_RATE, SAMPLE_WIDTH
 from .jitter import JitterBuffer
 from .pyaudio_out import PyAudioPlayer
 from .recorder import wav_header
-from .supervise import Supervised, drain_stream
+from .supervise import Supervised, drain_stream, kill_process
 
 log = logging.getLogger(__name__)
 SOURCE_KINDS = ("http", "icecast", "rtp")
@@ -108,10 +108,7 @@ class Puller(Supervised):
 
     async def cleanup(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await kill_process(proc)
 
     def on_error(self, exc: Exception) -> None:
         super().on_error(exc)

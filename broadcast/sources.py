@@ -21,7 +21,7 @@ from .audio import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, to_pcm, to
 from .messages import message
 from .pyaudio_out import PORTAUDIO_LOCK
 from .spec import SourceSpec, parse_source_spec
-from .supervise import Supervised, drain_stream
+from .supervise import Supervised, drain_stream, kill_process
 
 FrameSink = Callable[[bytes], None]
 FRAME_S = FRAME_MS / 1000.0
@@ -101,7 +101,8 @@ class FileSource(Source):
         self._proc: asyncio.subprocess.Process | None = None
 
     def command(self) -> list[str]:
-        stream = ffmpeg.input(self.spec.path or "")
+        opts = {"stream_loop": -1} if self.loop_file else {}
+        stream = ffmpeg.input(self.spec.path or "", **opts)
         out = stream.output("pipe:1", format="s16le", acodec="pcm_s16le", ac=1, ar=SAMPLE_RATE)
         return ffmpeg.compile(out.global_args("-hide_banner", "-nostdin", "-loglevel", "error"))
 
@@ -147,10 +148,7 @@ class FileSource(Source):
 
     async def cleanup(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await kill_process(proc)
 
 
 class PyAudioSource(Source):

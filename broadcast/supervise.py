@@ -149,3 +149,26 @@ async def drain_stream(stream: asyncio.StreamReader | None, sink: Callable[[str]
             if sink is not None:
                 sink(text)
 
+
+
+async def kill_process(proc: asyncio.subprocess.Process | None, timeout: float = 5.0) -> None:
+    """Kill a child and reap it. Its output pipes are read to the end meanwhile: asyncio only
+    reports the exit once every pipe is closed, and a paused full pipe never closes."""
+    if proc is None:
+        return
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+
+    async def drain(stream: asyncio.StreamReader | None) -> None:
+        if stream is None:
+            return
+        with contextlib.suppress(Exception):
+            while await stream.read(65536):
+                pass
+
+    try:
+        await asyncio.wait_for(asyncio.gather(drain(proc.stdout), drain(proc.stderr), proc.wait()),
+                               timeout)
+    except TimeoutError:
+        log.warning("child %s did not go away after kill", proc.pid)
