@@ -11,7 +11,7 @@ PORT   ?= 8080
 # sox make test speech, icecast2 is the large fan-out server, chromium drives the page
 # tests, poppler-utils and libreoffice turn documents into PDF and pictures.
 APT_PACKAGES := ffmpeg portaudio19-dev espeak-ng sox icecast2 chromium fonts-dejavu-core \
-                poppler-utils libreoffice-writer-nogui hostname
+                poppler-utils libreoffice-writer-nogui fonts-liberation2 hostname
 
 .PHONY: run test system-deps deps lint bench clean
 
