@@ -2,7 +2,8 @@
 
 The BroadcastService (broadcast/) captures, encodes, serves the mounts and records;
 this module starts it with the server, lets moderators control it, pushes its state
-to every tablet (``broadcast:status``) and the public screens (``broadcast:public``),
+to every tablet and, reduced to ``on_air``/``live_audio``, to the public screens
+(both as ``broadcast:status``),
 and cuts each finished speaking turn out of the continuous recording.
 """
 
@@ -204,7 +205,8 @@ def setup(app: web.Application) -> None:
         public = {"on_air": status["on_air"], "live_audio": status["live_audio"]}
         if public != app.get("_broadcast_public"):
             app["_broadcast_public"] = public
-            asyncio.get_running_loop().create_task(sio.emit("broadcast:public", public))
+            asyncio.get_running_loop().create_task(
+                sio.emit("broadcast:status", public, room="public"))
 
     svc = BroadcastService(config.audio_source, config.data_dir, icecast_urls=config.icecast_urls,
                            rtp_targets=config.rtp_targets, line_out=config.line_out,

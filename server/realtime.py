@@ -113,6 +113,8 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
         if actor.kind == "user":
             await sio.enter_room(sid, f"staff:{cid}")
             await sio.enter_room(sid, "staff")
+        else:
+            await sio.enter_room(sid, "public")
             reply["staff"] = staff_view(state, now)
         for extra in app["join_extras"]:
             reply.update(await extra(actor, cid))
