@@ -245,6 +245,16 @@ def setup(app: web.Application) -> None:
             return {"broadcast": status}
         return {"broadcast": {"on_air": status["on_air"], "live_audio": status["live_audio"]}}
 
+    @app["sio"].on("broadcast:watch")
+    async def watch(sid: str, _data: Any = None) -> dict[str, Any]:
+        """A tablet's broadcast panel: the full state now, then every change."""
+        actor: Actor = (await app["sio"].get_session(sid))["actor"]
+        if actor.kind != "user":
+            return {"ok": False, "error": {"code": "forbidden",
+                                           "message": "Chỉ cán bộ đã đăng nhập xem được."}}
+        await app["sio"].enter_room(sid, "staff")
+        return {"ok": True, "broadcast": svc.status()}
+
     app["background"] = set()
     app["join_extras"].append(join_extra)
     app.on_startup.append(start)

@@ -257,5 +257,5 @@ document.getElementById("logout").addEventListener("click", async () => { await 
 window.addEventListener("hashchange", navigate);
 window.addEventListener("load", () => {
   // Pages of other parts (queue, secretary, follow-up) register their routes on import.
-  Promise.allSettled([import("./queue.js"), import("./secretary.js"), import("./followup.js")]).then(navigate);
+  Promise.allSettled([import("./queue.js"), import("./secretary.js"), import("./followup.js"), import("./broadcast.js")]).then(navigate);
 });
