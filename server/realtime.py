@@ -113,9 +113,9 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
         if actor.kind == "user":
             await sio.enter_room(sid, f"staff:{cid}")
             await sio.enter_room(sid, "staff")
+            reply["staff"] = staff_view(state, now)  # full names and topics: staff only
         else:
             await sio.enter_room(sid, "public")
-            reply["staff"] = staff_view(state, now)
         for extra in app["join_extras"]:
             reply.update(await extra(actor, cid))
         return reply
