@@ -7,7 +7,8 @@ Starts a real ``doithoai serve`` subprocess (SQLite in a temporary folder unless
 creates a conference and a display device token, then starts N socket.io clients
 (python-socketio AsyncClient, websocket transport, loopback) spread over several
 processes, all joined to the conference's public room. A moderator client then
-sends ``register_turn`` commands (paced, one at a time). Every client records the
+sends commands (paced, one at a time), alternately ``register_turn`` (a desk registration)
+and ``move`` (the last waiting turn to the front, with a reason). Every client records the
 arrival time (``time.time()``, one clock: same machine) of each ``queue:public``
 version; the processes report the latest arrival per version through a queue.
 
@@ -162,20 +163,32 @@ async def moderate(base: str, cookie: str, cid: int, commands: int, interval: fl
 
     sio = socketio.AsyncClient(reconnection=False)
     await sio.connect(base, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
+    order: list[str] = []
+
+    async def on_state(data: dict[str, Any]) -> None:
+        order[:] = data["order"]
+
+    sio.on("queue:state", on_state)
     joined = await sio.call("join", {"conference_id": cid})
     version = joined["staff"]["version"]
     sent: dict[int, float] = {}
     acks: list[float] = []
     for i in range(commands):
-        payload = {"conference_id": cid, "type": "register_turn", "command_id": uuid.uuid4().hex,
-                   "base_version": version, "display_name": f"Nguyễn Văn Thử {i}",
-                   "hamlet": f"Thôn {i % 12 + 1}", "topic": "Đo tải"}
+        if i % 2 == 0 or version < 2:
+            # a desk registration (the line grows by one)
+            payload = {"type": "register_turn", "display_name": f"Nguyễn Văn Thử {i}",
+                       "hamlet": f"Thôn {i % 12 + 1}", "topic": "Đo tải"}
+        else:
+            # a manual reorder: the last waiting turn goes to the front (same size of state)
+            payload = {"type": "move", "turn_id": order[-1], "new_index": 0,
+                       "reason": "Đo tải: đổi thứ tự"}
+        payload.update(conference_id=cid, command_id=uuid.uuid4().hex, base_version=version)
         t0 = time.time()
         ack = await sio.call("queue:command", payload, timeout=30)
         acks.append((time.time() - t0) * 1000)
         assert ack["ok"], ack
         version = ack["version"]
-        sent[version] = t0
+        sent[version] = t0  # its queue:state (new order) came before the ack, on the same socket
         await asyncio.sleep(interval)
     await asyncio.sleep(1.0)  # let the last broadcast reach everyone
     await sio.disconnect()

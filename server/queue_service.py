@@ -9,6 +9,7 @@ PostgreSQL), so every client converges on the same sequence of versions.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -42,7 +43,8 @@ def person_key(participant_id: int | None, name: str, hamlet: str) -> str:
 
 def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
     """What moderator and secretary tablets get: the whole state minus the undo copies."""
-    d = q.to_dict(state)
+    # Serialise without the undo copies (up to 20 copies of every turn) rather than drop them after.
+    d = q.to_dict(dataclasses.replace(state, undo_stack=(), applied_command_ids=()))
     d.pop("undo_stack", None)
     d.pop("applied_command_ids", None)
     order = [t.id for t in q.next_speakers(state)]
@@ -67,6 +69,10 @@ class QueueService:
         self.publish = publish
         self.hooks: list[Hook] = []
         self._locks: dict[int, asyncio.Lock] = {}
+        # The last decoded state of each conference. A version's state never changes, so a
+        # stored queue_version equal to the cached one means the stored state is this one:
+        # decoding 20 undo copies of every turn on each command was most of its cost.
+        self._decoded: dict[int, q.QueueState] = {}
 
     def _lock(self, conference_id: int) -> asyncio.Lock:
         return self._locks.setdefault(conference_id, asyncio.Lock())
@@ -78,10 +84,19 @@ class QueueService:
         settings = settings_from_dict(conf.queue_settings) if conf.queue_settings else None
         return q.new_queue(conf.id, settings)
 
+    def _current(self, conf: Any) -> q.QueueState:
+        cached = self._decoded.get(conf.id)
+        if cached is not None and conf.queue_state and cached.version == conf.queue_version:
+            return cached
+        state = self.state_of(conf)
+        if conf.queue_state:
+            self._decoded[conf.id] = state
+        return state
+
     async def snapshot(self, actor: Actor, conference_id: int) -> q.QueueState:
         async with self.sessionmaker() as db:
             conf = await scope.conference(db, actor, conference_id)
-            return self.state_of(conf)
+            return self._current(conf)
 
     async def execute(self, actor: Actor, conference_id: int, payload: Any,
                       now: datetime | None = None) -> tuple[q.QueueState, bool]:
@@ -101,7 +116,7 @@ class QueueService:
                 conf = await scope.conference(db, actor, conference_id)
                 if db.bind.dialect.name == "postgresql":
                     await db.refresh(conf, with_for_update=True)
-                state = self.state_of(conf)
+                state = self._current(conf)
                 payload = await self._complete(db, actor, conference_id, dict(payload))
                 try:
                     command = q.command_from_dict(payload)
@@ -120,6 +135,7 @@ class QueueService:
                              before={"version": state.version},
                              after={"version": new.version, "summary": last.summary,
                                     "turn_id": last.turn_id}, reason=last.reason)
+            self._decoded[conference_id] = new
             await self.publish(conference_id, new)
         for hook in self.hooks:
             try:
