@@ -63,8 +63,12 @@ class Source(Supervised):
 
     async def _paced(self, next_frame: Callable[[], Any]) -> None:
         """Call `await next_frame()` → bytes|None at real-time pace; None ends the loop."""
+        first = await next_frame()  # pacing starts when audio is there (a decoder starts slowly)
+        if first is None:
+            return
+        self.emit(first)
         t0 = time.monotonic()
-        n = 0
+        n = 1
         while True:
             now = time.monotonic()
             if now - (t0 + n * FRAME_S) > MAX_LAG_S:  # we were stalled: do not burst
