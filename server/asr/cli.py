@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -20,6 +22,9 @@ MESSAGES = {
     "files": "tệp âm thanh (mọi định dạng ffmpeg đọc được)",
     "engine": f"bộ nhận dạng: {', '.join(engine_names())} (mặc định: biến {ENV_ENGINE} hoặc viet-asr)",
     "conference": "nhận dạng lại hoặc bổ sung bản nháp cho mọi lượt phát biểu của hội nghị ID",
+    "redo_all": "với --conference: nhận dạng lại mọi lượt (mặc định chỉ các lượt chưa có bản nháp)",
+    "db": "với --conference: địa chỉ cơ sở dữ liệu (mặc định: tệp SQLite trong thư mục dữ liệu)",
+    "data_dir": "với --conference: thư mục dữ liệu của máy chủ (mặc định: ./data)",
     "no_input": "lỗi: hãy chỉ ra ít nhất một tệp âm thanh hoặc --conference ID",
     "both": "lỗi: không dùng cùng lúc tệp âm thanh và --conference",
     "no_conference": "lỗi: chức năng --conference chưa có trong bản cài đặt này (thiếu server.asr.conference)",
@@ -35,6 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("files", nargs="*", metavar="FILE", help=MESSAGES["files"])
     parser.add_argument("--engine", choices=engine_names(), default=None, help=MESSAGES["engine"])
     parser.add_argument("--conference", metavar="ID", default=None, help=MESSAGES["conference"])
+    parser.add_argument("--all", dest="redo_all", action="store_true", help=MESSAGES["redo_all"])
+    parser.add_argument("--db", default=os.environ.get("DOITHOAI_DB"), help=MESSAGES["db"])
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DOITHOAI_DATA", "data")),
+                        help=MESSAGES["data_dir"])
     parser.set_defaults(func=run)
 
 
