@@ -68,7 +68,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     app.on_startup.append(announce)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    # Live audio listeners and tablets hold connections open: do not wait long for them.
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None,
+                shutdown_timeout=2)
     return 0
 
 
