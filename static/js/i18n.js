@@ -67,3 +67,27 @@ T.followup = {
     signer_name: "Người ký", signer_title: "Chức vụ người ký", signer_authority: "Thẩm quyền ký (TM. ...)",
   },
 };
+
+// The secretary's view and the petition page (static/js/secretary.js).
+export const TS = {
+  title: "Thư ký hội nghị", current: "Lượt đang phát biểu", noCurrent: "Chưa có ai đang phát biểu.",
+  follow: "Theo lượt đang phát biểu", turns: "Các lượt phát biểu", pickTurn: "Chọn lượt để ghi hoặc sửa",
+  transcript: "Nội dung phát biểu", machineDraft: "bản nháp máy", confirmDraft: "Xác nhận bản nháp",
+  confirmed: "Đã xác nhận", machineText: "Bản nháp của máy nhận dạng",
+  saving: "Đang lưu…", savedAt: "Đã lưu lúc", unsent: "Chưa gửi được — đã giữ trên máy này, sẽ gửi lại khi có mạng.",
+  restored: "Đã khôi phục nội dung chưa gửi từ máy này.", readOnly: "Bạn chỉ được xem, không được sửa.",
+  conflictTitle: "Có người khác vừa sửa lượt này", yours: "Bản của bạn", theirs: "Bản trên máy chủ",
+  keepMine: "Giữ bản của tôi", useTheirs: "Dùng bản trên máy chủ", keepBoth: "Ghép cả hai",
+  petitions: "Kiến nghị của lượt này", link: "Gắn kiến nghị", noLinked: "Chưa gắn kiến nghị nào.",
+  newPetition: "Kiến nghị mới (nêu tại hội nghị)", createLink: "Tạo và gắn",
+  answer: "Ghi trả lời", answeredBy: "Người trả lời", outcome: "Kết quả", unit: "Đơn vị / cơ quan",
+  dueDate: "Hạn (giao việc) / ngày trả lời (xác minh)", answerText: "Nội dung trả lời",
+  outcomes: { answered: "Đã trả lời tại hội nghị", assigned: "Giao đơn vị giải quyết, có hạn",
+    verifying: "Cần xác minh, trả lời bằng văn bản", forwarded: "Ngoài thẩm quyền, chuyển cơ quan có thẩm quyền" },
+  answers: "Trả lời", noAnswers: "Chưa có trả lời.", backlog: "Máy nhận dạng: còn {n} lượt chờ",
+  asrIdle: "Máy nhận dạng: đã xong", asrOff: "Máy nhận dạng không chạy",
+  exports: "Xuất", minutes: "Biên bản (DOCX)", petitionsCsv: "Kiến nghị (CSV)", transcriptsCsv: "Nội dung các lượt (CSV)",
+  speaker: "Người nêu", content: "Nội dung", audio: "Ghi âm", noAudio: "Không có (hoặc bạn không có quyền nghe).",
+  petition: "Kiến nghị số", live: "Đang kết nối trực tiếp", offline: "Mất kết nối — đang thử lại…",
+  statuses: { open: "Chưa trả lời", answered: "Đã trả lời", assigned: "Đã giao", verifying: "Đang xác minh", forwarded: "Đã chuyển", resolved: "Đã giải quyết" },
+};

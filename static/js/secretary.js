@@ -1,0 +1,498 @@
+// The secretary's tablet: #/c/<id>/secretary follows the live queue; for the current turn
+// (or any past turn) the secretary writes the transcript, tags petitions and records answers.
+// #/p/<id> is a petition's file: speaker, content, transcripts, audio, answers.
+//
+// Nothing typed is lost: every keystroke is kept in localStorage at once and sent to the
+// server after a 1 s pause; unsent text survives a reload or a dropped connection and is
+// sent again when the server answers. Edits carry the revision they started from; the
+// server refuses a stale one (409 edit_conflict) and both texts are shown side by side.
+import { api, can } from "./api.js";
+import { TS, T } from "./i18n.js";
+import { route } from "./main.js";
+import { banner, field, formData, h, localDateTime, select, showErrors } from "./ui.js";
+import { loadSocketIo, newCommandId } from "/display-assets/clock.js";
+
+const SAVE_DELAY_MS = 1000;
+const RETRY_MS = 5000;
+const KEY = (turnId) => `doithoai:transcript:${turnId}`;
+const view = () => document.getElementById("view");
+
+if (!document.getElementById("secretary-css")) {
+  document.head.append(h("link", { rel: "stylesheet", href: "/static/secretary.css", id: "secretary-css" }));
+}
+
+// ---- what is kept on this device --------------------------------------------------------
+
+export const pending = {
+  get(turnId) {
+    try { return JSON.parse(localStorage.getItem(KEY(turnId)) || "null"); } catch { return null; }
+  },
+  put(turnId, text, baseRevision) {
+    localStorage.setItem(KEY(turnId), JSON.stringify({ text, base_revision: baseRevision, at: Date.now() }));
+  },
+  drop(turnId, text) {
+    const p = pending.get(turnId);
+    if (p && (text === undefined || p.text === text)) localStorage.removeItem(KEY(turnId));
+  },
+  all() {
+    const out = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (k && k.startsWith("doithoai:transcript:")) out.push(k.slice("doithoai:transcript:".length));
+    }
+    return out;
+  },
+};
+
+// ---- the transcript editor of one turn ------------------------------------------------------
+
+class TranscriptEditor {
+  constructor(turn, onChange) {
+    this.turn = turn;
+    this.onChange = onChange;
+    this.server = null; // last transcript seen from the server
+    this.timer = null;
+    this.sending = false;
+    this.writable = can("write_transcript");
+    this.textarea = h("textarea", { id: "transcript", rows: 12, "aria-label": TS.transcript, readonly: !this.writable,
+      oninput: () => this.edited() });
+    this.state = h("p", { id: "save-state", class: "muted", role: "status" });
+    this.badge = h("span", { id: "draft-badge", class: "badge draft", hidden: true }, TS.machineDraft);
+    this.confirmBtn = h("button", { id: "confirm-draft", hidden: true, onclick: () => this.confirm() }, TS.confirmDraft);
+    this.machine = h("details", { id: "machine-text", hidden: true }, h("summary", {}, TS.machineText), h("p", { class: "pre" }));
+    this.conflict = h("div", { id: "conflict", class: "conflict", hidden: true, role: "alert" });
+    this.el = h("section", { class: "card editor" },
+      h("div", { class: "row" }, h("h2", {}, TS.transcript), this.badge, this.confirmBtn),
+      this.writable ? null : h("p", { class: "muted" }, TS.readOnly),
+      this.conflict, this.textarea, this.state, this.machine);
+  }
+
+  async load() {
+    this.server = await api("GET", `/api/turns/${encodeURIComponent(this.turn.id)}/transcript`);
+    const kept = pending.get(this.turn.id);
+    if (kept && kept.text !== this.server.text) {
+      this.textarea.value = kept.text;
+      this.base = kept.base_revision;
+      this.showState(TS.restored);
+      this.schedule(0);
+    } else {
+      if (kept) pending.drop(this.turn.id);
+      this.textarea.value = this.server.text;
+      this.base = this.server.revision;
+    }
+    this.renderMeta();
+  }
+
+  renderMeta() {
+    const s = this.server;
+    const draft = s.origin === "machine" && !s.confirmed && !!s.text && this.textarea.value === s.text;
+    this.badge.hidden = !draft;
+    this.confirmBtn.hidden = !draft || !this.writable;
+    const showMachine = !!s.machine_text && s.machine_text !== this.textarea.value;
+    this.machine.hidden = !showMachine;
+    this.machine.querySelector("p").textContent = s.machine_text;
+    if (!pending.get(this.turn.id) && s.updated_at) {
+      this.showState(`${TS.savedAt} ${localDateTime(s.updated_at)}${s.updated_by ? ` — ${s.updated_by}` : ""}`);
+    }
+  }
+
+  showState(text, kind = "") {
+    this.state.textContent = text;
+    this.state.className = kind || "muted";
+  }
+
+  edited() {
+    pending.put(this.turn.id, this.textarea.value, this.base);
+    this.badge.hidden = true;
+    this.confirmBtn.hidden = true;
+    this.showState(TS.saving);
+    this.schedule(SAVE_DELAY_MS);
+  }
+
+  schedule(ms) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.send(), ms);
+  }
+
+  async send() {
+    const kept = pending.get(this.turn.id);
+    if (!kept || !this.writable) return;
+    if (this.sending) { this.schedule(300); return; }
+    this.sending = true;
+    try {
+      const saved = await api("PUT", `/api/turns/${encodeURIComponent(this.turn.id)}/transcript`,
+        { text: kept.text, base_revision: kept.base_revision });
+      this.server = saved;
+      this.base = saved.revision;
+      // typed meanwhile? keep it pending, rebased on the new revision
+      if (this.textarea.value === kept.text) pending.drop(this.turn.id, kept.text);
+      else { pending.put(this.turn.id, this.textarea.value, saved.revision); this.schedule(SAVE_DELAY_MS); }
+      this.renderMeta();
+      this.onChange && this.onChange(saved);
+    } catch (e) {
+      if (e.code === "edit_conflict") await this.conflictWith(kept.text);
+      else if (e.status === 0 || e.status >= 500) { this.showState(TS.unsent, "warn"); this.schedule(RETRY_MS); }
+      else this.showState(e.message, "form-error");
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  // The 409 names who changed the text and when; the current text is fetched to show both.
+  async conflictWith(mine) {
+    try {
+      this.showConflict(mine, await api("GET", `/api/turns/${encodeURIComponent(this.turn.id)}/transcript`));
+    } catch (e) { this.showState(e.message, "form-error"); this.schedule(RETRY_MS); }
+  }
+
+  showConflict(mine, current) {
+    this.server = current;
+    const theirs = current.text;
+    const resolve = (text) => {
+      this.conflict.hidden = true;
+      this.base = current.revision;
+      this.textarea.value = text;
+      if (text === theirs) { pending.drop(this.turn.id); this.renderMeta(); return; }
+      pending.put(this.turn.id, text, current.revision);
+      this.schedule(0);
+    };
+    this.conflict.replaceChildren(
+      h("h3", {}, TS.conflictTitle),
+      h("p", {}, `${current.updated_by || ""} · ${localDateTime(current.updated_at)}`),
+      h("div", { class: "versions" },
+        h("div", {}, h("h4", {}, TS.yours), h("p", { class: "pre mine" }, mine)),
+        h("div", {}, h("h4", {}, TS.theirs), h("p", { class: "pre theirs" }, theirs))),
+      h("div", { class: "actions" },
+        h("button", { class: "primary", id: "keep-mine", onclick: () => resolve(mine) }, TS.keepMine),
+        h("button", { id: "use-theirs", onclick: () => resolve(theirs) }, TS.useTheirs),
+        h("button", { id: "keep-both", onclick: () => resolve(`${theirs}\n${mine}`) }, TS.keepBoth)));
+    this.conflict.hidden = false;
+    this.showState(TS.conflictTitle, "form-error");
+  }
+
+  async confirm() {
+    try {
+      this.server = await api("POST", `/api/turns/${encodeURIComponent(this.turn.id)}/transcript/confirm`,
+        { base_revision: this.server.revision });
+      this.base = this.server.revision;
+      this.renderMeta();
+      banner(TS.confirmed);
+    } catch (e) {
+      if (e.code === "edit_conflict") await this.conflictWith(this.textarea.value);
+      else banner(e.message, "error");
+    }
+  }
+
+  // Another tablet (or the recogniser) changed this turn.
+  remote(t) {
+    if (pending.get(this.turn.id)) { this.server = { ...this.server, machine_text: t.machine_text }; return; }
+    // nothing unsent here: the textarea shows the server's text, so follow it
+    this.server = t;
+    this.base = t.revision;
+    this.textarea.value = t.text;
+    this.renderMeta();
+  }
+
+  flush() {
+    clearTimeout(this.timer);
+    if (pending.get(this.turn.id)) this.send();
+  }
+}
+
+// ---- petitions of a turn: tag and answer ------------------------------------------------------
+
+function answerForm(petitionId, turnId, onSaved) {
+  const form = h("form", { class: "grid answer-form", dataset: { petition: petitionId } },
+    field(TS.answeredBy, h("input", { name: "answered_by", required: true, maxlength: 200 })),
+    field(TS.outcome, select("outcome", TS.outcomes, "answered")),
+    field(TS.unit, h("input", { name: "unit", maxlength: 300 })),
+    field(TS.dueDate, h("input", { name: "due_date", type: "date", dataset: { optional: "" } })),
+    field(TS.answerText, h("textarea", { name: "text", rows: 3 })),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, TS.answer)));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const d = formData(form);
+    if (turnId) d.turn_id = turnId;
+    try {
+      await api("POST", `/api/petitions/${petitionId}/answers`, d);
+      banner(T.saved);
+      onSaved();
+    } catch (e) { showErrors(form, e); }
+  });
+  return form;
+}
+
+// ---- the secretary page -------------------------------------------------------------------------
+
+class SecretaryPage {
+  constructor(id) {
+    this.id = id;
+    this.socket = null;
+    this.snap = null; // last queue:state
+    this.turns = [];
+    this.selected = null; // turn id picked by hand; null = follow the current turn
+    this.editor = null;
+    this.refreshTimer = null;
+    this.retry = setInterval(() => this.resendAll(), RETRY_MS);
+    this.onOnline = () => this.resendAll();
+  }
+
+  async open() {
+    const [conf, turns, petitions, fields, asr] = await Promise.all([
+      api("GET", `/api/conferences/${this.id}`), api("GET", `/api/conferences/${this.id}/turns`),
+      api("GET", `/api/petitions?conference_id=${this.id}`), api("GET", "/api/fields"),
+      api("GET", "/api/transcription")]);
+    Object.assign(this, { conf, turns, petitions, fields });
+    this.el = {
+      live: h("span", { id: "live-state", class: "badge" }, "…"),
+      asr: h("span", { id: "asr-state", class: "badge" }),
+      list: h("ol", { id: "turn-list", class: "turns" }),
+      follow: h("button", { id: "follow", onclick: () => this.pick(null) }, TS.follow),
+      main: h("div", { id: "turn-main" }),
+    };
+    this.showAsr(asr);
+    view().replaceChildren(
+      h("div", { class: "row" }, h("h1", {}, `${TS.title}: ${conf.title}`), this.el.live, this.el.asr),
+      h("div", { class: "secretary" },
+        h("aside", { class: "card" }, h("h2", {}, TS.turns), this.el.follow, this.el.list,
+          h("h3", {}, TS.exports),
+          h("ul", { class: "exports" },
+            h("li", {}, h("a", { href: `/api/conferences/${this.id}/minutes.docx`, id: "export-docx" }, TS.minutes)),
+            h("li", {}, h("a", { href: `/api/conferences/${this.id}/petitions.csv` }, TS.petitionsCsv)),
+            h("li", {}, h("a", { href: `/api/conferences/${this.id}/transcripts.csv` }, TS.transcriptsCsv)))),
+        this.el.main));
+    window.addEventListener("online", this.onOnline);
+    this.renderList();
+    await this.renderTurn();
+    this.connect();
+    this.resendAll();
+  }
+
+  close() {
+    clearInterval(this.retry);
+    clearTimeout(this.refreshTimer);
+    window.removeEventListener("online", this.onOnline);
+    if (this.editor) this.editor.flush();
+    if (this.socket) this.socket.disconnect();
+  }
+
+  async connect() {
+    let io;
+    try { io = await loadSocketIo(); } catch (e) { banner(e.message, "error"); return; }
+    this.socket = io({ transports: ["websocket", "polling"] });
+    this.socket.on("connect", () => this.join());
+    this.socket.on("disconnect", () => { this.el.live.textContent = TS.offline; this.el.live.className = "badge warn"; });
+    this.socket.on("queue:state", (s) => this.onQueue(s));
+    this.socket.on("transcript:updated", (t) => this.onTranscript(t));
+    this.socket.on("transcription:status", (s) => this.showAsr(s));
+    this.socket.on("answer:created", () => this.refreshSoon());
+  }
+
+  async join() {
+    const reply = await this.socket.timeout(10000).emitWithAck("join", { conference_id: this.id }).catch(() => null);
+    if (!reply || !reply.ok) { banner((reply && reply.error && reply.error.message) || TS.offline, "error"); return; }
+    this.el.live.textContent = TS.live;
+    this.el.live.className = "badge held";
+    this.resendAll();
+    if (reply.staff) this.onQueue(reply.staff);
+  }
+
+  showAsr(s) {
+    if (!this.el) return;
+    this.el.asr.textContent = !s.running ? TS.asrOff : s.backlog ? TS.backlog.replace("{n}", s.backlog) : TS.asrIdle;
+  }
+
+  currentId() { return this.snap ? this.snap.state.current_turn_id : null; }
+
+  activeId() { return this.selected || this.currentId() || null; }
+
+  onQueue(s) {
+    const before = this.activeId();
+    const known = new Set(this.turns.map((t) => t.id));
+    this.snap = s;
+    if (s.state.turns.some((t) => !known.has(t.id)) || this.activeId() !== before) this.refreshSoon(0);
+    else this.refreshSoon();
+  }
+
+  onTranscript(t) {
+    const turn = this.turns.find((x) => x.id === t.turn_id);
+    if (turn) turn.transcript = t;
+    if (this.editor && this.editor.turn.id === t.turn_id) this.editor.remote(t);
+    this.renderList();
+  }
+
+  refreshSoon(ms = 500) {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => this.refresh().catch((e) => banner(e.message, "error")), ms);
+  }
+
+  async refresh() {
+    const [turns, petitions] = await Promise.all([api("GET", `/api/conferences/${this.id}/turns`),
+      api("GET", `/api/petitions?conference_id=${this.id}`)]);
+    this.turns = turns;
+    this.petitions = petitions;
+    this.renderList();
+    const active = this.activeId();
+    if (!this.editor || !active || this.editor.turn.id !== active) await this.renderTurn();
+    else this.renderPetitions();
+  }
+
+  pick(turnId) {
+    this.selected = turnId;
+    this.renderList();
+    this.renderTurn();
+  }
+
+  renderList() {
+    const current = this.currentId();
+    const active = this.activeId();
+    this.el.follow.className = this.selected ? "" : "primary";
+    this.el.list.replaceChildren(...this.turns.filter((t) => t.started_at || t.id === current || t.transcript.revision).map((t) =>
+      h("li", { class: t.id === active ? "active" : "", dataset: { turn: t.id } },
+        h("button", { class: "link", onclick: () => this.pick(t.id) },
+          `${t.display_name}${t.hamlet ? ` — ${t.hamlet}` : ""}`),
+        t.id === current ? h("span", { class: "badge held" }, TS.current) : null,
+        t.transcript.origin === "machine" && !t.transcript.confirmed && t.transcript.text ? h("span", { class: "badge draft" }, TS.machineDraft) : null,
+        pending.get(t.id) ? h("span", { class: "badge warn" }, "●") : null)));
+  }
+
+  async renderTurn() {
+    if (this.editor) this.editor.flush();
+    const id = this.activeId();
+    const turn = this.turns.find((t) => t.id === id) || (this.snap && this.snap.state.turns.find((t) => t.id === id));
+    if (!turn) {
+      this.editor = null;
+      this.el.main.replaceChildren(h("p", { class: "muted card", id: "no-turn" }, `${TS.noCurrent} ${TS.pickTurn}.`));
+      return;
+    }
+    this.turn = turn;
+    this.editor = new TranscriptEditor(turn, () => this.renderList());
+    this.petitionBox = h("section", { class: "card", id: "turn-petitions" });
+    this.el.main.replaceChildren(
+      h("section", { class: "card" },
+        h("h2", { id: "turn-name" }, `${turn.display_name}${turn.hamlet ? ` — ${turn.hamlet}` : ""}`),
+        turn.topic ? h("p", { class: "muted" }, turn.topic) : null,
+        turn.started_at ? h("p", { class: "muted" }, localDateTime(turn.started_at)) : null),
+      this.editor.el, this.petitionBox);
+    await this.editor.load();
+    this.renderPetitions();
+  }
+
+  renderPetitions() {
+    const turn = this.turns.find((t) => t.id === (this.turn && this.turn.id));
+    const linked = turn ? turn.petition_ids : [];
+    const byId = Object.fromEntries(this.petitions.map((p) => [p.id, p]));
+    const reload = () => this.refresh();
+    const items = linked.map((pid) => {
+      const p = byId[pid];
+      return h("li", { class: "card petition", dataset: { petition: pid } },
+        h("p", {}, h("a", { href: `#/p/${pid}` }, `#${pid}`), " ",
+          p ? h("span", { class: `badge ${p.status}` }, TS.statuses[p.status] || p.status) : null, " ",
+          p ? `${p.raised_by}: ${p.content}` : ""),
+        can("record_answer") ? h("details", {}, h("summary", {}, TS.answer), answerForm(pid, this.turn.id, reload)) : null);
+    });
+    const canLink = can("register_speaker");
+    const others = Object.fromEntries(this.petitions.filter((p) => !linked.includes(p.id))
+      .map((p) => [p.id, `#${p.id} ${p.raised_by}: ${p.content.slice(0, 60)}`]));
+    const linkForm = h("form", { class: "row", id: "link-form" },
+      select("petition_id", others), h("button", { type: "submit" }, TS.link));
+    linkForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const pid = linkForm.elements.petition_id.value;
+      if (!pid) return;
+      try { await this.link(pid); } catch (e) { showErrors(linkForm, e); }
+    });
+    const fieldOptions = Object.fromEntries(this.fields.filter((f) => f.active).map((f) => [f.id, f.name]));
+    const newForm = h("form", { class: "grid", id: "new-petition-form" },
+      field(T.raisedBy, h("input", { name: "raised_by", required: true, value: this.turn.display_name || "" })),
+      field(T.hamlet, h("input", { name: "hamlet", value: this.turn.hamlet || "" })),
+      field(T.field, select("field_id", fieldOptions)),
+      field(T.content, h("textarea", { name: "content", rows: 3, required: true }, this.turn.topic || "")),
+      field(T.competence, select("competence", T.competences, "commune")),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, TS.createLink)));
+    newForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const d = formData(newForm);
+      d.field_id = Number(d.field_id);
+      d.conference_id = this.id;
+      d.source = "during";
+      try {
+        const p = await api("POST", "/api/petitions", d);
+        await this.link(String(p.id));
+      } catch (e) { showErrors(newForm, e); }
+    });
+    this.petitionBox.replaceChildren(...[h("h2", {}, TS.petitions),
+      items.length ? h("ul", { class: "plain" }, items) : h("p", { class: "muted" }, TS.noLinked),
+      canLink && Object.keys(others).length ? linkForm : null,
+      canLink && can("record_petition") ? h("details", {}, h("summary", {}, TS.newPetition), newForm) : null,
+    ].filter(Boolean));
+  }
+
+  async link(petitionId) {
+    const version = this.snap ? this.snap.version : 0;
+    await api("POST", `/api/conferences/${this.id}/queue/commands`, {
+      type: "link_petition", command_id: newCommandId(), base_version: version,
+      turn_id: this.turn.id, petition_id: String(petitionId) });
+    banner(T.saved);
+    await this.refresh();
+  }
+
+  // Send whatever this device still holds (other turns too: a reload or an outage).
+  resendAll() {
+    for (const turnId of pending.all()) {
+      if (this.editor && this.editor.turn.id === turnId) { this.editor.send(); continue; }
+      const kept = pending.get(turnId);
+      if (!kept || !can("write_transcript")) continue;
+      api("PUT", `/api/turns/${encodeURIComponent(turnId)}/transcript`, { text: kept.text, base_revision: kept.base_revision })
+        .then(() => { pending.drop(turnId, kept.text); this.renderList(); })
+        .catch((e) => { if (e.status === 404) pending.drop(turnId); /* conflicts are shown when the turn is opened */ });
+    }
+  }
+}
+
+let page = null;
+
+route(/^\/c\/(\d+)\/secretary$/, async (id) => {
+  if (page) page.close();
+  page = new SecretaryPage(Number(id));
+  await page.open();
+});
+
+window.addEventListener("hashchange", () => {
+  if (page && !/^#\/c\/\d+\/secretary$/.test(location.hash)) { page.close(); page = null; }
+});
+window.addEventListener("beforeunload", () => { if (page && page.editor) page.editor.flush(); });
+
+// ---- a petition's file ----------------------------------------------------------------------------
+
+route(/^\/p\/(\d+)$/, async (id) => {
+  const d = await api("GET", `/api/petitions/${id}/detail`);
+  const p = d.petition;
+  const turns = d.turns.map((t) => {
+    const tr = t.transcript;
+    const draft = tr.origin === "machine" && !tr.confirmed && tr.text;
+    return h("section", { class: "card turn", dataset: { turn: t.id } },
+      h("h3", {}, `${t.display_name}${t.hamlet ? ` — ${t.hamlet}` : ""}`, " ",
+        draft ? h("span", { class: "badge draft" }, TS.machineDraft) : null),
+      t.started_at ? h("p", { class: "muted" }, localDateTime(t.started_at)) : null,
+      h("p", { class: "pre transcript" }, tr.text || tr.machine_text || "—"),
+      h("div", { class: "audio" }, t.recordings.filter((r) => r.url).length
+        ? t.recordings.filter((r) => r.url).map((r) => h("audio", { controls: true, preload: "none", src: r.url }))
+        : h("p", { class: "muted" }, `${TS.audio}: ${TS.noAudio}`)));
+  });
+  const answers = d.answers.map((a) => h("li", { class: "card" },
+    h("p", {}, h("strong", {}, a.answered_by), " — ", a.outcome_label,
+      a.unit ? ` · ${a.unit}` : "", a.due_date ? ` · ${a.due_date.split("-").reverse().join("/")}` : ""),
+    a.text ? h("p", { class: "pre" }, a.text) : null,
+    h("p", { class: "muted" }, localDateTime(a.created_at))));
+  view().replaceChildren(
+    h("h1", {}, `${TS.petition} ${p.id}`, " ", h("span", { class: `badge ${p.status}` }, TS.statuses[p.status] || p.status)),
+    h("section", { class: "card" },
+      h("p", {}, h("strong", {}, `${TS.speaker}: `), d.speaker.name, d.speaker.hamlet ? ` — ${d.speaker.hamlet}` : ""),
+      h("p", {}, h("strong", {}, `${T.field}: `), p.field_name),
+      h("p", { class: "pre" }, h("strong", {}, `${TS.content}: `), p.content),
+      p.conference_id ? h("p", {}, h("a", { href: `#/c/${p.conference_id}/secretary` }, T.secretary)) : null),
+    h("h2", {}, TS.turns), ...(turns.length ? turns : [h("p", { class: "muted" }, "—")]),
+    h("h2", {}, TS.answers), answers.length ? h("ul", { class: "plain" }, answers) : h("p", { class: "muted" }, TS.noAnswers),
+    ...(can("record_answer") ? [h("details", { class: "card" }, h("summary", {}, TS.answer), answerForm(p.id, null, () => location.reload()))] : []));
+});
