@@ -13,9 +13,19 @@ import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from .audio import SAMPLE_RATE, SAMPLE_WIDTH
 
 BYTES_PER_MS = SAMPLE_RATE * SAMPLE_WIDTH // 1000
+
+
+QUIET_PEAK = 328  # -40 dBFS
+
+
+def _quiet(pcm: bytearray) -> bool:
+    x = np.frombuffer(bytes(pcm), dtype="<i2")
+    return len(x) == 0 or int(np.abs(x.astype(np.int32)).max()) <= QUIET_PEAK
 
 
 class JitterBuffer:
@@ -81,6 +91,8 @@ class JitterBuffer:
         if self._window_min > self.target_bytes + self.slack_bytes:
             excess = self._window_min - self.target_bytes
             excess -= excess % SAMPLE_WIDTH
+            if not _quiet(self._buf[:excess]):
+                return  # cut only in a pause (no click in speech); try again on the next pull
             del self._buf[:excess]
             self.trimmed_ms += excess / BYTES_PER_MS
         self._window_start, self._window_min = now, None

@@ -7,7 +7,13 @@ import asyncio
 import os
 import signal
 
-from broadcast.analysis import dominant_frequency, first_sound_s, longest_gap_s, read_wav, tone_snr_db
+from broadcast.analysis import (
+    dominant_frequency,
+    first_sound_s,
+    longest_gap_s,
+    read_wav,
+    tone_snr_db,
+)
 
 from .conftest import wait_for
 

@@ -191,3 +191,20 @@ def test_command_lines():
         Relay("http://h", "t", "n", source="icecast")
     with pytest.raises(ValueError, match="--server"):
         Relay("h:8080", "t", "n")
+
+
+def test_jitter_buffer_trims_a_standing_backlog_only_in_a_pause():
+    now = [0.0]
+    jb = JitterBuffer(target_ms=20, max_ms=300, slack_ms=20, trim_window_s=1.0, clock=lambda: now[0])
+    loud = to_pcm(tone_samples(1000, 0, 48 * 200))  # 200 ms of tone
+    jb.push(loud)
+    for _ in range(5):
+        jb.pull(10 * BYTES_PER_MS)
+        now[0] += 0.3
+    assert jb.trimmed_ms == 0  # never cut into sound
+    jb.clear()
+    jb.push(bytes(200 * BYTES_PER_MS))  # 200 ms backlog of silence
+    for _ in range(5):
+        jb.pull(10 * BYTES_PER_MS)
+        now[0] += 0.3
+    assert jb.trimmed_ms > 0 and jb.level_ms <= 20
