@@ -199,12 +199,14 @@ def setup(app: web.Application) -> None:
             actor = await actor_from_device_token(db, token)
         return actor is not None and actor.role == "relay"
 
+    last_public: dict[str, dict[str, Any]] = {}
+
     def on_change(status: dict[str, Any]) -> None:
         sio = app["sio"]
         asyncio.get_running_loop().create_task(sio.emit("broadcast:status", status, room="staff"))
         public = {"on_air": status["on_air"], "live_audio": status["live_audio"]}
-        if public != app.get("_broadcast_public"):
-            app["_broadcast_public"] = public
+        if public != last_public.get("value"):
+            last_public["value"] = public
             asyncio.get_running_loop().create_task(
                 sio.emit("broadcast:status", public, room="public"))
 

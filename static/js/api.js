@@ -9,6 +9,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = err.code || "http_error";
     this.fields = err.fields || [];
+    this.details = err;  // e.g. error.current of an edit conflict
   }
 }
 
