@@ -103,9 +103,9 @@ async def app_server(db_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, An
     """The real application on a loopback port, in this process; yields (base URL, app)."""
     from aiohttp import web
 
+    from server.api.schemas import UserIn
     from server.app import Config, create_app
     from server.commands.accounts import add_user
-    from server.api.schemas import UserIn
 
     config = Config(data_dir=tmp_path / "data", db_url=db_url, audio_source="tone:440")
     app = create_app(config)
