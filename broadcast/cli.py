@@ -26,7 +26,8 @@ def register(subparsers: Any) -> None:
                         "(default: the server's /live.opus; rtp: the server's /live.sdp)")
     p.add_argument("--output", default=None,
                    help="sound card (index or part of its name) or FILE.wav; default: default sound card")
-    p.add_argument("--jitter-ms", type=int, default=60, help="jitter buffer target (default 60 ms)")
+    p.add_argument("--jitter-ms", type=int, default=None,
+                   help="jitter buffer target in ms (default: 30 for rtp, 60 for http and icecast)")
     p.add_argument("--report-interval", type=float, default=3.0, help="seconds between health reports")
     p.set_defaults(func=run_relay)
 

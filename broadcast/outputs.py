@@ -1,19 +1,22 @@
 """Broadcast outputs, each supervised on its own (restarted with backoff, state visible):
 
 * `IcecastOutput`: pushes the Ogg/Opus stream to an Icecast mount (ffmpeg, stream copy).
-* `RtpOutput`: sends Opus over RTP to a unicast or multicast address and writes its SDP.
+* `RtpOutput`: forwards the encoder's Opus RTP packets to a unicast or multicast address
+  (a plain UDP socket in the server: no extra process, no extra delay) and serves its SDP.
 * `LineOutOutput`: plays the programme on the local sound card (PyAudio), e.g. to an FM
   transmitter's line input.
 
-Icecast and RTP outputs re-mux the hub's Ogg/Opus pages (no second encode): they subscribe to
-the `/live.opus` mount like a listener, getting the headers first.
+The Icecast output re-muxes the hub's Ogg/Opus pages (no second encode): it subscribes to the
+`/live.opus` mount like a listener, getting the headers first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ import ffmpeg
 
 from .hub import Mount
 from .jitter import JitterBuffer
+from .opus_rtp import RtpPacket, RtpRewriter, opus_sdp
 from .pyaudio_out import PyAudioPlayer
 from .supervise import Supervised, drain_stream, kill_process
 
@@ -91,8 +95,8 @@ class RemuxOutput(Supervised):
 
     def command(self) -> list[str]:
         target, opts = self.output_args()
-        inp = ffmpeg.input("pipe:0", format="ogg", fflags="nobuffer", probesize=32,
-                           analyzeduration=0)
+        # no `-fflags nobuffer`: with a tiny probe size it keeps one page back in ffmpeg 5.1
+        inp = ffmpeg.input("pipe:0", format="ogg", probesize=32, analyzeduration=0)
         out = inp.output(target, acodec="copy", **opts)
         return ffmpeg.compile(out.global_args("-hide_banner", "-nostdin", "-nostats",
                                               "-loglevel", "error", "-y"))
@@ -155,37 +159,104 @@ class IcecastOutput(RemuxOutput):
                           "ice_name": "Hội nghị đối thoại với nhân dân"}
 
 
-class RtpOutput(RemuxOutput):
+class RtpOutput(Supervised):
+    """Sends the encoder's Opus packets (rewritten by one shared `RtpRewriter`, so the stream
+    stays continuous across encoder restarts) to one RTP target. A send error (no route,
+    interface gone) puts this output in backoff and it reopens its socket; the other outputs
+    and the recording never notice."""
+
     kind = "rtp"
 
-    def __init__(self, target: str, mount: Mount, sdp_path: Path, **kw: Any) -> None:
+    def __init__(self, target: str, sdp_path: Path, **kw: Any) -> None:
         self.host, self.port, self.ttl = parse_rtp_target(target)
         self.sdp_path = Path(sdp_path)
-        super().__init__(f"rtp://{self.host}:{self.port}", mount, **kw)
+        kw.setdefault("initial_backoff", 0.5)
+        kw.setdefault("max_backoff", 15.0)
+        super().__init__(f"rtp://{self.host}:{self.port}", **kw)
+        self.packets_sent = 0
+        self.bytes_sent = 0
+        self.packets_dropped = 0
+        self._sock: socket.socket | None = None
+        self._failed: asyncio.Future[str] | None = None
 
     @property
     def multicast(self) -> bool:
         return ipaddress.ip_address(self.host).is_multicast
 
-    def output_args(self) -> tuple[str, dict[str, Any]]:
-        query = f"?ttl={self.ttl}&pkt_size=1200" if self.multicast else "?pkt_size=1200"
-        return (f"rtp://{self.host}:{self.port}{query}",
-                {"format": "rtp", "sdp_file": str(self.sdp_path), "flush_packets": 1})
+    def sdp(self) -> str:
+        return opus_sdp(self.host, self.port, ttl=self.ttl, multicast=self.multicast)
+
+    def send(self, datagram: bytes) -> None:
+        sock = self._sock
+        if sock is None:
+            self.packets_dropped += 1
+            return
+        try:
+            sock.sendto(datagram, (self.host, self.port))
+        except (BlockingIOError, InterruptedError):
+            self.packets_dropped += 1  # the kernel queue is full: drop, like a lossy network
+            return
+        except OSError as exc:
+            self.packets_dropped += 1
+            if exc.errno in (errno.ECONNREFUSED,):
+                return  # an ICMP "port unreachable" from the last packet: nobody listens yet
+            if self._failed is not None and not self._failed.done():
+                self._failed.set_result(f"{type(exc).__name__}: {exc}")
+            self._sock = None
+            sock.close()
+            return
+        self.packets_sent += 1
+        self.bytes_sent += len(datagram)
 
     async def run_once(self) -> None:
-        self.sdp_path.parent.mkdir(parents=True, exist_ok=True)
-        await super().run_once()
-
-    def sdp(self) -> str | None:
+        self._failed = asyncio.get_running_loop().create_future()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            return self.sdp_path.read_text(encoding="utf-8")
-        except OSError:
-            return None
+            sock.setblocking(False)
+            if self.multicast:
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, self.ttl)
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+            self.sdp_path.parent.mkdir(parents=True, exist_ok=True)
+            self.sdp_path.write_text(self.sdp(), encoding="utf-8")
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        self.mark_running()
+        reason = await self._failed
+        raise RuntimeError(f"RTP send to {self.host}:{self.port} failed: {reason}")
+
+    async def cleanup(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
 
     def status(self) -> dict[str, Any]:
         st = super().status()
-        st.update(host=self.host, port=self.port, multicast=self.multicast, sdp_file=str(self.sdp_path))
+        st.update(host=self.host, port=self.port, multicast=self.multicast,
+                  sdp_file=str(self.sdp_path), packets_sent=self.packets_sent,
+                  bytes_sent=self.bytes_sent, packets_dropped=self.packets_dropped)
         return st
+
+
+class RtpFanout:
+    """The encoder's RTP packets → every RtpOutput, through one rewriter."""
+
+    def __init__(self, outputs: list[RtpOutput]) -> None:
+        self.outputs = outputs
+        self.rewriter = RtpRewriter()
+
+    def new_run(self) -> None:
+        self.rewriter.new_run()
+
+    def __call__(self, pkt: RtpPacket) -> None:
+        if not self.outputs:
+            return
+        datagram = self.rewriter.rewrite(pkt)
+        if datagram is None:
+            return
+        for out in self.outputs:
+            out.send(datagram)
 
 
 class LineOutOutput(Supervised):

@@ -31,6 +31,10 @@ from .supervise import Supervised, drain_stream, kill_process
 
 log = logging.getLogger(__name__)
 SOURCE_KINDS = ("http", "icecast", "rtp")
+# Jitter buffer target per transport (ms). RTP on the hall's LAN arrives packet by packet with
+# little jitter; HTTP (often over 3G/4G, behind NAT) and Icecast get more room. Measured figures
+# are in docs/benchmarks.md.
+DEFAULT_JITTER_MS = {"rtp": 30, "http": 60, "icecast": 60}
 
 
 def default_stream_url(server: str, kind: str) -> str:
@@ -43,9 +47,10 @@ def default_stream_url(server: str, kind: str) -> str:
 
 
 def pull_command(kind: str, url: str) -> list[str]:
-    """ffmpeg with low-delay input flags, decoding the stream to 48 kHz mono s16le on stdout."""
-    in_opts: dict[str, Any] = {"fflags": "nobuffer", "flags": "low_delay", "probesize": 32,
-                               "analyzeduration": 0}
+    """ffmpeg with low-delay input flags, decoding the stream to 48 kHz mono s16le on stdout.
+    Not `-fflags nobuffer`: with the tiny probe size it makes ffmpeg 5.1 hold one packet (20 ms)
+    until the next one arrives."""
+    in_opts: dict[str, Any] = {"flags": "low_delay", "probesize": 32, "analyzeduration": 0}
     if kind == "rtp":
         in_opts.update(protocol_whitelist="file,udp,rtp", reorder_queue_size=0)
     else:
@@ -183,7 +188,7 @@ class DevicePlayer(Supervised):
 
 class Relay:
     def __init__(self, server: str, token: str, name: str, *, source: str = "http",
-                 source_url: str | None = None, output: str | None = None, jitter_ms: int = 60,
+                 source_url: str | None = None, output: str | None = None, jitter_ms: int | None = None,
                  report_interval: float = 3.0, stall_timeout: float = 2.0,
                  pyaudio_module: Any = None) -> None:
         if not server.startswith(("http://", "https://")):
@@ -201,7 +206,8 @@ class Relay:
         self.report_interval = report_interval
         self.stall_timeout = stall_timeout
         self.pyaudio_module = pyaudio_module
-        self.buffer = JitterBuffer(target_ms=jitter_ms, max_ms=max(250, jitter_ms * 3))
+        self.jitter_ms = DEFAULT_JITTER_MS[source] if jitter_ms is None else jitter_ms
+        self.buffer = JitterBuffer(target_ms=self.jitter_ms, max_ms=max(250, self.jitter_ms * 3))
         self.last_audio_at: datetime | None = None
         self.errors: deque[str] = deque(maxlen=10)
         self.reports_sent = 0

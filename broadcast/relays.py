@@ -46,6 +46,12 @@ def validate_report(body: Any) -> dict[str, Any]:
     url = body.get("url", body.get("stream_url", ""))
     if not isinstance(url, str):
         raise ReportError("url must be a text")
+    counters = {}
+    for key in ("underruns", "restarts"):
+        value = body.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ReportError(f"{key} must be a whole number >= 0")
+        counters[key] = value
     return {
         "name": unicodedata.normalize("NFC", name.strip()),
         "connected": connected,
@@ -53,6 +59,7 @@ def validate_report(body: Any) -> dict[str, Any]:
         "last_audio_at": last_audio.isoformat() if last_audio else None,
         "errors": [e[:300] for e in errors[-10:]],
         "url": url[:500],
+        **counters,
     }
 
 

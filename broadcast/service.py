@@ -25,7 +25,14 @@ from .audio import FRAME_BYTES, SILENCE_FRAME, chime_pcm, dbfs
 from .encoder import Encoder
 from .hub import Mount
 from .messages import message
-from .outputs import IcecastOutput, LineOutOutput, RtpOutput, parse_icecast_url, parse_rtp_target
+from .outputs import (
+    IcecastOutput,
+    LineOutOutput,
+    RtpFanout,
+    RtpOutput,
+    parse_icecast_url,
+    parse_rtp_target,
+)
 from .recorder import Recorder
 from .relays import ReportError, relay_health, validate_report
 from .sources import Source, make_source
@@ -65,14 +72,16 @@ class BroadcastService:
             mount_kw["max_buffer_bytes"] = hub_max_buffer_bytes
         self.opus = Mount("/live.opus", "audio/ogg", "ogg", **mount_kw)
         self.mp3 = Mount("/live.mp3", "audio/mpeg", "mp3", **mount_kw)
-        self.encoder = Encoder(self.opus.feed, self.mp3.feed, on_change=self._changed)
         self._recorder = Recorder(self.data_dir / "recording", segment_seconds=segment_seconds)
         self.source: Source = make_source(self.spec, self._on_frame, on_change=self._changed,
                                           **({"pyaudio_module": pyaudio_module}
                                              if self.spec.kind == "pyaudio" else {}))
         self.icecast = [IcecastOutput(u, self.opus, on_change=self._changed) for u in icecast_urls]
-        self.rtp = [RtpOutput(t, self.opus, self.data_dir / "broadcast" / f"live-{i}.sdp",
+        self.rtp = [RtpOutput(t, self.data_dir / "broadcast" / f"live-{i}.sdp",
                               on_change=self._changed) for i, t in enumerate(rtp_targets)]
+        self.rtp_fanout = RtpFanout(self.rtp)
+        self.encoder = Encoder(self.opus.feed, self.mp3.feed, on_rtp=self.rtp_fanout,
+                               on_run_start=self.rtp_fanout.new_run, on_change=self._changed)
         self.line_out = (LineOutOutput(line_out if line_out != "default" else None,
                                        pyaudio_module=pyaudio_module, on_change=self._changed)
                          if line_out is not None else None)
@@ -276,11 +285,10 @@ class BroadcastService:
         app.router.add_post("/api/relays/report", self._handle_relay_report)
 
     async def _handle_sdp(self, request: web.Request) -> web.Response:
-        sdp = self.rtp[0].sdp() if self.rtp else None
-        if not sdp:
-            return web.json_response({"error": "no_sdp", "message": "Luồng RTP chưa sẵn sàng"},
-                                     status=503, headers={"Retry-After": "1"})
-        return web.Response(text=sdp, content_type="application/sdp",
+        if not self.rtp:
+            return web.json_response({"error": "no_sdp", "message": "Không có luồng RTP"},
+                                     status=404)
+        return web.Response(text=self.rtp[0].sdp(), content_type="application/sdp",
                             headers={"Cache-Control": "no-cache"})
 
     async def _handle_relay_report(self, request: web.Request) -> web.Response:

@@ -179,14 +179,18 @@ def test_output_addresses():
 
 
 def test_command_lines():
-    cmd = encoder_command(7)
-    assert cmd[0] == "ffmpeg" and "pipe:1" in cmd and "pipe:7" in cmd
+    cmd = encoder_command(5004)
+    assert cmd[0] == "ffmpeg" and "pipe:1" in cmd
     joined = " ".join(cmd)
-    for part in ["-application lowdelay", "-frame_duration 20", "-page_duration 20000",
-                 "-flush_packets 1", "-acodec libmp3lame", "-f s16le"]:
+    for part in ["-application lowdelay", "-frame_duration 20", "-f rtp", "-payload_type 97",
+                 "rtp://127.0.0.1:5004", "-flush_packets 1", "-acodec libmp3lame", "-f s16le",
+                 "-ar 24000", "asetrate=48000"]:
         assert part in joined
+    # measured: -fflags nobuffer with a tiny probe size holds one packet back (+20 ms)
+    assert "nobuffer" not in joined
     pull = " ".join(pull_command("rtp", "/tmp/live.sdp"))
-    assert "-protocol_whitelist file,udp,rtp" in pull and "-fflags nobuffer" in pull
+    assert "-protocol_whitelist file,udp,rtp" in pull and "-probesize 32" in pull
+    assert "nobuffer" not in pull
     with pytest.raises(ValueError, match="Icecast"):
         Relay("http://h", "t", "n", source="icecast")
     with pytest.raises(ValueError, match="--server"):
