@@ -24,6 +24,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -74,8 +75,88 @@ def start_server(data_dir: Path, db: str | None) -> tuple[subprocess.Popen, str]
 
 
 def watcher_process(base: str, token: str, cid: int, count: int, ready: Any, results: Any,
-                    stop: Any) -> None:
-    asyncio.run(_watchers(base, token, cid, count, ready, results, stop))
+                    stop: Any, kind: str = "sio") -> None:
+    watchers = _raw_watchers if kind == "raw" else _watchers
+    asyncio.run(watchers(base, token, cid, count, ready, results, stop))
+
+
+VERSION = re.compile(r'"version":\s*(\d+)')
+
+
+async def _raw_watchers(base: str, token: str, cid: int, count: int, ready: Any, results: Any,
+                        stop: Any) -> None:
+    """Lean watchers: Engine.IO 4 / Socket.IO 5 spoken directly over an aiohttp websocket.
+
+    Same server, same protocol, same room; they only skip python-socketio's per-message
+    work (a task per message, full JSON decoding), so the figure shows the server's share.
+    """
+    import aiohttp
+
+    latest: dict[int, float] = {}
+    received: dict[int, int] = {}
+    first: dict[int, float] = {}
+    url = base.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+    gate = asyncio.Semaphore(20)
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))  # no pool limit
+    sockets: list[aiohttp.ClientWebSocketResponse] = []
+    joined = asyncio.Event()
+    waiting = count
+
+    async def run_one() -> None:
+        try:
+            await watch_one()
+        except Exception as exc:  # a watcher that could not join is reported, not waited for
+            print(f"watcher failed: {exc!r}", file=sys.stderr)
+            if not joined.is_set():
+                nonlocal_done()
+
+    def nonlocal_done() -> None:
+        nonlocal waiting
+        waiting -= 1
+        if waiting == 0:
+            joined.set()
+
+    async def watch_one() -> None:
+        async with gate:
+            ws = await http.ws_connect(url, autoping=False, max_msg_size=0)
+            await ws.receive()  # "0{...}" engine.io open
+            await ws.send_str("40" + json.dumps({"token": token}))
+            while not (await ws.receive()).data.startswith("40"):
+                pass
+            await ws.send_str("420" + json.dumps(["join", {"conference_id": cid}]))
+            while True:
+                msg = (await ws.receive()).data
+                if msg.startswith("430"):
+                    assert '"ok": true' in msg or '"ok":true' in msg, msg[:200]
+                    break
+                if msg == "2":
+                    await ws.send_str("3")
+        sockets.append(ws)
+        nonlocal_done()
+        async for msg in ws:
+            data = msg.data
+            if data == "2":
+                await ws.send_str("3")
+            elif data.startswith('42["queue:public"'):
+                now = time.time()
+                v = int(VERSION.search(data)[1])
+                if now > latest.get(v, 0.0):
+                    latest[v] = now
+                received[v] = received.get(v, 0) + 1
+                first.setdefault(v, now)
+
+    tasks = [asyncio.ensure_future(run_one()) for _ in range(count)]
+    await joined.wait()
+    ready.put(len(sockets))
+    cpu0 = time.process_time()
+    await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+    cpu = time.process_time() - cpu0
+    results.put({"latest": latest, "received": received, "first": first, "cpu_s": cpu})
+    for ws in sockets:
+        await ws.close()
+    for t in tasks:
+        t.cancel()
+    await http.close()
 
 
 async def _watchers(base: str, token: str, cid: int, count: int, ready: Any, results: Any,
@@ -215,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", type=float, default=0.2, help="pause between commands (s)")
     ap.add_argument("--per-process", type=int, default=250, help="clients per process")
     ap.add_argument("--db", default=None, help="database URL (default: SQLite in a temp folder)")
+    ap.add_argument("--client", choices=["sio", "raw"], default="sio",
+                    help="sio: python-socketio AsyncClient; raw: the same protocol over a bare "
+                         "aiohttp websocket (less work per message in the watching processes)")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="fanout-") as tmp:
@@ -227,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.clients % args.per_process:
                 sizes.append(args.clients % args.per_process)
             workers = [ctx.Process(target=watcher_process,
-                                   args=(base, token, cid, n, ready, results, stop), daemon=True)
+                                   args=(base, token, cid, n, ready, results, stop, args.client),
+                                   daemon=True)
                        for n in sizes]
             t_conn = time.monotonic()
             for w in workers:
@@ -237,9 +322,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{joined} clients joined in {connect_s:.1f} s; server pid {proc.pid}",
                   file=sys.stderr, flush=True)
             time.sleep(1.0)
+            idle0 = process_cpu(proc.pid)  # background (pings of every client, audio) without commands
+            time.sleep(3.0)
+            idle_cpu_per_s = (process_cpu(proc.pid) - idle0) / 3.0
+            t_run = time.monotonic()
             server_cpu0 = process_cpu(proc.pid)
             sent, acks = asyncio.run(moderate(base, cookie, cid, args.commands, args.interval))
             server_cpu = process_cpu(proc.pid) - server_cpu0
+            run_s = time.monotonic() - t_run
             stop.set()
             reports = [results.get(timeout=120) for _ in workers]
             for w in workers:
@@ -263,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
                       * 1000)
     out = {
         "clients": joined,
+        "client": args.client,
         "processes": len(workers),
         "commands": len(latencies),
         "incomplete": incomplete,
@@ -272,6 +363,10 @@ def main(argv: list[str] | None = None) -> int:
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
         "first_client_p50_ms": round(percentile(firsts, 50), 1) if firsts else None,
         "server_cpu_ms_per_command": round(server_cpu * 1000 / max(len(sent), 1), 1),
+        # the same without the background measured while idle: the cost of one command + fan-out
+        "server_cpu_ms_per_command_net": round(
+            (server_cpu - idle_cpu_per_s * run_s) * 1000 / max(len(sent), 1), 1),
+        "server_idle_cpu_pct": round(idle_cpu_per_s * 100, 1),
         "client_cpu_us_per_message": round(sum(r["cpu_s"] for r in reports) * 1e6
                                            / max(sum(sum(r["received"].values()) for r in reports), 1)),
         "ack_p50_ms": round(percentile(acks, 50), 1),
