@@ -22,6 +22,7 @@ import numpy as np
 from aiohttp import web
 
 from .audio import FRAME_BYTES, SILENCE_FRAME, chime_pcm, dbfs
+from .bulletin import BulletinPlayback
 from .encoder import Encoder
 from .hub import Mount
 from .messages import message
@@ -95,6 +96,12 @@ class BroadcastService:
         self._last_notify = 0.0
         self._notify_handle: asyncio.TimerHandle | None = None
         self.started = False
+        self.bulletin: BulletinPlayback | None = None  # the one playing now
+        self.last_bulletin: dict[str, Any] | None = None
+        self._bulletin_lock: asyncio.Lock | None = None
+        self._bulletins_waiting = 0
+        self._saved_live: dict[str, bool] | None = None  # on air / muted to return to
+        self._bulletin_on_air = False  # the bulletin (not the live source) feeds the programme
 
     # -- life cycle ------------------------------------------------------------------------------
     @property
@@ -113,6 +120,8 @@ class BroadcastService:
 
     async def stop(self) -> None:
         self.started = False
+        if self.bulletin is not None:
+            self.bulletin.stop()
         await self.source.stop()
         for out in self.outputs:
             await out.stop()
@@ -138,7 +147,11 @@ class BroadcastService:
                 tap(frame)
             except Exception:
                 log.exception("audio tap failed")
-        programme = self._programme(frame)
+        if self._bulletin_on_air:
+            return  # a bulletin is on air: it feeds the encoder itself; the hall is still recorded
+        self._emit_programme(self._programme(frame))
+
+    def _emit_programme(self, programme: bytes) -> None:
         self.encoder.write(programme)
         if self.line_out is not None:
             self.line_out.push(programme)
@@ -180,7 +193,14 @@ class BroadcastService:
         return self._chime_pos < len(self._chime)
 
     async def set_on_air(self, on_air: bool, *, chime: bool | None = None) -> None:
-        """Go on/off air; going on air plays a short chime first (unless chime=False)."""
+        """Go on/off air; going on air plays a short chime first (unless chime=False).
+        During a bulletin: going off air stops the bulletin; going on air takes effect after it."""
+        if self._saved_live is not None:
+            self._saved_live["on_air"] = bool(on_air)
+            if not on_air and self.bulletin is not None:
+                self.bulletin.stop()
+            self._changed()
+            return
         if on_air and not self.on_air and (self.chime_enabled if chime is None else chime):
             self._chime, self._chime_pos = chime_pcm(), 0
         if not on_air:
@@ -188,29 +208,99 @@ class BroadcastService:
         self.on_air = bool(on_air)
         self._changed()
 
+    def _set_live_muted(self, muted: bool) -> None:
+        if self._saved_live is not None:
+            self._saved_live["muted"] = muted  # applies when the bulletin is over
+        else:
+            self.muted = muted
+
     async def set_muted(self, muted: bool) -> None:
-        self.muted = bool(muted)
+        self._set_live_muted(bool(muted))
         self._changed()
 
     async def set_auto_mute_between_turns(self, enabled: bool) -> None:
         self.auto_mute_between_turns = bool(enabled)
         if enabled:
-            self.muted = not self.in_turn
+            self._set_live_muted(not self.in_turn)
         self._changed()
 
     async def turn_started(self) -> None:
         """Tell the broadcast a speaking turn began (unmutes when auto-mute is on)."""
         self.in_turn = True
         if self.auto_mute_between_turns:
-            self.muted = False
+            self._set_live_muted(False)
         self._changed()
 
     async def turn_ended(self) -> None:
         """Tell the broadcast a speaking turn ended (mutes when auto-mute is on)."""
         self.in_turn = False
         if self.auto_mute_between_turns:
-            self.muted = True
+            self._set_live_muted(True)
         self._changed()
+
+    # -- bulletins ----------------------------------------------------------------------------------
+    async def play_file(self, path: Path | str, *, title: str | None = None,
+                        chime: bool | None = None) -> dict[str, Any]:
+        """Play a recorded bulletin (any file ffmpeg reads) through every output in real time.
+
+        Bulletins queue: a second call waits for the first. The broadcast goes on air for it
+        (chime first, unless chime=False), the live source is not broadcast meanwhile (the
+        recorder keeps recording the hall; the bulletin itself is not mixed into that
+        recording), and the previous on-air/mute state comes back after it. Returns the
+        bulletin's final status (`state`: played, stopped or failed, with `error`)."""
+        if self._bulletin_lock is None:
+            self._bulletin_lock = asyncio.Lock()
+        playback = BulletinPlayback(path, title)
+        self._bulletins_waiting += 1
+        self._changed()
+        try:
+            async with self._bulletin_lock:
+                self._bulletins_waiting -= 1
+                if not self.started:
+                    playback._end("failed", "Phát thanh chưa khởi động")
+                    return playback.status()
+                self._saved_live = {"on_air": self.on_air, "muted": self.muted}
+                self.bulletin = playback
+                self.on_air, self.muted = True, False
+                self._chime, self._chime_pos = b"", 0
+                self._changed()
+                lead = chime_pcm() if (self.chime_enabled if chime is None else chime) else b""
+                progress = asyncio.get_running_loop().call_later(1.0, self._bulletin_tick)
+                try:
+                    await playback.run(self._emit_programme, lead_in=lead,
+                                       on_first_frame=self._take_programme)
+                except Exception as exc:  # a bulletin never takes the broadcast down
+                    log.exception("bulletin %s failed", playback.path)
+                    playback._end("failed", f"{type(exc).__name__}: {exc}")
+                finally:
+                    progress.cancel()
+                    self._bulletin_on_air = False
+                    saved, self._saved_live = self._saved_live, None
+                    self.bulletin = None
+                    self.on_air, self.muted = saved["on_air"], saved["muted"]
+                    self.last_bulletin = playback.status()
+                    self._changed()
+                return playback.status()
+        finally:
+            if self._bulletins_waiting and playback.state == "queued":
+                self._bulletins_waiting -= 1
+
+    def _take_programme(self) -> None:
+        self._bulletin_on_air = True
+
+    def _bulletin_tick(self) -> None:
+        """Progress for the tablets once a second while a bulletin plays."""
+        if self.bulletin is None:
+            return
+        self._changed()
+        asyncio.get_running_loop().call_later(1.0, self._bulletin_tick)
+
+    def stop_bulletin(self) -> bool:
+        """Stop the bulletin playing now (the live state comes back); False if none plays."""
+        if self.bulletin is None:
+            return False
+        self.bulletin.stop()
+        return True
 
     # -- status ------------------------------------------------------------------------------------
     def no_live_audio_reason(self) -> str | None:
@@ -243,6 +333,9 @@ class BroadcastService:
             "muted": self.muted,
             "auto_mute_between_turns": self.auto_mute_between_turns,
             "chime_playing": self.chime_playing,
+            "bulletin": self.bulletin.status() if self.bulletin is not None else None,
+            "bulletins_waiting": self._bulletins_waiting,
+            "last_bulletin": self.last_bulletin,
             "level": dict(self.level),
             "encoder": self.encoder.status(),
             "outputs": [o.status() for o in self.outputs],
