@@ -52,6 +52,11 @@ window.addEventListener("hashchange", () => {
   if (page && !/^#\/c\/\d+\/queue$/.test(location.hash)) { page.close(); page = null; }
 });
 
+// replaceChildren that skips null/false (optional parts) and flattens lists, like h().
+function put(el, ...kids) {
+  el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false && k !== ""));
+}
+
 // "user:2:Nguyễn Văn A" -> "Nguyễn Văn A"; "public::điện thoại 10.0.0.5" -> "điện thoại 10.0.0.5".
 function actorName(label) {
   const parts = String(label || "").split(":");
@@ -318,7 +323,7 @@ class QueuePage {
     const cur = s.state.current_turn_id ? turns.get(s.state.current_turn_id) : null;
     const btn = (label, cls, onclick, primary = false) => h("button", { class: `q-big ${cls}${primary ? " primary" : ""}`, onclick }, label);
     if (!cur) {
-      this.el.current.replaceChildren(h("h2", {}, Q.current), h("p", { class: "muted q-nobody" }, Q.nobody),
+      put(this.el.current, h("h2", {}, Q.current), h("p", { class: "muted q-nobody" }, Q.nobody),
         run ? btn(Q.callNext, "q-call-next", () => this.send("call_next"), true) : null);
       const b = this.el.current.querySelector(".q-call-next");
       if (b) b.disabled = !s.order.length;
@@ -345,7 +350,7 @@ class QueuePage {
       [30, 60, 120].map((sec) => h("button", { class: "q-extend", dataset: { seconds: String(sec) },
         onclick: () => this.withReason(Q.reasonExtend, "extend_time", { turn_id: id, seconds: sec }) }, Q.extend(sec)))) : null;
     this.clock = h("div", { class: "q-clock", id: "q-clock" });
-    this.el.current.replaceChildren(
+    put(this.el.current,
       h("h2", {}, Q.current, " ", h("span", { class: `badge q-status-${cur.status}` }, Q.statuses[cur.status])),
       h("p", { class: "q-name" }, cur.display_name, cur.kind === "answer" && cur.role ? ` — ${cur.role}` : ""),
       h("p", { class: "muted" }, [cur.hamlet, cur.needs_interpreter ? `${Q.interpreter}${cur.language ? `: ${cur.language}` : ""}` : ""].filter(Boolean).join(" · ")),
@@ -444,7 +449,7 @@ class QueuePage {
     if (!this.petitionSelect) return;
     let list = [];
     try { list = await api("GET", `/api/petitions?conference_id=${this.id}`); } catch { return; }
-    this.petitionSelect.replaceChildren(h("option", { value: "" }, Q.pickPetition),
+    put(this.petitionSelect, h("option", { value: "" }, Q.pickPetition),
       list.map((p) => h("option", { value: p.id }, `#${p.id} · ${p.raised_by} · ${p.content.slice(0, 60)}`)));
   }
 

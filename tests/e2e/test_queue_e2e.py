@@ -178,6 +178,21 @@ async def test_phone_registration_to_public_screen_with_cut_connection(browser, 
         await screen.screenshot(path=str(shots / "display-speaking.png"))
         await tab.screenshot(path=str(shots / "tablet-speaking.png"))
 
+        # extra time needs a reason; the screen's clock follows
+        await tab.click(".q-extend[data-seconds='60']")
+        await tab.fill("#q-ask input[name=reason]", "Người dân trình bày thêm giấy tờ")
+        await tab.click("#q-ask .q-ok")
+        await screen.wait_for_function("parseInt(document.getElementById('clock').textContent) >= 3")
+        # the petition raised in this turn: recorded "during" the conference and linked to the turn
+        await tab.select_option("#q-petition-form select[name=field_id]", index=0)
+        await tab.fill("#q-petition-form textarea[name=content]", "Đề nghị sửa đường liên thôn Đắk Hà")
+        await tab.click("#q-petition-form button[type=submit]")
+        await tab.wait_for_function("document.getElementById('q-linked').textContent.includes('#')")
+        pid = (await tab.inner_text("#q-linked")).split("#")[1].strip()
+        petition = await admin_call("GET", f"/api/petitions/{pid}")
+        assert petition["source"] == "during" and petition["raised_by"] == "Nguyễn Văn Ấn"
+        assert petition["conference_id"] == cid
+
         # cut the screen's link; the moderator registers someone and pauses meanwhile
         relay.cut()
         await tab.click("#q-register-box summary")
@@ -239,6 +254,28 @@ async def test_two_moderator_tablets_converge(browser, live_server, tmp_path):
         pages.append(page)
     a, b = pages
     before = await waiting_ids(a)
+
+    # an answer turn for a petition goes before citizens (and is undone right away)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        admin = await api_client(http, live_server.base)
+        field = (await admin.ok("GET", "/api/fields"))[0]
+        pet = await admin.ok("POST", "/api/petitions", {
+            "conference_id": cid, "raised_by": "Trần Thị Bình", "field_id": field["id"],
+            "content": "Đề nghị cấp giấy chứng nhận quyền sử dụng đất"}, status=201)
+    await a.reload()
+    await a.wait_for_function("document.querySelectorAll('#q-waiting li[data-turn]').length === 3")
+    await a.click("#q-answer-box summary")
+    await a.select_option("#q-answer select[name=petition_id]", str(pet["id"]))
+    await a.fill("#q-answer input[name=official_name]", "Nguyễn Văn Chủ")
+    await a.fill("#q-answer input[name=role]", "Chủ tịch UBND xã")
+    await a.click("#q-answer button[type=submit]")
+    await b.wait_for_function("document.querySelectorAll('#q-waiting li[data-turn]').length === 4")
+    assert "trả lời KN" in await b.inner_text("#q-waiting li[data-turn]:first-child")
+    await b.click("#q-undo")
+    await b.fill("#q-ask input[name=reason]", "Chưa đến lúc trả lời")
+    await b.click("#q-ask .q-ok")
+    await a.wait_for_function("document.querySelectorAll('#q-waiting li[data-turn]').length === 3")
+    assert await waiting_ids(a) == before
     assert before == await waiting_ids(b)
 
     # A drags the third row to the top with the pointer; a Move needs a reason
@@ -265,10 +302,11 @@ async def test_two_moderator_tablets_converge(browser, live_server, tmp_path):
     await asyncio.gather(a.click(".q-call-next"), b.click(".q-call-next"))
     for page in pages:
         await page.wait_for_selector(".q-start")
+        assert "null" not in await page.inner_text("#q-current")  # no topic: nothing shown
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         admin = await api_client(http, live_server.base)
         state = await admin.ok("GET", f"/api/conferences/{cid}/queue")
-    calls = [h for h in state["state"]["history"] if h["command"] == "call_next"]
+    calls = [e for e in state["state"]["history"] if e["command"] == "call_next"]
     assert len(calls) == 1 and state["state"]["current_turn_id"] == expected[0]
     version = state["version"]
     for page in pages:
@@ -283,6 +321,7 @@ async def test_two_moderator_tablets_converge(browser, live_server, tmp_path):
     await b.click("#q-undo")
     await b.fill("#q-ask input[name=reason]", "Bấm nhầm")
     await b.click("#q-ask .q-ok")
+    await b.wait_for_selector("#q-ask", state="detached")
     for page in pages:
         await page.wait_for_selector(".q-call-next")
         await page.wait_for_function(f"document.getElementById('q-version').textContent.endsWith(' {version + 1}')")
