@@ -411,11 +411,20 @@ class QueuePage {
 
   async registrationForm() {
     let people = [];
-    try { people = (await api("GET", `/api/conferences/${this.id}/participants`)).filter((p) => p.checked_in_at); } catch { /* optional */ }
+    const pick = h("select", { name: "participant_id" });
+    const pickField = h("label", { class: "fld q-wide", hidden: true }, h("span", {}, Q.pick), pick);
+    // People checked in at the entrance; read again each time the form is opened.
+    const loadPeople = async () => {
+      try { people = (await api("GET", `/api/conferences/${this.id}/participants`)).filter((p) => p.checked_in_at); } catch { return; }
+      const keep = pick.value;
+      put(pick, h("option", { value: "" }, "—"),
+        people.map((p) => h("option", { value: p.id }, `${p.full_name}${p.hamlet ? ` · ${p.hamlet}` : ""}`)));
+      pick.value = keep;
+      pickField.hidden = !people.length;
+    };
+    await loadPeople();
     const form = h("form", { class: "q-form", id: "q-register" },
-      people.length ? h("label", { class: "fld q-wide" }, h("span", {}, Q.pick),
-        h("select", { name: "participant_id" }, h("option", { value: "" }, "—"),
-          people.map((p) => h("option", { value: p.id }, `${p.full_name}${p.hamlet ? ` · ${p.hamlet}` : ""}`)))) : null,
+      pickField,
       h("label", { class: "fld" }, h("span", {}, Q.fullName), h("input", { name: "display_name", required: true, maxlength: 120, autocomplete: "off" })),
       h("label", { class: "fld" }, h("span", {}, Q.hamlet), h("input", { name: "hamlet", maxlength: 120, autocomplete: "off" })),
       h("label", { class: "fld q-wide" }, h("span", {}, Q.topic), h("input", { name: "topic", maxlength: 1000, autocomplete: "off" })),
@@ -424,33 +433,35 @@ class QueuePage {
       h("label", { class: "q-check q-wide" }, h("input", { type: "checkbox", name: "consent_full_name" }), Q.consent),
       h("div", { class: "actions q-wide" }, h("button", { type: "submit", class: "primary" }, Q.add)));
     form.needs_interpreter.addEventListener("change", () => { form.language.disabled = !form.needs_interpreter.checked; });
-    if (form.participant_id) {
-      form.participant_id.addEventListener("change", () => {
-        const p = people.find((x) => String(x.id) === form.participant_id.value);
-        if (!p) return;
-        form.display_name.value = p.full_name;
-        form.hamlet.value = p.hamlet || "";
-        form.consent_full_name.checked = !!p.consent_full_name;
-      });
-    }
+    pick.addEventListener("change", () => {
+      const p = people.find((x) => String(x.id) === pick.value);
+      if (!p) return;
+      form.display_name.value = p.full_name;
+      form.hamlet.value = p.hamlet || "";
+      form.consent_full_name.checked = !!p.consent_full_name;
+    });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const fields = { display_name: form.display_name.value, hamlet: form.hamlet.value, topic: form.topic.value,
         needs_interpreter: form.needs_interpreter.checked, consent_full_name: form.consent_full_name.checked };
       if (form.needs_interpreter.checked && form.language.value.trim()) fields.language = form.language.value.trim();
-      if (form.participant_id && form.participant_id.value) fields.participant_id = Number(form.participant_id.value);
+      if (pick.value) fields.participant_id = Number(pick.value);
       const ack = await this.send("register_turn", fields);
       if (ack) { form.reset(); form.language.disabled = true; banner(`Đã thêm ${fields.display_name} vào hàng chờ.`); }
     });
-    return h("details", { class: "q-card", id: "q-register-box" }, h("summary", {}, Q.register), form);
+    const box = h("details", { class: "q-card", id: "q-register-box" }, h("summary", {}, Q.register), form);
+    box.addEventListener("toggle", () => { if (box.open) loadPeople(); });
+    return box;
   }
 
   async loadPetitions() {
     if (!this.petitionSelect) return;
     let list = [];
     try { list = await api("GET", `/api/petitions?conference_id=${this.id}`); } catch { return; }
+    const keep = this.petitionSelect.value;
     put(this.petitionSelect, h("option", { value: "" }, Q.pickPetition),
       list.map((p) => h("option", { value: p.id }, `#${p.id} · ${p.raised_by} · ${p.content.slice(0, 60)}`)));
+    this.petitionSelect.value = keep;
   }
 
   async answerForm() {
@@ -467,7 +478,9 @@ class QueuePage {
       if (ack) { form.reset(); banner("Đã thêm lượt trả lời kiến nghị."); }
     });
     await this.loadPetitions();
-    return h("details", { class: "q-card", id: "q-answer-box" }, h("summary", {}, Q.answer), form);
+    const box = h("details", { class: "q-card", id: "q-answer-box" }, h("summary", {}, Q.answer), form);
+    box.addEventListener("toggle", () => { if (box.open) this.loadPetitions(); });
+    return box;
   }
 
   async qrBox() {
