@@ -38,6 +38,7 @@ class Config:
     rtp_targets: list[str] = field(default_factory=list)
     line_out: str | None = None
     asr_engine: str | None = None
+    public_url: str | None = None  # the address phones use for the registration QR code
     on_admin_password: Callable[[str], None] | None = None
     extra_apis: list[Api] = field(default_factory=list)
 

@@ -45,7 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config = Config(data_dir=args.data_dir, db_url=args.db, host=args.host, port=args.port,
                     audio_source=args.audio_source, icecast_urls=args.icecast or [],
-                    rtp_targets=args.rtp or [], line_out=args.line_out,
+                    rtp_targets=args.rtp or [], line_out=args.line_out, public_url=args.public_url,
                     on_admin_password=show_password)
     try:
         app = create_app(config)
@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--rtp", action="append", metavar="HOST:PORT",
                        help="also send RTP/Opus to a unicast or multicast address")
     serve.add_argument("--line-out", metavar="DEVICE", help="play on the sound card's output")
+    serve.add_argument("--public-url", default=os.environ.get("DOITHOAI_PUBLIC_URL"),
+                       metavar="URL", help="address phones in the hall use for the registration "
+                       "QR code (default: the address the screen uses, or the first LAN address)")
     serve.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_cmd", required=True)

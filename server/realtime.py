@@ -233,9 +233,28 @@ async def registration_submit(request: web.Request) -> web.Response:
     return resp
 
 
+def phone_base_url(request: web.Request) -> str:
+    """The address phones in the hall can reach: the configured public URL, else the
+    address the request came in on, unless that is loopback (a screen on the server
+    itself), in which case the server's first LAN address."""
+    configured = request.app["config"].public_url
+    if configured:
+        return configured.rstrip("/")
+    host = request.host
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    if name in ("localhost", "127.0.0.1", "[::1]") or name.startswith("127."):
+        from server.cli import lan_addresses
+
+        lan = lan_addresses()
+        if lan:
+            port = host.rsplit(":", 1)[1] if ":" in host.split("]")[-1] else ""
+            host = lan[0] + (f":{port}" if port else "")
+    return f"{request.scheme}://{host}"
+
+
 async def registration_qr(request: web.Request) -> web.Response:
     conf = await _conference_by_slug(request)
-    url = f"{request.scheme}://{request.host}/r/{conf.public_slug}"
+    url = f"{phone_base_url(request)}/r/{conf.public_slug}"
     # A standalone SVG file needs its namespace, or browsers show a broken <img>
     # (segno's svg_inline leaves it out: it is meant for inline HTML).
     buf = io.BytesIO()
@@ -249,7 +268,7 @@ async def registration_qr(request: web.Request) -> web.Response:
            tag="queue", devices=True)
 async def registration_info(call: Call) -> dict:
     conf = await scope.conference(call.db, call.user, call.path_int("id"))
-    return {"url": f"{call.request.scheme}://{call.request.host}/r/{conf.public_slug}",
+    return {"url": f"{phone_base_url(call.request)}/r/{conf.public_slug}",
             "qr_svg": f"/r/{conf.public_slug}/qr.svg"}
 
 

@@ -211,3 +211,18 @@ async def test_registration_is_rate_limited_per_device_and_address(client: ApiCl
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
     status, svg = await anon.call("GET", f"/r/{conf['public_slug']}/qr.svg")
     assert status == 200 and re.search(r"<svg", svg)
+
+
+async def test_registration_link_is_reachable_from_phones(client: ApiClient, app_server):
+    from server.cli import lan_addresses
+
+    conf = await client.ok("POST", "/api/conferences", CONF, status=201)
+    info = await client.ok("GET", f"/api/conferences/{conf['id']}/registration")
+    lan = lan_addresses()
+    port = client.base.rsplit(":", 1)[1]
+    host = lan[0] if lan else "127.0.0.1"
+    assert info["url"] == f"http://{host}:{port}/r/{conf['public_slug']}"
+    _, app = app_server
+    app["config"].public_url = "http://hoitruong.local:8080/"
+    info = await client.ok("GET", f"/api/conferences/{conf['id']}/registration")
+    assert info["url"] == f"http://hoitruong.local:8080/r/{conf['public_slug']}"
