@@ -260,9 +260,7 @@ class BroadcastService:
                     playback._end("failed", "Phát thanh chưa khởi động")
                     return playback.status()
                 self._saved_live = {"on_air": self.on_air, "muted": self.muted}
-                self.bulletin = playback
-                self.on_air, self.muted = True, False
-                self._chime, self._chime_pos = b"", 0
+                self.bulletin = playback  # on air when its first frame is ready (_take_programme)
                 self._changed()
                 lead = chime_pcm() if (self.chime_enabled if chime is None else chime) else b""
                 progress = asyncio.get_running_loop().call_later(1.0, self._bulletin_tick)
@@ -286,7 +284,11 @@ class BroadcastService:
                 self._bulletins_waiting -= 1
 
     def _take_programme(self) -> None:
+        """The bulletin's first frame is ready: it goes on air in place of the live source."""
         self._bulletin_on_air = True
+        self.on_air, self.muted = True, False
+        self._chime, self._chime_pos = b"", 0
+        self._changed()
 
     def _bulletin_tick(self) -> None:
         """Progress for the tablets once a second while a bulletin plays."""

@@ -33,9 +33,9 @@ from server.domain.calendar import (
     validate_overrides,
 )
 from server.domain.names import public_name
+from server.followup import bulletins, reminders
 from server.followup import documents_db as docs
 from server.followup import overview as ov
-from server.followup import reminders
 from server.followup.deadlines_view import board, conference_items, counts
 from server.followup.docjson import ContentError
 from server.followup.records import issued_on as printed_date
@@ -583,4 +583,5 @@ def setup(app: web.Application) -> None:
     app["document_locks"] = defaultdict(asyncio.Lock)
     app.router.add_get("/c/{slug}/results", results_page)
     reminders.start_daily(app)
+    bulletins.setup_bulletins(app)
 

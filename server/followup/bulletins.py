@@ -1,0 +1,518 @@
+"""Broadcast bulletins (Decree 49/2024/NĐ-CP: the commune radio carries the authorities'
+answers to citizens): a recorded reading of the answers, uploaded (or taken from a recorded
+turn), scheduled, and played through the live broadcast (every output, mount and relay) by a
+scheduler that survives a restart because the schedule is in the database.
+
+Files live under DATA/bulletins/conference-<id>/; each row keeps the file's SHA-256.
+``setup_bulletins(app)`` attaches the API and the scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from aiohttp import BodyPartReader, web
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import Float, ForeignKey, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.api.errors import ApiError, conflict, from_validation, not_found
+from server.api.registry import Api, Call
+from server.api.schemas import Input, Line, LocalDateTime
+from server.commands import audit, scope
+from server.db.models import Base, Recording, utcnow
+
+log = logging.getLogger(__name__)
+api = Api()
+TAG = "bulletins"
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_DURATION_S = 3 * 3600
+MIN_DURATION_S = 0.3
+PAST_TOLERANCE = timedelta(minutes=1)  # a play_at this much in the past is still accepted
+LATE_LIMIT = timedelta(hours=1)  # a bulletin overdue by more (server was down) is not played
+FAR_FUTURE = timedelta(days=366)
+STATUSES = ("scheduled", "playing", "played", "failed", "cancelled")
+AUDIO_EXT = re.compile(r"^\.[a-z0-9]{1,5}$")
+
+
+class Bulletin(Base):
+    __tablename__ = "bulletin"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    audio_path: Mapped[str] = mapped_column(String(500))  # relative to the data folder
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    recording_id: Mapped[int | None] = mapped_column(ForeignKey("recording.id"))
+    play_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    played_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---- pure rules ---------------------------------------------------------------------------
+
+
+def check_play_at(play_at: datetime, now: datetime) -> str | None:
+    """Why this play time is refused (Vietnamese), or None when it is acceptable."""
+    if play_at < now - PAST_TOLERANCE:
+        return "Giờ phát đã qua hơn 1 phút; hãy chọn giờ phát trong tương lai."
+    if play_at > now + FAR_FUTURE:
+        return "Giờ phát quá xa (quá một năm)."
+    return None
+
+
+def due_action(play_at: datetime, now: datetime) -> Literal["wait", "play", "expire"]:
+    """What the scheduler does with the earliest scheduled bulletin."""
+    if play_at > now:
+        return "wait"
+    if now - play_at > LATE_LIMIT:
+        return "expire"
+    return "play"
+
+
+def final_status(result_state: str, row_status: str) -> str | None:
+    """The row's status after playback (None: leave it, e.g. cancelled meanwhile)."""
+    if row_status != "playing":
+        return None
+    return {"played": "played", "stopped": "cancelled"}.get(result_state, "failed")
+
+
+def audio_check(probe: dict[str, Any]) -> tuple[float | None, str | None]:
+    """(duration, None) when ffprobe's JSON shows real audio, else (None, reason)."""
+    streams = [s for s in probe.get("streams", []) if s.get("codec_type") == "audio"]
+    if not streams:
+        return None, "Tệp không có âm thanh (không phải tệp âm thanh)."
+    try:
+        duration = float(probe.get("format", {}).get("duration") or streams[0].get("duration"))
+    except (TypeError, ValueError):
+        return None, "Không xác định được độ dài của tệp âm thanh."
+    if duration < MIN_DURATION_S:
+        return None, "Tệp âm thanh quá ngắn."
+    if duration > MAX_DURATION_S:
+        return None, "Tệp âm thanh dài quá 3 giờ."
+    return duration, None
+
+
+# ---- shapes -------------------------------------------------------------------------------
+
+
+class BulletinOut(BaseModel):
+    id: int
+    conference_id: int
+    title: str
+    original_name: str
+    sha256: str
+    duration_s: float
+    recording_id: int | None
+    play_at: datetime
+    status: str
+    played_at: datetime | None
+    error: str | None
+    created_by: str
+    created_at: datetime
+
+
+class FromRecordingIn(Input):
+    recording_id: int = Field(ge=1)
+    title: Line(300, 1)  # type: ignore[valid-type]
+    play_at: LocalDateTime | None = None
+
+
+class UploadFields(Input):
+    title: Line(300, 1)  # type: ignore[valid-type]
+    play_at: LocalDateTime | None = None
+
+
+def _out(b: Bulletin) -> BulletinOut:
+    return BulletinOut(id=b.id, conference_id=b.conference_id, title=b.title,
+                       original_name=b.original_name, sha256=b.sha256, duration_s=b.duration_s,
+                       recording_id=b.recording_id, play_at=b.play_at, status=b.status,
+                       played_at=b.played_at, error=b.error, created_by=b.created_by,
+                       created_at=b.created_at)
+
+
+# ---- files --------------------------------------------------------------------------------
+
+
+def _root(app: web.Application) -> Path:
+    return Path(app["config"].data_dir) / "bulletins"
+
+
+async def probe_audio(path: Path) -> tuple[float | None, str | None]:
+    """ffprobe says it is audio, and ffmpeg decodes its first seconds without error."""
+    proc = await asyncio.create_subprocess_exec(
+        "ffprobe", "-v", "error", "-show_entries", "stream=codec_type,duration:format=duration",
+        "-of", "json", str(path), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    try:
+        probe = json.loads(out or b"{}") if proc.returncode == 0 else {}
+    except json.JSONDecodeError:
+        probe = {}
+    duration, reason = audio_check(probe)
+    if reason:
+        return None, reason
+    proc = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-t", "5", "-i", str(path), "-vn",
+        "-f", "null", "-", stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE)
+    _, err = await proc.communicate()
+    if proc.returncode != 0:
+        detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        return None, f"Không giải mã được âm thanh trong tệp: {detail[0]}"
+    return duration, None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _extension(filename: str) -> str:
+    ext = Path(filename).suffix.lower()
+    return ext if AUDIO_EXT.match(ext) else ".audio"
+
+
+async def _receive_upload(request: web.Request, incoming: Path) -> tuple[dict[str, str], Path, str]:
+    """Stream the multipart form: text fields and the one file (to `incoming`, at most 50 MB)."""
+    if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES + 65536:
+        raise ApiError(413, "file_too_large", "Tệp quá lớn: tối đa 50 MB.")
+    try:
+        reader = await request.multipart()
+    except (AssertionError, ValueError, KeyError):
+        raise ApiError(400, "bad_form", "Biểu mẫu tải lên không đọc được.") from None
+    fields: dict[str, str] = {}
+    filename = ""
+    got_file = False
+    while True:
+        part = await reader.next()
+        if part is None:
+            break
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.filename is not None and part.name == "file":
+            if got_file:
+                raise ApiError(400, "bad_form", "Chỉ tải lên một tệp mỗi lần.")
+            got_file, filename = True, part.filename
+            size = 0
+            with open(incoming, "wb") as fh:
+                while chunk := await part.read_chunk(1 << 16):
+                    size += len(chunk)
+                    if size > MAX_UPLOAD_BYTES:
+                        fh.close()
+                        with contextlib.suppress(Exception):
+                            while await request.content.readany():  # let the client finish
+                                pass
+                        raise ApiError(413, "file_too_large", "Tệp quá lớn: tối đa 50 MB.")
+                    fh.write(chunk)
+        elif part.name in ("title", "play_at"):
+            raw = await part.read(decode=True)
+            if len(raw) > 2000:
+                raise ApiError(400, "bad_form", f"Trường {part.name} quá dài.")
+            fields[part.name] = raw.decode("utf-8", "replace")
+        else:
+            await part.release()
+    if not got_file:
+        raise ApiError(422, "file_missing", "Chưa chọn tệp âm thanh.",
+                       [{"field": "file", "message": "Chưa chọn tệp âm thanh."}])
+    return fields, incoming, filename
+
+
+def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate({k: v for k, v in data.items() if v not in ("", None)})
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
+def _check_time(play_at: datetime | None) -> datetime:
+    now = datetime.now(UTC)
+    when = play_at or now
+    reason = check_play_at(when, now)
+    if reason:
+        raise ApiError(422, "bad_play_at", reason, [{"field": "play_at", "message": reason}])
+    return when
+
+
+# ---- API ----------------------------------------------------------------------------------
+
+
+@api.route("POST", "/api/conferences/{id}/bulletins", tag=TAG, status=201, response=BulletinOut,
+           permission="control_broadcast",
+           summary="Schedule a broadcast bulletin: upload an audio file (multipart) or reuse a recorded turn")
+async def create_bulletin(call: Call) -> BulletinOut:
+    conf = await scope.conference(call.db, call.user, call.path_int("id"))
+    root = _root(call.app)
+    folder = root / f"conference-{conf.id}"
+    incoming_dir = root / ".incoming"
+    incoming_dir.mkdir(parents=True, exist_ok=True)
+    tmp = incoming_dir / f"{uuid.uuid4().hex}.part"
+    recording_id: int | None = None
+    try:
+        if call.request.content_type == "multipart/form-data":
+            fields, _, original = await _receive_upload(call.request, tmp)
+            form = _validated(UploadFields, fields)
+            title, play_at = form.title, _check_time(form.play_at)
+        elif call.request.content_type == "application/json":
+            try:
+                body = await call.request.json()
+            except (ValueError, UnicodeDecodeError):
+                raise ApiError(400, "malformed_json", "JSON không đọc được.") from None
+            form = _validated(FromRecordingIn, body if isinstance(body, dict) else {})
+            title, play_at = form.title, _check_time(form.play_at)
+            rec = await call.db.get(Recording, form.recording_id)
+            if rec is None or rec.conference_id != conf.id:
+                raise not_found(f"Không có bản ghi âm số {form.recording_id} trong hội nghị này.")
+            source = Path(rec.path)
+            if not source.is_file():
+                raise ApiError(410, "recording_gone", "Tệp ghi âm không còn (đã hết thời hạn lưu trữ).")
+            await asyncio.to_thread(shutil.copyfile, source, tmp)
+            original, recording_id = source.name, rec.id
+        else:
+            raise ApiError(415, "unsupported_media_type",
+                           "Gửi tệp bằng multipart/form-data, hoặc JSON {recording_id, title, play_at}.")
+        duration, reason = await probe_audio(tmp)
+        if reason:
+            raise ApiError(422, "not_audio", reason, [{"field": "file", "message": reason}])
+        digest = await asyncio.to_thread(_sha256, tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / f"{uuid.uuid4().hex}{_extension(original)}"
+        tmp.replace(final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    row = Bulletin(commune_id=conf.commune_id, conference_id=conf.id, title=title,
+                   audio_path=str(final.relative_to(Path(call.app["config"].data_dir))),
+                   original_name=original[:255], sha256=digest, duration_s=round(duration or 0, 2),
+                   recording_id=recording_id, play_at=play_at, status="scheduled",
+                   created_by=call.user.label)
+    call.db.add(row)
+    try:
+        await call.db.flush()
+    except Exception:
+        final.unlink(missing_ok=True)
+        raise
+    audit.record(call.db, call.user, "bulletin.create", "bulletin", row.id,
+                 after={"title": title, "play_at": play_at.isoformat(), "sha256": digest,
+                        "file": final.name, "recording_id": recording_id})
+    call.after_commit(lambda: _wake(call.app))
+    return _out(row)
+
+
+@api.route("GET", "/api/conferences/{id}/bulletins", tag=TAG, response=[BulletinOut],
+           summary="Broadcast bulletins of a conference (scheduled first, then by time)")
+async def list_bulletins(call: Call) -> list[BulletinOut]:
+    conf = await scope.conference(call.db, call.user, call.path_int("id"))
+    rows = (await call.db.execute(select(Bulletin).where(Bulletin.conference_id == conf.id)
+                                  .order_by(Bulletin.play_at.desc(), Bulletin.id.desc()))).scalars()
+    return [_out(b) for b in rows]
+
+
+async def _bulletin(call: Call) -> Bulletin:
+    conf = await scope.conference(call.db, call.user, call.path_int("id"))
+    b = await call.db.get(Bulletin, call.path_int("bid"))
+    if b is None or b.conference_id != conf.id:
+        raise not_found(f"Không có bản tin số {call.request.match_info['bid']} trong hội nghị này.")
+    return b
+
+
+@api.route("DELETE", "/api/conferences/{id}/bulletins/{bid}", tag=TAG, response=BulletinOut,
+           permission="control_broadcast", summary="Cancel a bulletin (stops it if it is playing)")
+async def cancel_bulletin(call: Call) -> BulletinOut:
+    b = await _bulletin(call)
+    if b.status not in ("scheduled", "playing"):
+        raise conflict("bulletin_not_cancellable", "Bản tin này đã phát xong, bị lỗi hoặc đã hủy.")
+    before = b.status
+    if b.status == "playing":
+        sched: BulletinScheduler | None = call.app.get("bulletin_scheduler")
+        if sched is not None and sched.playing_id == b.id:
+            svc = call.app.get("broadcast")
+            if svc is not None:
+                svc.stop_bulletin()
+    b.status = "cancelled"
+    audit.record(call.db, call.user, "bulletin.cancel", "bulletin", b.id,
+                 before={"status": before}, after={"status": "cancelled"})
+    call.after_commit(lambda: _wake(call.app))
+    return _out(b)
+
+
+@api.route("POST", "/api/conferences/{id}/bulletins/{bid}/play-now", tag=TAG, response=BulletinOut,
+           permission="control_broadcast",
+           summary="Play a bulletin now (after the one playing, if any); also replays a finished one")
+async def play_now(call: Call) -> BulletinOut:
+    b = await _bulletin(call)
+    if b.status == "playing":
+        raise conflict("bulletin_playing", "Bản tin này đang được phát.")
+    if not (Path(call.app["config"].data_dir) / b.audio_path).is_file():
+        raise ApiError(410, "bulletin_file_gone", "Tệp âm thanh của bản tin không còn.")
+    before = {"status": b.status, "play_at": b.play_at.isoformat()}
+    b.status, b.play_at, b.error, b.played_at = "scheduled", datetime.now(UTC), None, None
+    audit.record(call.db, call.user, "bulletin.play_now", "bulletin", b.id, before=before,
+                 after={"status": b.status, "play_at": b.play_at.isoformat()})
+    call.after_commit(lambda: _wake(call.app))
+    return _out(b)
+
+
+async def _wake(app: web.Application) -> None:
+    sched: BulletinScheduler | None = app.get("bulletin_scheduler")
+    if sched is not None:
+        sched.wake.set()
+
+
+# ---- scheduler ----------------------------------------------------------------------------
+
+
+class BulletinScheduler:
+    """Plays due bulletins one after another, in play_at order, through the broadcast."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.wake = asyncio.Event()
+        self.playing_id: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, _app: web.Application) -> None:
+        await self.recover()
+        self._task = asyncio.create_task(self.run(), name="bulletin-scheduler")
+
+    async def stop(self, _app: web.Application) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def recover(self) -> None:
+        """A bulletin left 'playing' by a server that stopped mid-way is marked failed."""
+        async with self.app["sessionmaker"]() as db, db.begin():
+            rows = (await db.execute(select(Bulletin).where(Bulletin.status == "playing"))).scalars()
+            for b in rows:
+                b.status, b.error = "failed", "Máy chủ dừng khi bản tin đang phát."
+                audit.record(db, "system", "bulletin.failed", "bulletin", b.id,
+                             after={"error": b.error}, commune_id=b.commune_id)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("bulletin scheduler step failed")
+                await self._sleep(2.0)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait, unless woken (a bulletin was added, cancelled or moved) since the step began."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), max(0.01, seconds))
+
+    async def step(self) -> None:
+        self.wake.clear()
+        async with self.app["sessionmaker"]() as db:
+            b = (await db.execute(select(Bulletin).where(Bulletin.status == "scheduled")
+                                  .order_by(Bulletin.play_at, Bulletin.id).limit(1))).scalar_one_or_none()
+        if b is None:
+            await self._sleep(30.0)
+            return
+        now = datetime.now(UTC)
+        action = due_action(b.play_at, now)
+        if action == "wait":
+            await self._sleep(min(30.0, (b.play_at - now).total_seconds()))
+            return
+        if action == "expire":
+            await self._finish(b.id, "scheduled", "failed", None,
+                               "Quá giờ phát hơn 60 phút (máy chủ không chạy lúc đó); bấm “Phát ngay” để phát.")
+            return
+        svc = self.app.get("broadcast")
+        if svc is None:
+            await self._sleep(2.0)
+            return
+        async with self.app["sessionmaker"]() as db, db.begin():
+            res = await db.execute(update(Bulletin).where(Bulletin.id == b.id,
+                                                          Bulletin.status == "scheduled")
+                                   .values(status="playing", error=None))
+            if res.rowcount != 1:
+                return  # cancelled in the meantime
+        self.playing_id = b.id
+        try:
+            result = await svc.play_file(Path(self.app["config"].data_dir) / b.audio_path,
+                                         title=b.title)
+        finally:
+            self.playing_id = None
+        started = result.get("started_at")
+        played_at = datetime.fromisoformat(started) if started else datetime.now(UTC)
+        state = result.get("state", "failed")
+        error = None if state == "played" else (result.get("error") or
+                                                "Đã dừng khi đang phát (tắt phát sóng).")
+        await self._finish(b.id, "playing", state, played_at, error)
+
+    async def _finish(self, bid: int, expected: str, result_state: str,
+                      played_at: datetime | None, error: str | None) -> None:
+        async with self.app["sessionmaker"]() as db, db.begin():
+            b = await db.get(Bulletin, bid)
+            if b is None or b.status != expected:
+                return
+            status = final_status(result_state, "playing") if expected == "playing" else result_state
+            if status is None:
+                return
+            b.status, b.played_at, b.error = status, played_at, (error or None)
+            if b.error:
+                b.error = b.error[:500]
+            audit.record(db, "system", f"bulletin.{status}", "bulletin", b.id,
+                         after={"status": status, "error": b.error,
+                                "played_at": played_at.isoformat() if played_at else None},
+                         commune_id=b.commune_id)
+
+
+def _upload_doc() -> dict[str, Any]:
+    """The POST operation with both request bodies (the registry only describes JSON ones)."""
+    bulletin_ref = {"$ref": "#/components/schemas/BulletinOut"}
+    return {"post": {
+        "summary": "Schedule a broadcast bulletin: upload an audio file (multipart) or reuse a recorded turn",
+        "tags": [TAG], "operationId": "create_bulletin", "x-permission": "control_broadcast",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file", "title"],
+                                               "properties": {
+                "file": {"type": "string", "format": "binary",
+                         "description": "Any audio file ffmpeg reads, at most 50 MB"},
+                "title": {"type": "string", "maxLength": 300},
+                "play_at": {"type": "string", "format": "date-time",
+                            "description": "Local time (Asia/Ho_Chi_Minh) unless it has a zone; "
+                                           "empty = now"}}}},
+            "application/json": {"schema": {"type": "object", "required": ["recording_id", "title"],
+                                            "properties": {
+                "recording_id": {"type": "integer"}, "title": {"type": "string", "maxLength": 300},
+                "play_at": {"type": "string", "format": "date-time"}}}}}},
+        "responses": {"201": {"description": "Scheduled", "content": {
+            "application/json": {"schema": bulletin_ref}}},
+            "4XX": {"description": "Refused (not audio, too large, time in the past, ...)"}},
+    }}
+
+
+def setup_bulletins(app: web.Application) -> None:
+    app["apis"].append(api)
+    api.add_to(app)
+    app["openapi_extra"]["/api/conferences/{id}/bulletins"] = _upload_doc()
+    sched = BulletinScheduler(app)
+    app["bulletin_scheduler"] = sched
+    app.on_startup.append(sched.start)
+    app.on_cleanup.insert(0, sched.stop)
