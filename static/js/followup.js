@@ -1,9 +1,10 @@
 // After the conference: deadlines, documents (draft, edit, issue, download, dispatch),
-// the due/overdue board, the overview for the higher level and the calendar editor.
-import { api, can } from "./api.js";
+// the due/overdue board, the overview for the higher level and the calendar editor;
+// the broadcast bulletins (Decree 49/2024) of a conference.
+import { api, ApiError, can, session } from "./api.js";
 import { route } from "./main.js";
 import { T } from "./i18n.js";
-import { banner, field, formData, h, select, showErrors } from "./ui.js";
+import { banner, field, formData, h, localDateTime, select, showErrors, toLocalInput } from "./ui.js";
 
 const F = T.followup;
 const view = () => document.getElementById("view");
@@ -83,8 +84,72 @@ route(/^\/c\/(\d+)\/followup$/, async (id) => {
     dl.petitions.length ? petitions : h("p", { class: "muted" }, F.noPetitions),
     h("h2", {}, F.documents),
     h("div", { class: "actions" }, ["conclusion", "report", "announcement", "invitation"].map((k) => draftButton(k))),
-    h("div", { id: "documents" }, docs.length ? docs.map((d) => documentCard(d)) : h("p", { class: "muted" }, F.noDocuments)));
+    h("div", { id: "documents" }, docs.length ? docs.map((d) => documentCard(d)) : h("p", { class: "muted" }, F.noDocuments)),
+    bulletinCard(id));
 });
+
+// ---- broadcast bulletins (a recorded reading of the answers, played on the commune radio) -------
+
+const B = T.followup.bulletins ??= {
+  title: "Bản tin phát thanh", intro: "Bản ghi đọc các câu trả lời, phát qua loa truyền thanh và các cụm loa theo lịch.",
+  file: "Tệp âm thanh (tối đa 50 MB)", name: "Tên bản tin", at: "Giờ phát", schedule: "Lên lịch phát",
+  scheduled: "Đã lên lịch bản tin", none: "Chưa có bản tin nào.", cancel: "Hủy", playNow: "Phát ngay",
+  confirmCancel: "Hủy bản tin này?", seconds: "giây", uploading: "Đang tải lên…",
+  st: { scheduled: "Chờ phát", playing: "Đang phát", played: "Đã phát", failed: "Lỗi", cancelled: "Đã hủy" },
+};
+
+function bulletinCard(confId) {
+  const base = `/api/conferences/${confId}/bulletins`;
+  const list = h("tbody");
+  const card = h("section", { class: "card", id: "bulletins" }, h("h2", {}, B.title), h("p", { class: "muted" }, B.intro));
+  const act = (label, cls, fn) => h("button", { class: cls, onclick: async () => {
+    try { await fn(); await load(); } catch (e) { banner(e.message, "error"); }
+  } }, label);
+  async function load() {
+    const rows = await api("GET", base);
+    list.replaceChildren(...(rows.length ? rows.map((b) => h("tr", { dataset: { id: b.id, status: b.status } },
+      h("td", {}, h("span", { class: `dl-status ${b.status}` }, B.st[b.status] || b.status)),
+      h("td", {}, b.title, h("br"), h("small", { class: "muted" }, `${b.original_name} · ${Math.round(b.duration_s)} ${B.seconds}`),
+        b.error ? h("div", { class: "problems" }, b.error) : null),
+      h("td", {}, localDateTime(b.played_at || b.play_at)),
+      h("td", {}, can("control_broadcast") ? [
+        ["scheduled", "playing"].includes(b.status) ? act(B.cancel, "link", async () => {
+          if (confirm(B.confirmCancel)) await api("DELETE", `${base}/${b.id}`);
+        }) : null,
+        b.status !== "playing" ? act(B.playNow, "", () => api("POST", `${base}/${b.id}/play-now`, {})) : null] : null)))
+      : [h("tr", {}, h("td", { class: "muted" }, B.none))]));
+  }
+  if (can("control_broadcast")) {
+    const inPlace = toLocalInput(new Date(Date.now() + 5 * 60e3).toISOString());
+    const form = h("form", { class: "row", id: "bulletin-form" },
+      field(B.file, h("input", { type: "file", name: "file", accept: "audio/*,.mp3,.wav,.ogg,.opus,.m4a", required: true })),
+      field(B.name, h("input", { name: "title", maxlength: 300, required: true })),
+      field(B.at, h("input", { type: "datetime-local", name: "play_at", value: inPlace })),
+      h("button", { type: "submit", class: "primary" }, B.schedule));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      banner(B.uploading);
+      try {
+        const resp = await fetch(base, { method: "POST", body: new FormData(form), credentials: "same-origin",
+          headers: session.csrf ? { "X-CSRF-Token": session.csrf } : {} });
+        const data = resp.headers.get("content-type")?.includes("json") ? await resp.json() : null;
+        if (!resp.ok) throw new ApiError(resp.status, data);
+        banner(B.scheduled);
+        form.reset();
+        await load();
+      } catch (e) { showErrors(form, e); banner(""); } finally { button.disabled = false; }
+    });
+    card.append(form);
+  }
+  card.append(h("table", { class: "list", id: "bulletin-list" }, list));
+  load().catch((e) => list.replaceChildren(h("tr", {}, h("td", { class: "problems" }, e.message))));
+  const timer = setInterval(() => {  // statuses change on their own (scheduled → playing → played)
+    if (!card.isConnected) clearInterval(timer); else load().catch(() => {});
+  }, 5000);
+  return card;
+}
 
 function documentCard(d) {
   const card = h("section", { class: `card doc-card ${d.status}`, id: `doc-${d.id}` },
