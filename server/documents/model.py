@@ -9,16 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from server.domain.errors import RuleError
 from server.domain.rule_profiles import PetitionOutcome
 
 
-class DocumentInputError(ValueError):
-    """Input a document cannot be built from. ``code`` is stable, ``message`` Vietnamese."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-        super().__init__(f"{code}: {message}")
+class DocumentInputError(RuleError):
+    """Input a document cannot be built from."""
 
 
 @dataclass(frozen=True)

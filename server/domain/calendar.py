@@ -19,6 +19,8 @@ from typing import Any
 
 import holidays
 
+from server.domain.errors import RuleError
+
 COUNTRY = "VN"
 OVERRIDES_VERSION = 1
 MIN_YEAR = 2000
@@ -29,13 +31,8 @@ SATURDAY, SUNDAY = 5, 6
 DEFAULT_OVERRIDES_DIR = Path(__file__).resolve().parent.parent / "data" / "calendar-overrides"
 
 
-class OverridesError(ValueError):
-    """An override file that cannot be used. ``code`` is stable, ``message`` Vietnamese."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-        super().__init__(f"{code}: {message}")
+class OverridesError(RuleError):
+    """An override file that cannot be used."""
 
 
 @dataclass(frozen=True)

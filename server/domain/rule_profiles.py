@@ -16,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
+from server.domain.errors import RuleError
+
 DEFAULT_PROFILE_KEY = "cong-van-457"
 DEFAULT_PROFILES_DIR = Path(__file__).resolve().parent.parent / "data" / "rule-profiles"
 
@@ -36,13 +38,8 @@ class PetitionOutcome(StrEnum):
     FORWARDED = "forwarded"  # outside the commune's powers, forwarded
 
 
-class ProfileError(ValueError):
-    """A rule profile that cannot be used. ``code`` is stable, ``message`` Vietnamese."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-        super().__init__(f"{code}: {message}")
+class ProfileError(RuleError):
+    """A rule profile that cannot be used."""
 
 
 @dataclass(frozen=True)
