@@ -89,13 +89,18 @@ async def security_headers(request: web.Request, handler: Callable[[web.Request]
     return resp
 
 
+def openapi_document(app: web.Application) -> dict:
+    """The OpenAPI document of every part attached to ``app``."""
+    merged = Api()
+    for a in all_apis(app):
+        merged.endpoints.extend(a.endpoints)
+    return openapi(merged, app.get("openapi_extra", {}))
+
+
 async def openapi_handler(request: web.Request) -> web.Response:
     cache = request.app["cache"]
     if "openapi" not in cache:
-        merged = Api()
-        for a in all_apis(request.app):
-            merged.endpoints.extend(a.endpoints)
-        cache["openapi"] = openapi(merged, request.app.get("openapi_extra", {}))
+        cache["openapi"] = openapi_document(request.app)
     return json_response(cache["openapi"])
 
 

@@ -117,6 +117,18 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_openapi(args: argparse.Namespace) -> int:
+    import json
+    import tempfile
+
+    from server.app import Config, create_app, openapi_document
+
+    with tempfile.TemporaryDirectory() as tmp:
+        doc = openapi_document(create_app(Config(data_dir=Path(tmp))))
+    print(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="doithoai", description="Hội nghị đối thoại với nhân dân")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                      choices=["admin", "chair", "moderator", "secretary", "front", "viewer"])
     add.add_argument("--password", help="(default: asked, or generated and printed)")
     add.set_defaults(func=cmd_user_add)
+
+    sub.add_parser("openapi", help="print the HTTP API's OpenAPI document (docs/openapi.json)"
+                   ).set_defaults(func=cmd_openapi)
 
     for name in PLUGINS:
         try:

@@ -290,3 +290,17 @@ async def test_late_announcement_warns_under_the_2025_law_profile(client: ApiCli
     assert before["announcement_warning"].startswith("Đã quá hạn")
     announced = await client.ok("POST", f"/api/conferences/{conf['id']}/announce")
     assert announced["announcement_warning"].startswith("Thông báo muộn")
+
+
+def test_docs_copy_of_the_openapi_document_is_current():
+    """docs/openapi.json is what `doithoai openapi` prints today (regenerate it when routes change)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-m", "server.cli", "openapi"], cwd=root,
+                         capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == json.loads((root / "docs" / "openapi.json").read_text()), \
+        "docs/openapi.json is stale: run `doithoai openapi > docs/openapi.json`"
