@@ -112,3 +112,33 @@ def test_sdp_names_the_port_payload_and_multicast_ttl():
     assert "m=audio 5004 RTP/AVP 97" in sdp and "a=rtpmap:97 opus/48000/2" in sdp
     assert "c=IN IP4 239.1.2.3/4" in sdp
     assert "c=IN IP4 10.0.0.5\r\n" in opus_sdp("10.0.0.5", 5004)
+
+
+async def test_a_failing_rtp_target_backs_off_alone(serve):
+    """Sending to the broadcast address without SO_BROADCAST fails (EACCES): that output goes
+    into backoff and retries; the other RTP target, the mount and the encoder never notice."""
+    import asyncio
+    import socket
+
+    from .conftest import free_even_udp_port, wait_for
+
+    port = free_even_udp_port()
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", port))
+    rx.setblocking(False)
+    srv = await serve("tone:1000", rtp_targets=["255.255.255.255:5004", f"127.0.0.1:{port}"])
+    svc = srv.svc
+    await svc.set_on_air(True, chime=False)
+    bad, good = svc.rtp
+    assert await wait_for(lambda: bad.restarts >= 2, 10)
+    assert "rtp" in bad.status()["kind"] and "Permission" in (bad.last_error or "")
+    assert bad.status()["state"] in ("backoff", "starting", "running")
+    loop = asyncio.get_running_loop()
+    seqs = []
+    for _ in range(60):  # 1.2 s of packets, received while the server keeps running
+        data = await asyncio.wait_for(loop.sock_recv(rx, 2000), 5)
+        seqs.append(int.from_bytes(data[2:4], "big"))
+    rx.close()
+    assert all((b - a) & 0xFFFF == 1 for a, b in zip(seqs, seqs[1:], strict=False))
+    assert good.state == "running" and good.restarts == 0 and good.packets_sent >= 60
+    assert svc.encoder.restarts == 0 and svc.opus.status()["ready"]
