@@ -6,9 +6,10 @@ import aiohttp
 
 from tests.conftest import ApiClient
 from tests.e2e.conftest import login
+from tests.server.test_bulletins import sox_tone, upload
 
 
-async def test_panel_goes_on_air_and_lists_a_reporting_relay(browser, live_server):
+async def test_panel_goes_on_air_and_lists_a_reporting_relay(browser, live_server, tmp_path):
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -38,4 +39,15 @@ async def test_panel_goes_on_air_and_lists_a_reporting_relay(browser, live_serve
     await page.wait_for_selector("#relays >> text=Cụm loa thôn 3")
     status = await page.inner_text("#relays")
     assert "Đã kết nối" in status
+    # a bulletin uploaded without a time plays at once and shows on the panel with its progress
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        admin = ApiClient(live_server.base, http)
+        await admin.login("admin2")
+        conf = await admin.ok("POST", "/api/conferences", {
+            "title": "Hội nghị", "starts_at": "2026-12-18T08:00", "venue": "Hội trường"}, status=201)
+        code, body = await upload(admin, conf["id"], sox_tone(tmp_path / "b.wav", 700, 6.0),
+                                  title="Bản tin trả lời kiến nghị")
+        assert code == 201, body
+    await page.wait_for_selector("#bulletin >> text=Bản tin trả lời kiến nghị", timeout=15000)
+    await page.wait_for_function("document.querySelector('#bulletin progress').value > 0")
     assert not errors, errors
