@@ -181,22 +181,19 @@ def deadlines_for_conference(
     """
     done = done or {}
     items = [
-        _dated(
-            key=r.key,
-            label=r.label,
-            due=due_date(r, conference_date, cal),
-            length=r.length,
-            unit=r.unit,
-            anchor=r.anchor,
-            anchor_date=conference_date,
-            today=today,
-            cal=cal,
-            done_on=done.get(r.key),
-            soon_working_days=soon_working_days,
-        )
+        _from_rule(r, conference_date, cal, today, done.get(r.key), soon_working_days)
         for r in profile.conference_rules()
     ]
     return sorted(items, key=lambda x: (x.due, x.key))
+
+
+def _from_rule(rule: DeadlineRule, anchor_date: date, cal: WorkCalendar, today: date,
+               done_on: date | None, soon_working_days: int) -> DatedDeadline:
+    """One rule of the profile, dated from its anchor day."""
+    return _dated(key=rule.key, label=rule.label, due=due_date(rule, anchor_date, cal),
+                  length=rule.length, unit=rule.unit, anchor=rule.anchor,
+                  anchor_date=anchor_date, today=today, cal=cal, done_on=done_on,
+                  soon_working_days=soon_working_days)
 
 
 ASSIGNED_KEY = "assigned"
@@ -217,19 +214,7 @@ def deadlines_for_petition(
     the chairman's own deadline when it was assigned to a unit (``assigned_due``)."""
     outcome = PetitionOutcome(outcome) if outcome is not None else None
     items = [
-        _dated(
-            key=r.key,
-            label=r.label,
-            due=due_date(r, raised_on, cal),
-            length=r.length,
-            unit=r.unit,
-            anchor=r.anchor,
-            anchor_date=raised_on,
-            today=today,
-            cal=cal,
-            done_on=done_on,
-            soon_working_days=soon_working_days,
-        )
+        _from_rule(r, raised_on, cal, today, done_on, soon_working_days)
         for r in profile.petition_rules(outcome)
     ]
     if assigned_due is not None:
