@@ -218,10 +218,18 @@ def setup(app: web.Application) -> None:
     async def start(app: web.Application) -> None:
         await svc.start()
         app["broadcast"] = svc
-        reason = svc.no_live_audio_reason()
-        if reason:
-            log.warning("no live audio: %s", reason)
         app["queue"].hooks.append(on_queue_events)
+
+        async def say_why_no_audio() -> None:
+            await asyncio.sleep(3)  # the source and the encoder need a moment to start
+            reason = svc.no_live_audio_reason()
+            if reason:
+                log.warning("no live audio: %s", reason)
+                print(f"  Chưa có âm thanh trực tiếp / no live audio: {reason}", flush=True)
+
+        task = asyncio.get_running_loop().create_task(say_why_no_audio())
+        app["background"].add(task)
+        task.add_done_callback(app["background"].discard)
 
     async def stop(app: web.Application) -> None:
         await svc.stop()
