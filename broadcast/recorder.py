@@ -98,8 +98,11 @@ class Recorder:
                 continue
             rec = json.loads(line)
             path = self.folder / rec["file"]
-            size = max(0, path.stat().st_size - 44) if path.exists() else 0
-            seg = Segment(rec["file"], float(rec["start"]), offset, size // SAMPLE_WIDTH)
+            if path.exists():
+                samples = max(0, path.stat().st_size - 44) // SAMPLE_WIDTH
+            else:  # expired: its length stays in the index so later offsets do not move
+                samples = int(rec.get("samples", 0))
+            seg = Segment(rec["file"], float(rec["start"]), offset, samples)
             self.segments.append(seg)
             offset += seg.duration
 
@@ -124,6 +127,33 @@ class Recorder:
         self.segments.append(seg)
         self._fh = fh
         self.state = "recording"
+
+    def expire_before(self, cutoff: datetime) -> list[str]:
+        """Delete the closed segments that ended before ``cutoff`` (the retention period).
+
+        Their lengths stay in the index, so the offsets of what is kept do not change.
+        Returns the names of the deleted files."""
+        limit = as_utc(cutoff).timestamp()
+        current = self.segments[-1] if self._fh is not None and self.segments else None
+        gone = []
+        for seg in self.segments:
+            path = self.folder / seg.file
+            if seg is not current and seg.end < limit and path.exists():
+                path.unlink()
+                gone.append(seg.file)
+        if gone:
+            lines = []
+            for seg in self.segments:
+                rec = {"file": seg.file, "start": seg.start,
+                       "start_utc": datetime.fromtimestamp(seg.start, UTC).isoformat(),
+                       "sample_rate": SAMPLE_RATE}
+                if not (self.folder / seg.file).exists():
+                    rec.update(samples=seg.samples, expired=True)
+                lines.append(json.dumps(rec) + "\n")
+            tmp = self.index_path.with_name(".index.jsonl.part")
+            tmp.write_text("".join(lines), encoding="utf-8")
+            os.replace(tmp, self.index_path)
+        return gone
 
     def _update_header(self) -> None:
         if self._fh is None or not self.segments:
@@ -208,7 +238,7 @@ class Recorder:
             count = min(int(round((hi - lo) * SAMPLE_RATE)), seg.samples - first)
             dest = int(round((lo - start) * SAMPLE_RATE))
             count = min(count, total - dest)
-            if count <= 0:
+            if count <= 0 or not (self.folder / seg.file).exists():  # expired audio is gone
                 continue
             with open(self.folder / seg.file, "rb") as fh:
                 fh.seek(44 + first * SAMPLE_WIDTH)

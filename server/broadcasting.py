@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from server.api.registry import Api, Call
 from server.api.schemas import Input
 from server.auth import Actor, actor_from_device_token
 from server.commands import audit, scope
-from server.db.models import Recording, SpeakingTurn, TurnPetition
+from server.db.models import Commune, Conference, Recording, SpeakingTurn, TurnPetition
 from server.domain import queue as q
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,39 @@ async def record_turn(app: web.Application, conference_id: int, turn: q.Turn) ->
     return row
 
 
+async def expire_recordings(app: web.Application, now: datetime | None = None) -> list[str]:
+    """Delete the audio whose retention period (the commune's setting) has ended.
+
+    Per-turn files go when their commune's period ends (their rows stay, so the audit
+    trail and the petition page say the audio existed; playing it answers 410). The
+    continuous recording is kept as long as the longest period of any commune.
+    """
+    now = now or datetime.now(UTC)
+    deleted: list[str] = []
+    async with app["sessionmaker"]() as db, db.begin():
+        communes = (await db.execute(select(Commune))).scalars().all()
+        for commune in communes:
+            cutoff = now - timedelta(days=commune.retention_days)
+            rows = (await db.execute(
+                select(Recording).join(Conference, Conference.id == Recording.conference_id)
+                .where(Conference.commune_id == commune.id, Recording.created_at < cutoff)
+            )).scalars()
+            for r in rows:
+                path = Path(r.path)
+                if path.is_file():
+                    path.unlink()
+                    deleted.append(path.name)
+                    audit.record(db, "system", "recording.expire", "recording", r.id,
+                                 before={"path": path.name, "sha256": r.sha256},
+                                 reason=f"hết thời hạn lưu {commune.retention_days} ngày",
+                                 commune_id=commune.id)
+    svc: BroadcastService | None = app.get("broadcast")
+    if svc is not None and communes:
+        longest = max(c.retention_days for c in communes)
+        deleted += svc.recorder.expire_before(now - timedelta(days=longest))
+    return deleted
+
+
 def setup(app: web.Application) -> None:
     app["apis"].append(api)
     api.add_to(app)
@@ -215,6 +249,8 @@ def setup(app: web.Application) -> None:
                            on_change=on_change, authorize_device=authorize_relay)
     svc.add_routes(app)
 
+    loops: list[asyncio.Task] = []  # periodic jobs, cancelled on shutdown
+
     async def start(app: web.Application) -> None:
         await svc.start()
         app["broadcast"] = svc
@@ -227,11 +263,22 @@ def setup(app: web.Application) -> None:
                 log.warning("no live audio: %s", reason)
                 print(f"  Chưa có âm thanh trực tiếp / no live audio: {reason}", flush=True)
 
-        task = asyncio.get_running_loop().create_task(say_why_no_audio())
-        app["background"].add(task)
-        task.add_done_callback(app["background"].discard)
+        async def retention_sweeps() -> None:
+            while True:
+                try:
+                    gone = await expire_recordings(app)
+                    if gone:
+                        log.info("retention period ended: deleted %d audio files", len(gone))
+                except Exception:
+                    log.exception("recording retention sweep failed")
+                await asyncio.sleep(6 * 3600)
+
+        for job in (say_why_no_audio(), retention_sweeps()):
+            loops.append(asyncio.get_running_loop().create_task(job))
 
     async def stop(app: web.Application) -> None:
+        for task in loops:
+            task.cancel()
         await svc.stop()
 
     async def on_queue_events(conference_id: int, state: q.QueueState,

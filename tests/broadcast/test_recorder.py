@@ -94,3 +94,33 @@ def test_segments_rotate(tmp_path):
     assert rec.segments[1].start == pytest.approx(T0 + 1.0, abs=0.001)
     assert rec.status()["recorded_s"] == 2.5
     assert FRAME_BYTES == 1920
+
+
+async def test_expired_segments_are_deleted_and_later_offsets_do_not_move(tmp_path):
+    rec = Recorder(tmp_path / "rec")
+    t = feed(rec, T0, 1.0, 440.0)
+    t = feed(rec, t + 60.0, 1.0, 660.0)  # second segment, starts a minute later
+    later = datetime.fromtimestamp(t - 0.5, UTC)
+    offset_before = rec.offset_at(later)
+    first = rec.segments[0].file
+    gone = rec.expire_before(datetime.fromtimestamp(T0 + 30, UTC))
+    assert gone == [first] and not (tmp_path / "rec" / first).exists()
+    assert rec.expire_before(datetime.fromtimestamp(T0 + 30, UTC)) == []  # idempotent
+    rec.close()
+    again = Recorder(tmp_path / "rec")
+    assert again.offset_at(later) == pytest.approx(offset_before, abs=0.001)
+    # what was kept is still cut out exactly; the expired hour is gone for good
+    wav, _ = await again.extract(later - timedelta(seconds=0.4), later, tmp_path / "kept.wav")
+    x, rate = read_wav(wav)
+    assert dominant_frequency(x, rate) == pytest.approx(660.0, abs=3)
+    with pytest.raises(ValueError, match="no recorded audio"):
+        await again.extract(datetime.fromtimestamp(T0 + 0.2, UTC),
+                            datetime.fromtimestamp(T0 + 0.8, UTC), tmp_path / "gone.wav")
+    assert not (tmp_path / "gone.wav").exists()
+
+
+def test_the_segment_being_written_is_never_expired(tmp_path):
+    rec = Recorder(tmp_path / "rec")
+    feed(rec, T0, 1.0, 440.0)
+    assert rec.expire_before(datetime.fromtimestamp(T0 + 3600, UTC)) == []
+    assert (tmp_path / "rec" / rec.segments[0].file).exists()
