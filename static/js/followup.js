@@ -305,7 +305,8 @@ function barChart(id, rows, { unit = "", max = null } = {}) {
       if (w > 0) svgEl.append(s("rect", { x, y: y + 4, width: w, height: rowH - 10, fill: p.color, rx: 3 }, s("title", {}, p.title || `${p.value}`)));
       x += w; total += p.value;
     }
-    svgEl.append(s("text", { x: x + 6, y: y + 19 }, `${Math.round(total * 10) / 10}${unit}`));
+    const shown = r.parts.every((p) => p.value === null) ? "—" : `${Math.round(total * 10) / 10}${unit}`;
+    svgEl.append(s("text", { x: x + 6, y: y + 19 }, shown));
   });
   return svgEl;
 }
@@ -330,7 +331,7 @@ route(/^\/overview(?:\/(\d{4}))?$/, async (yearArg) => {
     h("h2", {}, F.chartFields), legend,
     barChart("chart-fields", o.fields.map((f) => ({ label: f.field, parts: states.map((k) => ({ value: f.by_state[k], color: COLORS[k], title: `${o.states[k]}: ${f.by_state[k]}` })) }))),
     h("h2", {}, F.chartOnTime),
-    barChart("chart-on-time", o.communes.map((r) => ({ label: r.commune, parts: [{ value: r.on_time_share === null ? 0 : r.on_time_share * 100, color: "#2e7d32", title: `${r.on_time}/${r.counted}` }] })), { unit: "%", max: 100 }),
+    barChart("chart-on-time", o.communes.map((r) => ({ label: r.commune, parts: [{ value: r.on_time_share === null ? null : r.on_time_share * 100, color: "#2e7d32", title: `${r.on_time}/${r.counted}` }] })), { unit: "%", max: 100 }),
     h("table", { class: "list" }, h("tbody", {}, o.communes.map((r) => h("tr", {},
       h("td", {}, r.commune), h("td", {}, `${r.conferences_held} ${F.conferencesHeld}`), h("td", {}, `${r.petitions} ${F.petitionsLower}`),
       h("td", {}, `${F.onTime}: ${r.on_time}/${r.counted}`))))));
