@@ -245,7 +245,9 @@ route(/^\/admin$/, async () => {
   view.replaceChildren(
     h("h1", {}, T.admin), h("h2", {}, T.commune), communeForm,
     h("h2", {}, T.fields), h("ul", {}, fields.map((f) => h("li", {}, f.name, f.active ? "" : " (ngừng dùng) ",
-      f.active ? h("button", { class: "link", onclick: async () => { await api("PATCH", `/api/fields/${f.id}`, { active: false }); again(); } }, "Ngừng dùng") : ""))), fieldForm,
+      h("button", { class: "link", onclick: async () => {
+        try { await api("PATCH", `/api/fields/${f.id}`, { active: !f.active }); again(); } catch (e) { banner(e.message, "error"); }
+      } }, f.active ? "Ngừng dùng" : "Dùng lại")))), fieldForm,
     h("h2", {}, T.users), h("table", { class: "list" }, h("tbody", {}, users.map((u) => h("tr", {},
       h("td", {}, u.username), h("td", {}, u.full_name), h("td", {}, T.roles[u.role]), h("td", {}, u.active ? "" : "Đã khóa"))))), userForm,
     h("h2", {}, T.devices), tokenBox, h("table", { class: "list" }, h("tbody", {}, devices.map((d) => h("tr", {},
