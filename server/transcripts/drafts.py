@@ -6,20 +6,23 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 
 from server.api.registry import Api, Call
 from server.asr.engines import ENV_ENGINE, EngineError
 from server.asr.transcribe import TranscriptResult
 from server.asr.worker import TranscriptionWorker
-from server.db.models import Conference, SpeakingTurn
+from server.db.models import Conference, Recording, SpeakingTurn, TranscriptSegment
 from server.transcripts import store
 
 log = logging.getLogger(__name__)
 api = Api()
+RESUME_DAYS = 7  # after a restart, drafts still missing for turns recorded this recently
 
 
 @api.route("GET", "/api/transcription",
@@ -83,6 +86,23 @@ def setup(app: web.Application) -> None:
             return
         await worker.start()
         app["asr_worker"] = worker
+        await resume_backlog()
+
+    async def resume_backlog() -> None:
+        """Turns recorded before a restart whose draft never came are queued again."""
+        since = datetime.now(UTC) - timedelta(days=RESUME_DAYS)
+        async with app["sessionmaker"]() as db:
+            rows = (await db.execute(
+                select(Recording.conference_id, Recording.turn_id, Recording.path)
+                .outerjoin(TranscriptSegment, TranscriptSegment.turn_id == Recording.turn_id)
+                .where(Recording.turn_id.is_not(None), Recording.created_at >= since,
+                       (TranscriptSegment.id.is_(None)) | (TranscriptSegment.engine == ""))
+                .order_by(Recording.created_at))).all()
+        for conference_id, turn_id, path in rows:
+            if Path(path).is_file():
+                await on_turn_recorded(conference_id, turn_id, Path(path))
+        if rows:
+            log.info("speech recognition: %d recorded turns queued again after a restart", len(rows))
 
     async def stop(app: web.Application) -> None:
         worker: TranscriptionWorker | None = app.get("asr_worker")
