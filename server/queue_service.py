@@ -62,6 +62,14 @@ def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
     }
 
 
+def _mirrored(t: q.Turn | None) -> tuple | None:
+    """What the per-turn row keeps of a turn."""
+    if t is None:
+        return None
+    return (t.kind, t.display_name, t.hamlet, t.topic, t.status, t.started_at, t.ended_at,
+            t.petition_ids, t.answers_petition_id)
+
+
 class QueueService:
     def __init__(self, sessionmaker: async_sessionmaker,
                  publish: Callable[[int, q.QueueState], Awaitable[None]]) -> None:
@@ -182,10 +190,14 @@ class QueueService:
                       new: q.QueueState) -> None:
         """Keep one row per turn (for recordings, transcripts and petition links)."""
         before = {t.id: t for t in old.turns}
-        for t in new.turns:
-            if before.get(t.id) is t:
-                continue
-            row = await db.get(SpeakingTurn, t.id)
+        changed = [t for t in new.turns
+                   if before.get(t.id) is not t and _mirrored(before.get(t.id)) != _mirrored(t)]
+        if not changed:  # a move or an extension changes nothing the rows keep
+            return
+        rows = {r.id: r for r in (await db.execute(select(SpeakingTurn).where(
+            SpeakingTurn.id.in_([t.id for t in changed])))).scalars()}
+        for t in changed:
+            row = rows.get(t.id)
             if row is None:
                 pid = None
                 if t.person_key.startswith("participant:"):

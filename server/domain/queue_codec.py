@@ -30,8 +30,12 @@ def _when(text: str | None) -> datetime | None:
     return utc(datetime.fromisoformat(text)) if text is not None else None
 
 
-def _turn_to_dict(t: Turn) -> dict[str, Any]:
-    return {
+def _turn_to_dict(t: Turn, memo: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A turn as JSON types. The undo copies share most Turn objects with the state,
+    so within one to_dict each distinct object is converted once (``memo``, by identity)."""
+    if memo is not None and (done := memo.get(id(t))) is not None:
+        return done
+    d = {
         "id": t.id,
         "seq": t.seq,
         "person_key": t.person_key,
@@ -55,6 +59,9 @@ def _turn_to_dict(t: Turn) -> dict[str, Any]:
         "extra_seconds": t.extra_seconds,
         "manual_tier": t.manual_tier,
     }
+    if memo is not None:
+        memo[id(t)] = d
+    return d
 
 
 def _turn_from_dict(d: dict[str, Any]) -> Turn:
@@ -109,12 +116,12 @@ def _history_from_dict(d: dict[str, Any]) -> HistoryEntry:
     )
 
 
-def _undo_to_dict(u: UndoEntry) -> dict[str, Any]:
+def _undo_to_dict(u: UndoEntry, memo: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
         "version": u.version,
         "command": u.command,
         "summary": u.summary,
-        "turns": [_turn_to_dict(t) for t in u.turns],
+        "turns": [_turn_to_dict(t, memo) for t in u.turns],
         "current_turn_id": u.current_turn_id,
         "settings": settings_to_dict(u.settings),
     }
@@ -130,15 +137,16 @@ def _undo_from_dict(d: dict[str, Any]) -> UndoEntry:
 
 def to_dict(state: QueueState) -> dict[str, Any]:
     """The whole state as plain JSON types (what the server stores)."""
+    memo: dict[int, dict[str, Any]] = {}  # the objects are alive for the whole call
     return {
         "schema": SCHEMA,
         "conference_id": state.conference_id,
         "version": state.version,
         "settings": settings_to_dict(state.settings),
-        "turns": [_turn_to_dict(t) for t in state.turns],
+        "turns": [_turn_to_dict(t, memo) for t in state.turns],
         "current_turn_id": state.current_turn_id,
         "history": [_history_to_dict(h) for h in state.history],
-        "undo_stack": [_undo_to_dict(u) for u in state.undo_stack],
+        "undo_stack": [_undo_to_dict(u, memo) for u in state.undo_stack],
         "applied_command_ids": list(state.applied_command_ids),
         "updated_at": _iso(state.updated_at),
     }
