@@ -125,26 +125,18 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/api/openapi.json", openapi_handler)
     page_routes(app, STATIC_DIR, DISPLAY_DIR)
     app.on_startup.append(_start_db)
-    for hook in _plugins():
-        hook(app)
+    for setup in _parts():
+        setup(app)
     app.on_cleanup.append(_stop_db)
     return app
 
 
-def _plugins() -> list[Callable[[web.Application], None]]:
-    """Parts of the server that attach themselves (queue, broadcast, transcripts, follow-up)."""
-    hooks: list[Callable[[web.Application], None]] = []
-    import importlib
+def _parts() -> list[Callable[[web.Application], None]]:
+    """Parts of the server that attach themselves: queue, broadcast, transcripts, follow-up."""
+    from server import broadcasting, realtime, transcripts
+    from server.followup import web as followup_web
 
-    for name in ("server.realtime", "server.broadcasting", "server.transcripts", "server.followup.web"):
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        hooks.append(mod.setup)
-    return hooks
+    return [realtime.setup, broadcasting.setup, transcripts.setup, followup_web.setup]
 
 
 async def _start_db(app: web.Application) -> None:

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import gc
 import getpass
-import importlib
 import logging
 import os
 import secrets
@@ -15,8 +14,6 @@ import sys
 from pathlib import Path
 
 from pydantic import ValidationError
-
-PLUGINS = ("server.asr.cli", "server.followup.cli", "broadcast.cli")
 
 
 def _common_db_args(p: argparse.ArgumentParser) -> None:
@@ -172,14 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("openapi", help="print the HTTP API's OpenAPI document (docs/openapi.json)"
                    ).set_defaults(func=cmd_openapi)
 
-    for name in PLUGINS:
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        mod.register(sub)
+    from broadcast import cli as relay_cli
+    from server.asr import cli as transcribe_cli
+    from server.followup import cli as deadline_cli
+
+    for part in (transcribe_cli, deadline_cli, relay_cli):
+        part.register(sub)
     return parser
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -14,8 +12,6 @@ from tqdm import tqdm
 from server.asr.audio import AudioError
 from server.asr.engines import ENV_ENGINE, EngineError, engine_names, get_engine
 from server.asr.transcribe import transcribe_file
-
-CONFERENCE_MODULE = "server.asr.conference"  # needs the database; provided by the server
 
 MESSAGES = {
     "help": "In bản ghi nhận dạng giọng nói của từng tệp âm thanh (mỗi tệp một dòng).",
@@ -27,7 +23,6 @@ MESSAGES = {
     "data_dir": "với --conference: thư mục dữ liệu của máy chủ (mặc định: ./data)",
     "no_input": "lỗi: hãy chỉ ra ít nhất một tệp âm thanh hoặc --conference ID",
     "both": "lỗi: không dùng cùng lúc tệp âm thanh và --conference",
-    "no_conference": "lỗi: chức năng --conference chưa có trong bản cài đặt này (thiếu server.asr.conference)",
     "engine_error": "lỗi bộ nhận dạng: {detail}",
     "audio_error": "{file}\tlỗi: không đọc được âm thanh ({detail})",
     "failed": "lỗi: nhận dạng thất bại ({detail})",
@@ -52,11 +47,9 @@ def run(args: argparse.Namespace) -> int:
         if args.files:
             print(MESSAGES["both"], file=sys.stderr)
             return 2
-        if importlib.util.find_spec(CONFERENCE_MODULE) is None:
-            print(MESSAGES["no_conference"], file=sys.stderr)
-            return 2
-        module = importlib.import_module(CONFERENCE_MODULE)
-        return int(module.transcribe_conference(args))
+        from server.asr.conference import transcribe_conference  # needs the database
+
+        return int(transcribe_conference(args))
     if not args.files:
         print(MESSAGES["no_input"], file=sys.stderr)
         return 2
