@@ -9,11 +9,12 @@ import getpass
 import logging
 import os
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 
 from pydantic import ValidationError
+
+from server.net import lan_addresses
 
 
 def _common_db_args(p: argparse.ArgumentParser) -> None:
@@ -22,14 +23,6 @@ def _common_db_args(p: argparse.ArgumentParser) -> None:
                         "PostgreSQL: postgresql+asyncpg://USER@HOST/DB")
     p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DOITHOAI_DATA", "data")),
                    help="where the database, recordings and documents live (default: ./data)")
-
-
-def lan_addresses() -> list[str]:
-    try:
-        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=2).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [a for a in out.split() if ":" not in a and not a.startswith("127.")]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

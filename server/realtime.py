@@ -29,6 +29,7 @@ from server.commands import scope
 from server.db.models import Conference
 from server.domain import queue as q
 from server.domain.ratelimit import SlidingWindowLimiter
+from server.net import lan_addresses
 from server.pages import error_page, render
 from server.queue_service import QueueService, staff_view
 
@@ -243,8 +244,6 @@ def phone_base_url(request: web.Request) -> str:
     host = request.host
     name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
     if name in ("localhost", "127.0.0.1", "[::1]") or name.startswith("127."):
-        from server.cli import lan_addresses
-
         lan = lan_addresses()
         if lan:
             port = host.rsplit(":", 1)[1] if ":" in host.split("]")[-1] else ""

@@ -214,7 +214,7 @@ async def test_registration_is_rate_limited_per_device_and_address(client: ApiCl
 
 
 async def test_registration_link_is_reachable_from_phones(client: ApiClient, app_server):
-    from server.cli import lan_addresses
+    from server.net import lan_addresses
 
     conf = await client.ok("POST", "/api/conferences", CONF, status=201)
     info = await client.ok("GET", f"/api/conferences/{conf['id']}/registration")
