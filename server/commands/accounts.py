@@ -82,9 +82,7 @@ async def update_commune(db: AsyncSession, actor: Actor, data: CommuneIn) -> Com
     commune = await db.get(Commune, actor.commune_id)
     assert commune is not None
     before = audit.snapshot(commune, COMMUNE_FIELDS)
-    for name, value in data.model_dump(exclude_unset=True).items():
-        if value is not None:
-            setattr(commune, name, value)
+    audit.apply_patch(commune, data)
     await db.flush()
     audit.record(db, actor, "commune.update", "commune", commune.id, before=before,
                  after=audit.snapshot(commune, COMMUNE_FIELDS))

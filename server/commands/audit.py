@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Actor
@@ -31,3 +32,11 @@ def record(db: AsyncSession, actor: Actor | str, action: str, entity: str, entit
                        entity_id=str(entity_id), before=before, after=after, reason=reason)
     db.add(event)
     return event
+
+
+def apply_patch(row: Any, patch: BaseModel, clearable: tuple[str, ...] = ()) -> None:
+    """Set the fields a PATCH sent. A null clears only the ``clearable`` fields; for the
+    others it means "leave as it is" (a required column cannot be emptied)."""
+    for name, value in patch.model_dump(exclude_unset=True).items():
+        if value is not None or name in clearable:
+            setattr(row, name, value)

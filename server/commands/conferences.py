@@ -48,10 +48,7 @@ async def update(db: AsyncSession, actor: Actor, conference_id: int,
                  data: ConferencePatch) -> Conference:
     conf = await scope.conference(db, actor, conference_id)
     before = audit.snapshot(conf, FIELDS)
-    for name, value in data.model_dump(exclude_unset=True).items():
-        if value is None and name not in ("ends_at",):
-            continue
-        setattr(conf, name, value)
+    audit.apply_patch(conf, data, clearable=("ends_at",))
     _check_times(conf)
     _index(conf)
     await db.flush()

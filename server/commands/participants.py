@@ -36,9 +36,7 @@ async def update(db: AsyncSession, actor: Actor, conference_id: int, participant
                  data: ParticipantPatch) -> Participant:
     p = await scope.participant(db, actor, conference_id, participant_id)
     before = audit.snapshot(p, FIELDS)
-    for name, value in data.model_dump(exclude_unset=True).items():
-        if value is not None:
-            setattr(p, name, value)
+    audit.apply_patch(p, data)
     _index(p)
     await db.flush()
     audit.record(db, actor, "participant.update", "participant", p.id, before=before,

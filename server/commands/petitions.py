@@ -57,9 +57,7 @@ async def update(db: AsyncSession, actor: Actor, petition_id: int, data: Petitio
         await scope.conference(db, actor, changes["conference_id"])
     if changes.get("field_id") is not None:
         await _usable_field(db, actor, changes["field_id"])
-    for name, value in changes.items():
-        if value is not None or name == "conference_id":
-            setattr(p, name, value)
+    audit.apply_patch(p, data, clearable=("conference_id",))
     await db.flush()
     await db.refresh(p, ["field"])
     _index(p, p.field.name)
@@ -92,9 +90,7 @@ async def add_field(db: AsyncSession, actor: Actor, data: FieldIn) -> PetitionFi
 async def update_field(db: AsyncSession, actor: Actor, field_id: int, data: FieldPatch) -> PetitionField:
     f = await scope.field(db, actor, field_id)
     before = audit.snapshot(f, ("code", "name", "position", "active"))
-    for name, value in data.model_dump(exclude_unset=True).items():
-        if value is not None:
-            setattr(f, name, value)
+    audit.apply_patch(f, data)
     await db.flush()
     audit.record(db, actor, "field.update", "petition_field", f.id, before=before,
                  after=audit.snapshot(f, ("code", "name", "position", "active")))
