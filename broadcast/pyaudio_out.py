@@ -15,6 +15,19 @@ from .messages import message
 PORTAUDIO_LOCK = threading.Lock()
 
 
+def close_portaudio(stream: Any, pa: Any) -> None:
+    """Stop and close a PortAudio stream and its instance, ignoring a device already gone.
+    Call with PORTAUDIO_LOCK held: PortAudio's open and close are not thread-safe."""
+    if stream is not None:
+        with contextlib.suppress(Exception):
+            stream.stop_stream()
+        with contextlib.suppress(Exception):
+            stream.close()
+    if pa is not None:
+        with contextlib.suppress(Exception):
+            pa.terminate()
+
+
 class OutputDeviceError(RuntimeError):
     pass
 
@@ -92,11 +105,4 @@ class PyAudioPlayer:
     def _close(self) -> None:
         stream, pa = self._stream, self._pa
         self._stream = self._pa = None
-        if stream is not None:
-            with contextlib.suppress(Exception):
-                stream.stop_stream()
-            with contextlib.suppress(Exception):
-                stream.close()
-        if pa is not None:
-            with contextlib.suppress(Exception):
-                pa.terminate()
+        close_portaudio(stream, pa)

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import ffmpeg
 
 from .audio import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, to_pcm, tone_samples
 from .messages import message
-from .pyaudio_out import PORTAUDIO_LOCK
+from .pyaudio_out import PORTAUDIO_LOCK, close_portaudio
 from .spec import SourceSpec, parse_source_spec
 from .supervise import Supervised, drain_stream, kill_process
 
@@ -235,17 +234,7 @@ class PyAudioSource(Source):
 
         def close() -> None:
             with PORTAUDIO_LOCK:
-                close_locked()
-
-        def close_locked() -> None:
-            if stream is not None:
-                with contextlib.suppress(Exception):
-                    stream.stop_stream()
-                with contextlib.suppress(Exception):
-                    stream.close()
-            if pa is not None:
-                with contextlib.suppress(Exception):
-                    pa.terminate()
+                close_portaudio(stream, pa)
 
         await asyncio.get_running_loop().run_in_executor(None, close)
 
