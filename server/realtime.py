@@ -88,8 +88,10 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         actor = await authenticate(environ, auth)
         if actor is None:
+            # the client's connect_error gets {message, data}: the text, and the code with it
+            text = "Cần đăng nhập hoặc mã thiết bị hợp lệ."
             raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "unauthenticated", "message": "Cần đăng nhập hoặc mã thiết bị hợp lệ."})
+                text, {"code": "unauthenticated", "message": text})
         await sio.save_session(sid, {"actor": actor})
         return True
 

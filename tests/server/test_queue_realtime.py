@@ -142,13 +142,18 @@ async def test_phone_registration_approval_call_and_public_screen(client: ApiCli
 async def test_unauthenticated_socket_is_refused(app_server):
     base, _ = app_server
     w = Watcher()
+    refusals: list = []
+    w.sio.on("connect_error", lambda data: refusals.append(data))
     try:
         await w.connect(base)
-    except socketio.exceptions.ConnectionError as exc:
-        assert "unauthenticated" in str(exc) or "Cần đăng nhập" in str(exc) or exc
+    except socketio.exceptions.ConnectionError:
+        pass
     else:
         await w.sio.disconnect()
         raise AssertionError("connected without credentials")
+    assert refusals and refusals[0]["data"]["code"] == "unauthenticated"
+    assert refusals[0]["message"] == refusals[0]["data"]["message"] == \
+        "Cần đăng nhập hoặc mã thiết bị hợp lệ."
 
 
 async def test_restart_restores_queue_and_running_timer(db_url, tmp_path):
