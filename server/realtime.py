@@ -23,7 +23,7 @@ from socketio import packet as sio_packet
 from sqlalchemy import select
 
 from server.api.errors import ApiError
-from server.api.registry import Api, Call
+from server.api.registry import Api, Call, json_response, read_json
 from server.auth import SESSION_COOKIE, Actor, actor_from_device_token, actor_from_session
 from server.commands import scope
 from server.db.models import Conference
@@ -63,9 +63,7 @@ async def get_public_queue(call: Call) -> dict:
            permission="view", response={"application/json": {"schema": {"type": "object"}}},
            raw=True)
 async def post_queue_command(call: Call) -> web.Response:
-    from server.api.registry import _read_json, json_response
-
-    payload = await _read_json(call.request)
+    payload = await read_json(call.request)
     state, duplicate = await call.app["queue"].execute(call.user, call.path_int("id"), payload)
     return json_response({"ok": True, "version": state.version, "duplicate": duplicate})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.api.errors import ApiError
-from server.api.registry import Api, Call
+from server.api.registry import Api, Call, json_response
 from server.api.schemas import (
     AuditOut,
     CheckInIn,
@@ -91,8 +91,6 @@ async def login(call: Call):
     token, csrf = await open_session(call.db, user)
     audit.record(call.db, f"user:{user.id}:{user.full_name}", "session.login", "user", user.id,
                  commune_id=user.commune_id)
-    from server.api.registry import json_response
-
     resp = json_response(_session_out(user, csrf, user.commune.name))
     resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/",
                     max_age=14 * 86400, secure=call.request.secure)
@@ -111,8 +109,6 @@ async def whoami(call: Call) -> SessionOut:
 @api.route("DELETE", "/api/session", summary="Log out", tag="session", raw=True,
            response={"application/json": {"schema": {"type": "object"}}})
 async def logout(call: Call):
-    from server.api.registry import json_response
-
     cookie = call.request.cookies.get(SESSION_COOKIE, "")
     await call.db.execute(LoginSession.__table__.delete().where(
         LoginSession.id == token_digest(cookie)))

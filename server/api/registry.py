@@ -135,7 +135,7 @@ def _wrap(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]
                 if ep.query is not None:
                     call.query = _validate(ep.query, dict(request.query))
                 if ep.body is not None:
-                    call.body = _validate(ep.body, await _read_json(request))
+                    call.body = _validate(ep.body, await read_json(request))
                 result = await ep.handler(call)
             for fn in call._after:
                 await fn()
@@ -163,7 +163,8 @@ def _check_access(ep: Endpoint, request: web.Request, actor: Actor | None) -> No
                        "Phiên làm việc đã hết hạn hoặc yêu cầu không hợp lệ; hãy tải lại trang.")
 
 
-async def _read_json(request: web.Request) -> Any:
+async def read_json(request: web.Request) -> Any:
+    """The JSON body, or a 415/400 ApiError (for endpoints whose body has no fixed model)."""
     if request.content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "Nội dung phải là JSON (application/json).")
     raw = await request.read()

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, field_validator
 from sqlalchemy import delete, func, select
 
 from server.api.errors import ApiError, not_found
-from server.api.registry import Api, Call
+from server.api.registry import Api, Call, read_json
 from server.api.schemas import Input, Line
 from server.commands import audit, scope
 from server.db.models import Commune, Conference, Dispatch, Document, Participant, Setting, User
@@ -230,9 +230,7 @@ async def get_calendar(call: Call) -> dict:
            tag=TAG_ADMIN, permission="manage_settings", raw=False)
 async def put_calendar(call: Call) -> dict:
     year = _year(call)
-    from server.api.registry import _read_json
-
-    data = await _read_json(call.request)
+    data = await read_json(call.request)
     try:
         layer = validate_overrides(data)
     except OverridesError as exc:
