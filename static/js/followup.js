@@ -90,13 +90,7 @@ route(/^\/c\/(\d+)\/followup$/, async (id) => {
 
 // ---- broadcast bulletins (a recorded reading of the answers, played on the commune radio) -------
 
-const B = T.followup.bulletins ??= {
-  title: "Bản tin phát thanh", intro: "Bản ghi đọc các câu trả lời, phát qua loa truyền thanh và các cụm loa theo lịch.",
-  file: "Tệp âm thanh (tối đa 50 MB)", name: "Tên bản tin", at: "Giờ phát", schedule: "Lên lịch phát",
-  scheduled: "Đã lên lịch bản tin", none: "Chưa có bản tin nào.", cancel: "Hủy", playNow: "Phát ngay",
-  confirmCancel: "Hủy bản tin này?", seconds: "giây", uploading: "Đang tải lên…",
-  st: { scheduled: "Chờ phát", playing: "Đang phát", played: "Đã phát", failed: "Lỗi", cancelled: "Đã hủy" },
-};
+const B = T.followup.bulletins;
 
 function bulletinCard(confId) {
   const base = `/api/conferences/${confId}/bulletins`;

@@ -91,3 +91,57 @@ export const TS = {
   petition: "Kiến nghị số", live: "Đang kết nối trực tiếp", offline: "Mất kết nối — đang thử lại…",
   statuses: { open: "Chưa trả lời", answered: "Đã trả lời", assigned: "Đã giao", verifying: "Đang xác minh", forwarded: "Đã chuyển", resolved: "Đã giải quyết" },
 };
+
+// Radio bulletins on the follow-up page.
+T.followup.bulletins = {
+  title: "Bản tin phát thanh", intro: "Bản ghi đọc các câu trả lời, phát qua loa truyền thanh và các cụm loa theo lịch.",
+  file: "Tệp âm thanh (tối đa 50 MB)", name: "Tên bản tin", at: "Giờ phát", schedule: "Lên lịch phát",
+  scheduled: "Đã lên lịch bản tin", none: "Chưa có bản tin nào.", cancel: "Hủy", playNow: "Phát ngay",
+  confirmCancel: "Hủy bản tin này?", seconds: "giây", uploading: "Đang tải lên…",
+  st: { scheduled: "Chờ phát", playing: "Đang phát", played: "Đã phát", failed: "Lỗi", cancelled: "Đã hủy" },
+};
+
+// The moderator's tablet (static/js/queue.js).
+export const TQ = {
+  title: "Điều hành phát biểu",
+  connected: "Đã kết nối", lost: "mất kết nối — đang kết nối lại…",
+  current: "Người đang giữ quyền phát biểu", nobody: "Chưa mời ai.",
+  callNext: "Mời người tiếp theo", start: "Bắt đầu", pause: "Tạm dừng", resume: "Tiếp tục",
+  end: "Kết thúc", skip: "Vắng mặt", defer: "Hoãn", withdraw: "Rút", requeue: "Đưa lại hàng chờ",
+  call: "Mời", approve: "Duyệt", reject: "Từ chối", undo: "Hoàn tác",
+  extend: (s) => (s >= 60 ? `+${s / 60} phút` : `+${s} giây`), extendLabel: "Thêm giờ:",
+  waiting: "Hàng chờ (theo thứ tự mời)", pending: "Chờ duyệt (đăng ký qua điện thoại)",
+  setAside: "Đã hoãn / vắng mặt", history: "Lịch sử thao tác", noHistory: "Chưa có thao tác nào.",
+  emptyQueue: "Chưa có ai trong hàng chờ.", dragHint: "Kéo ☰ để đổi thứ tự (cần ghi lý do).",
+  register: "Đăng ký phát biểu tại bàn", fullName: "Họ và tên", hamlet: "Thôn, bon, tổ dân phố",
+  topic: "Nội dung muốn phát biểu", interpreter: "Cần phiên dịch", language: "Tiếng (ví dụ: M'Nông)",
+  consent: "Đồng ý hiện họ tên đầy đủ trên màn hình", pick: "Chọn người đã điểm danh…",
+  add: "Thêm vào hàng chờ", petition: "Ghi kiến nghị của lượt đang phát biểu", field: "Lĩnh vực",
+  content: "Nội dung kiến nghị", savePetition: "Ghi và gắn với lượt này",
+  answer: "Lượt trả lời kiến nghị", official: "Người trả lời", role: "Chức vụ",
+  addAnswer: "Thêm lượt trả lời", pickPetition: "Chọn kiến nghị…",
+  qr: "Đăng ký qua điện thoại (mã QR)", display: "Màn hình công cộng",
+  reasonMove: "Lý do đổi thứ tự", reasonCall: "Lý do mời trước lượt", reasonExtend: "Lý do thêm thời gian",
+  reasonUndo: "Lý do hoàn tác", reasonOptional: "Lý do (không bắt buộc)", ok: "Xác nhận", cancel: "Hủy",
+  reasonRequired: "Cần ghi lý do.", notSent: "Mất kết nối: lệnh chưa được gửi. Hãy thử lại khi có kết nối.",
+  noAck: "Không nhận được xác nhận từ máy chủ; lệnh sẽ được gửi lại khi có kết nối.",
+  conflict: "Hàng đợi vừa được thay đổi trên máy khác — đã cập nhật, hãy xem lại rồi thao tác lại.",
+  statuses: { pending_approval: "chờ duyệt", waiting: "đang chờ", called: "đã được mời", speaking: "đang phát biểu",
+    paused: "tạm dừng", done: "đã xong", skipped: "vắng mặt", withdrawn: "đã rút", deferred: "hoãn lại", rejected: "bị từ chối" },
+  overtime: "Quá giờ", warning: "Sắp hết giờ", repeat: "đã phát biểu", answerBadge: "trả lời KN",
+  linked: "Kiến nghị đã gắn", version: "Phiên bản",
+};
+
+// The broadcast panel (static/js/broadcast.js).
+export const TB = {
+  title: "Phát thanh trực tiếp", onAir: "● ĐANG PHÁT SÓNG", offAir: "Chưa phát sóng",
+  muted: "Đang tắt tiếng", chime: "Đang phát chuông", noAudio: "Không có âm thanh trực tiếp",
+  bulletin: "Đang phát bản tin", waiting: (n) => (n ? ` (còn ${n} bản tin chờ)` : ""),
+  progress: "Tiến độ bản tin", seconds: "giây", level: "Mức âm thanh đầu vào",
+  goOnAir: "Phát sóng (có chuông báo)", goOffAir: "Ngừng phát sóng", mute: "Tắt tiếng", unmute: "Bật tiếng",
+  autoMute: "Tự tắt tiếng giữa các lượt", sources: "Nguồn và bộ mã hóa", outputs: "Đầu ra",
+  listeners: "Người nghe trực tiếp", noOutputs: "Không có đầu ra bổ sung (Icecast, RTP, đường ra âm thanh).",
+  relays: "Cụm loa", connected: "Đã kết nối", disconnected: "Mất kết nối", buffer: "đệm",
+  noRelays: "Chưa có cụm loa nào báo cáo.", recording: "Ghi âm", good: "tốt", bad: "lỗi",
+  state: { running: "Đang chạy", starting: "Đang khởi động", backoff: "Đang thử lại", stopped: "Đã dừng", failed: "Lỗi" },
+};

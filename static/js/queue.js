@@ -3,38 +3,9 @@
 // commands (each with a client-made command_id and the version it was based on).
 import { api, can } from "./api.js";
 import { route } from "./main.js";
+import { TQ as Q } from "./i18n.js";
 import { banner, h } from "./ui.js";
 import { clockState, formatClock, loadSocketIo, measureOffset, newCommandId, remainingSeconds, watchConnection } from "/display-assets/clock.js";
-
-const Q = {
-  title: "Điều hành phát biểu",
-  connected: "Đã kết nối", lost: "mất kết nối — đang kết nối lại…",
-  current: "Người đang giữ quyền phát biểu", nobody: "Chưa mời ai.",
-  callNext: "Mời người tiếp theo", start: "Bắt đầu", pause: "Tạm dừng", resume: "Tiếp tục",
-  end: "Kết thúc", skip: "Vắng mặt", defer: "Hoãn", withdraw: "Rút", requeue: "Đưa lại hàng chờ",
-  call: "Mời", approve: "Duyệt", reject: "Từ chối", undo: "Hoàn tác",
-  extend: (s) => (s >= 60 ? `+${s / 60} phút` : `+${s} giây`), extendLabel: "Thêm giờ:",
-  waiting: "Hàng chờ (theo thứ tự mời)", pending: "Chờ duyệt (đăng ký qua điện thoại)",
-  setAside: "Đã hoãn / vắng mặt", history: "Lịch sử thao tác", noHistory: "Chưa có thao tác nào.",
-  emptyQueue: "Chưa có ai trong hàng chờ.", dragHint: "Kéo ☰ để đổi thứ tự (cần ghi lý do).",
-  register: "Đăng ký phát biểu tại bàn", fullName: "Họ và tên", hamlet: "Thôn, bon, tổ dân phố",
-  topic: "Nội dung muốn phát biểu", interpreter: "Cần phiên dịch", language: "Tiếng (ví dụ: M'Nông)",
-  consent: "Đồng ý hiện họ tên đầy đủ trên màn hình", pick: "Chọn người đã điểm danh…",
-  add: "Thêm vào hàng chờ", petition: "Ghi kiến nghị của lượt đang phát biểu", field: "Lĩnh vực",
-  content: "Nội dung kiến nghị", savePetition: "Ghi và gắn với lượt này",
-  answer: "Lượt trả lời kiến nghị", official: "Người trả lời", role: "Chức vụ",
-  addAnswer: "Thêm lượt trả lời", pickPetition: "Chọn kiến nghị…",
-  qr: "Đăng ký qua điện thoại (mã QR)", display: "Màn hình công cộng",
-  reasonMove: "Lý do đổi thứ tự", reasonCall: "Lý do mời trước lượt", reasonExtend: "Lý do thêm thời gian",
-  reasonUndo: "Lý do hoàn tác", reasonOptional: "Lý do (không bắt buộc)", ok: "Xác nhận", cancel: "Hủy",
-  reasonRequired: "Cần ghi lý do.", notSent: "Mất kết nối: lệnh chưa được gửi. Hãy thử lại khi có kết nối.",
-  noAck: "Không nhận được xác nhận từ máy chủ; lệnh sẽ được gửi lại khi có kết nối.",
-  conflict: "Hàng đợi vừa được thay đổi trên máy khác — đã cập nhật, hãy xem lại rồi thao tác lại.",
-  statuses: { pending_approval: "chờ duyệt", waiting: "đang chờ", called: "đã được mời", speaking: "đang phát biểu",
-    paused: "tạm dừng", done: "đã xong", skipped: "vắng mặt", withdrawn: "đã rút", deferred: "hoãn lại", rejected: "bị từ chối" },
-  overtime: "Quá giờ", warning: "Sắp hết giờ", repeat: "đã phát biểu", answerBadge: "trả lời KN",
-  linked: "Kiến nghị đã gắn", version: "Phiên bản",
-};
 
 let page = null; // the live page; null when the route is left
 
