@@ -78,38 +78,32 @@ async def _ensure_row(db: AsyncSession, turn_id: str) -> None:
 async def write_human(db: AsyncSession, actor: Any, turn: SpeakingTurn, text: str,
                       base_revision: int) -> TranscriptView:
     """A person's text replaces the turn's text if nobody changed it since ``base_revision``."""
-    before = await load(db, turn)
-    await _ensure_row(db, turn.id)
-    result = await db.execute(
-        update(TranscriptSegment)
-        .where(TranscriptSegment.turn_id == turn.id, TranscriptSegment.revision == base_revision)
-        .values(text=text, origin=HUMAN, confirmed=True, revision=TranscriptSegment.revision + 1,
-                updated_by=actor.user_id, updated_at=utcnow(),
-                search_text=search_key(turn.display_name, turn.hamlet, text))
-        .execution_options(synchronize_session=False))
-    after = await load(db, turn)
-    if result.rowcount != 1:
-        raise EditConflict(after)
-    audit.record(db, actor, "transcript.edit", "speaking_turn", turn.id,
-                 before={k: getattr(before, k) for k in AUDIT_FIELDS},
-                 after={k: getattr(after, k) for k in AUDIT_FIELDS})
-    return after
+    return await _revise(db, actor, turn, base_revision, "transcript.edit", text=text,
+                         origin=HUMAN, confirmed=True,
+                         search_text=search_key(turn.display_name, turn.hamlet, text))
 
 
 async def confirm(db: AsyncSession, actor: Any, turn: SpeakingTurn, base_revision: int) -> TranscriptView:
     """A person confirms the text as it stands (typically the machine draft)."""
+    return await _revise(db, actor, turn, base_revision, "transcript.confirm", confirmed=True)
+
+
+async def _revise(db: AsyncSession, actor: Any, turn: SpeakingTurn, base_revision: int,
+                  action: str, **values: Any) -> TranscriptView:
+    """One UPDATE guarded by the revision the person saw: two saves from the same
+    revision give one success and one EditConflict, never a silent overwrite."""
     before = await load(db, turn)
     await _ensure_row(db, turn.id)
     result = await db.execute(
         update(TranscriptSegment)
         .where(TranscriptSegment.turn_id == turn.id, TranscriptSegment.revision == base_revision)
-        .values(confirmed=True, revision=TranscriptSegment.revision + 1, updated_by=actor.user_id,
+        .values(**values, revision=TranscriptSegment.revision + 1, updated_by=actor.user_id,
                 updated_at=utcnow())
         .execution_options(synchronize_session=False))
     after = await load(db, turn)
     if result.rowcount != 1:
         raise EditConflict(after)
-    audit.record(db, actor, "transcript.confirm", "speaking_turn", turn.id,
+    audit.record(db, actor, action, "speaking_turn", turn.id,
                  before={k: getattr(before, k) for k in AUDIT_FIELDS},
                  after={k: getattr(after, k) for k in AUDIT_FIELDS})
     return after
