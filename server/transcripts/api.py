@@ -34,25 +34,13 @@ from server.transcripts.rules import (
     check_answer,
     default_reply_date,
 )
+from server.transcripts.store import TranscriptView
 
 api = Api()
 TurnId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
 # ---- shapes ---------------------------------------------------------------------------
-
-
-class TranscriptOut(BaseModel):
-    turn_id: str
-    conference_id: int
-    text: str
-    machine_text: str
-    origin: str
-    confirmed: bool
-    revision: int
-    engine: str
-    updated_by: str | None
-    updated_at: datetime | None
 
 
 class TranscriptIn(Input):
@@ -106,7 +94,7 @@ class TurnOut(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     petition_ids: list[int]
-    transcript: TranscriptOut
+    transcript: TranscriptView
     recordings: list[RecordingLink]
 
 
@@ -142,7 +130,7 @@ class EditConflictError(ApiError):
 
     def body(self) -> dict[str, Any]:
         out = super().body()
-        out["error"]["current"] = self.current.dict()
+        out["error"]["current"] = self.current.model_dump(mode="json")
         return out
 
 
@@ -180,7 +168,7 @@ async def turns_out(call: Call, turns: list[SpeakingTurn]) -> list[TurnOut]:
         out.append(TurnOut(id=t.id, conference_id=t.conference_id, kind=t.kind,
                            display_name=t.display_name, hamlet=t.hamlet, topic=t.topic,
                            status=t.status, started_at=t.started_at, ended_at=t.ended_at,
-                           petition_ids=links[t.id], transcript=TranscriptOut(**view.dict()),
+                           petition_ids=links[t.id], transcript=view,
                            recordings=recs[t.id]))
     return out
 
@@ -200,36 +188,36 @@ async def raised_on(call: Call, p: Petition) -> date:
 
 
 @api.route("GET", "/api/turns/{turn_id}/transcript", summary="A speaking turn's transcript",
-           tag="transcripts", response=TranscriptOut)
-async def get_transcript(call: Call) -> TranscriptOut:
+           tag="transcripts", response=TranscriptView)
+async def get_transcript(call: Call) -> TranscriptView:
     turn = await turn_of(call, call.request.match_info["turn_id"])
-    return TranscriptOut(**(await store.load(call.db, turn)).dict())
+    return await store.load(call.db, turn)
 
 
 @api.route("PUT", "/api/turns/{turn_id}/transcript",
            summary="Write a turn's transcript (409 edit_conflict if it changed since base_revision)",
-           tag="transcripts", body=TranscriptIn, response=TranscriptOut, permission="write_transcript")
-async def put_transcript(call: Call) -> TranscriptOut:
+           tag="transcripts", body=TranscriptIn, response=TranscriptView, permission="write_transcript")
+async def put_transcript(call: Call) -> TranscriptView:
     turn = await turn_of(call, call.request.match_info["turn_id"])
     try:
         view = await store.write_human(call.db, call.user, turn, call.body.text, call.body.base_revision)
     except store.EditConflict as exc:
         raise EditConflictError(exc.current) from None
     publish_transcript(call, view)
-    return TranscriptOut(**view.dict())
+    return view
 
 
 @api.route("POST", "/api/turns/{turn_id}/transcript/confirm",
            summary="Confirm the turn's text as it stands (the machine draft)", tag="transcripts",
-           body=ConfirmIn, response=TranscriptOut, permission="write_transcript")
-async def confirm_transcript(call: Call) -> TranscriptOut:
+           body=ConfirmIn, response=TranscriptView, permission="write_transcript")
+async def confirm_transcript(call: Call) -> TranscriptView:
     turn = await turn_of(call, call.request.match_info["turn_id"])
     try:
         view = await store.confirm(call.db, call.user, turn, call.body.base_revision)
     except store.EditConflict as exc:
         raise EditConflictError(exc.current) from None
     publish_transcript(call, view)
-    return TranscriptOut(**view.dict())
+    return view
 
 
 @api.route("GET", "/api/conferences/{id}/turns",

@@ -4,10 +4,10 @@ two writers never overwrite each other silently, on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,8 +21,9 @@ from server.transcripts.rules import HUMAN, MACHINE, draft_decision
 AUDIT_FIELDS = ("text", "origin", "confirmed", "revision")
 
 
-@dataclass
-class TranscriptView:
+class TranscriptView(BaseModel):
+    """A turn's transcript as the API returns it."""
+
     turn_id: str
     conference_id: int
     text: str
@@ -34,14 +35,9 @@ class TranscriptView:
     updated_by: str | None
     updated_at: datetime | None
 
-    def dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
-        return d
-
     def event(self) -> dict[str, Any]:
         """The `transcript:updated` payload."""
-        return {k: v for k, v in self.dict().items()
+        return {k: v for k, v in self.model_dump(mode="json").items()
                 if k in ("turn_id", "conference_id", "text", "origin", "confirmed", "revision",
                          "updated_by", "updated_at", "machine_text", "engine")}
 
@@ -59,11 +55,15 @@ async def load(db: AsyncSession, turn: SpeakingTurn) -> TranscriptView:
         .where(TranscriptSegment.turn_id == turn.id)
         .execution_options(populate_existing=True))).first()
     if row is None:
-        return TranscriptView(turn.id, turn.conference_id, "", "", MACHINE, False, 0, "", None, None)
+        return TranscriptView(turn_id=turn.id, conference_id=turn.conference_id, text="",
+                              machine_text="", origin=MACHINE, confirmed=False, revision=0,
+                              engine="", updated_by=None, updated_at=None)
     seg, name = row
     who = name if seg.updated_by else (f"máy ({seg.engine})" if seg.engine and seg.revision else None)
-    return TranscriptView(turn.id, turn.conference_id, seg.text, seg.machine_text, seg.origin,
-                          seg.confirmed, seg.revision, seg.engine, who, seg.updated_at)
+    return TranscriptView(turn_id=turn.id, conference_id=turn.conference_id, text=seg.text,
+                          machine_text=seg.machine_text, origin=seg.origin,
+                          confirmed=seg.confirmed, revision=seg.revision, engine=seg.engine,
+                          updated_by=who, updated_at=seg.updated_at)
 
 
 async def _ensure_row(db: AsyncSession, turn_id: str) -> None:
