@@ -165,7 +165,6 @@ async def test_restart_restores_queue_and_running_timer(db_url, tmp_path):
         await web.TCPSite(runner, "127.0.0.1", port).start()
         return runner, f"http://127.0.0.1:{port}"
 
-    passwords: list[str] = []
     runner, base = await start_app()
     async with runner.app["sessionmaker"]() as db, db.begin():
         from sqlalchemy import select
@@ -187,7 +186,6 @@ async def test_restart_restores_queue_and_running_timer(db_url, tmp_path):
         await asyncio.sleep(1.2)
         before = await c.ok("GET", f"/api/conferences/{conf['id']}/queue")
     await runner.cleanup()
-    passwords.append("x")
 
     runner, base = await start_app()
     try:
