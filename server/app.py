@@ -37,14 +37,8 @@ class Config:
     icecast_urls: list[str] = field(default_factory=list)
     rtp_targets: list[str] = field(default_factory=list)
     line_out: str | None = None
-    asr_engine: str | None = None
     public_url: str | None = None  # the address phones use for the registration QR code
     on_admin_password: Callable[[str], None] | None = None
-    extra_apis: list[Api] = field(default_factory=list)
-
-
-def all_apis(app: web.Application) -> list[Api]:
-    return app["apis"]
 
 
 @web.middleware
@@ -92,7 +86,7 @@ async def security_headers(request: web.Request, handler: Callable[[web.Request]
 def openapi_document(app: web.Application) -> dict:
     """The OpenAPI document of every part attached to ``app``."""
     merged = Api()
-    for a in all_apis(app):
+    for a in app["apis"]:
         merged.endpoints.extend(a.endpoints)
     return openapi(merged, app.get("openapi_extra", {}))
 
@@ -115,7 +109,7 @@ def create_app(config: Config) -> web.Application:
                                ping_interval=5, ping_timeout=5, max_http_buffer_size=64 * 1024)
     sio.attach(app)
     app["sio"] = sio
-    app["apis"] = [core_api, *config.extra_apis]
+    app["apis"] = [core_api]  # each part appends its own in setup()
     app["openapi_extra"] = {
         "/api/openapi.json": {"get": {"summary": "This document", "tags": ["system"],
                                       "security": [], "responses": {"200": {"description": "OK"}}}},

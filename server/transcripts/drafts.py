@@ -77,7 +77,7 @@ def setup(app: web.Application) -> None:
         await publish_status(app)
 
     async def start(app: web.Application) -> None:
-        name = app["config"].asr_engine or os.environ.get(ENV_ENGINE) or None
+        name = os.environ.get(ENV_ENGINE) or None
         try:
             worker = TranscriptionWorker(name)
         except EngineError as exc:
