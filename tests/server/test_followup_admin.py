@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
@@ -19,6 +19,7 @@ from server.commands.petitions import ensure_default_fields
 from server.db.models import Answer, AuditEvent, Commune, Conference, Petition, PetitionField
 from server.followup.models import ReminderLog
 from server.followup.reminders import send_due_reminders
+from server.rules import local_date
 from tests.conftest import ADMIN_PASSWORD, ApiClient, free_port
 from tests.server.test_followup_support import make_conference, setup_commune
 
@@ -81,7 +82,8 @@ async def test_email_reminders_sent_once_a_day(client: ApiClient, app_server):
         rows = await reminder_rows(app)
         assert len(rows) == pending and {r.status for r in rows} == {"sent"}
         # the next day the same deadlines are reminded again, once
-        tomorrow = date.today() + timedelta(days=1)
+        # the server's day is Vietnam's, which is not the machine's UTC day after 17:00 UTC
+        tomorrow = local_date(datetime.now(UTC)) + timedelta(days=1)
         assert (await send_due_reminders(app, tomorrow))[1]["sent"] == pending
         assert len(inbox.messages) == 2
     finally:

@@ -278,9 +278,11 @@ async def test_openapi_document_matches_the_routes(client: ApiClient, app_server
 
 
 async def test_late_announcement_warns_under_the_2025_law_profile(client: ApiClient):
-    from datetime import datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
-    soon = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT08:00")
+    from server.rules import local_date
+
+    soon = (local_date(datetime.now(UTC)) + timedelta(days=3)).strftime("%Y-%m-%dT08:00")
     conf = await client.ok("POST", "/api/conferences", {**CONF, "starts_at": soon}, status=201)
     assert conf["announcement_warning"] is None  # the seed letter's profile sets no lead time
     status, resp = await client.call("PATCH", "/api/commune", {"rule_profile": "khong-co"})
