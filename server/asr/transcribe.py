@@ -11,6 +11,7 @@ from pathlib import Path
 from server.asr.audio import SAMPLE_RATE, convert_to_wav16k, read_wav, write_wav
 from server.asr.chunking import MAX_CHUNK_SECONDS, detect_silences, drop_silent_chunks, plan_chunks
 from server.asr.engines import Engine, get_engine
+from server.asr.numbers import write_numbers
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,8 @@ class TranscriptResult:
 
 
 def join_texts(parts: list[str]) -> str:
-    """Chunk texts joined by single spaces, NFC."""
-    return unicodedata.normalize("NFC", " ".join(" ".join(parts).split()))
+    """Chunk texts joined by single spaces, NFC, spoken numbers of 10 or more in digits."""
+    return write_numbers(unicodedata.normalize("NFC", " ".join(" ".join(parts).split())))
 
 
 def transcribe_file(
