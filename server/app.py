@@ -10,6 +10,7 @@ from pathlib import Path
 import socketio
 from aiohttp import web
 
+from server import fanout
 from server.api.core import api as core_api
 from server.api.errors import ApiError
 from server.api.registry import Api, json_response, openapi
@@ -107,6 +108,7 @@ def create_app(config: Config) -> web.Application:
     app["rules"] = Rules(config.data_dir)
     sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[],
                                ping_interval=5, ping_timeout=5, max_http_buffer_size=64 * 1024)
+    fanout.install(sio)
     sio.attach(app)
     app["sio"] = sio
     app["apis"] = [core_api]  # each part appends its own in setup()

@@ -18,8 +18,6 @@ from typing import Any
 import segno
 import socketio
 from aiohttp import web
-from engineio import packet as eio_packet
-from socketio import packet as sio_packet
 from sqlalchemy import select
 
 from server.api.errors import ApiError
@@ -29,6 +27,7 @@ from server.commands import scope
 from server.db.models import Conference
 from server.domain import queue as q
 from server.domain.ratelimit import SlidingWindowLimiter
+from server.fanout import fan_out
 from server.net import lan_addresses
 from server.pages import error_page, render
 from server.queue_service import QueueService, staff_view
@@ -144,25 +143,6 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
     async def server_time(sid: str, _data: Any = None) -> dict[str, str]:
         """Clients measure their clock offset with this, so timers agree with the server."""
         return {"server_time": _now().isoformat()}
-
-
-async def fan_out(sio: socketio.AsyncServer, event: str, data: Any, room: str) -> int:
-    """Send one event to every client of a room; returns how many it was queued for.
-
-    Same packets as ``sio.emit(event, data, room=room)``, but the packet is encoded
-    once and queued on each client's socket in one loop: no asyncio task per client,
-    which is most of emit's own cost with a thousand screens in a room.
-    """
-    encoded = sio.packet_class(sio_packet.EVENT, namespace="/", data=[event, data]).encode()
-    if isinstance(encoded, list):  # binary attachments: let socket.io do it
-        await sio.emit(event, data, room=room)
-        return -1
-    pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-    sent = 0
-    for _sid, eio_sid in list(sio.manager.get_participants("/", room)):
-        await sio.eio.send_packet(eio_sid, pkt)
-        sent += 1
-    return sent
 
 
 async def publish(app: web.Application, conference_id: int, state: q.QueueState) -> None:
