@@ -9,7 +9,6 @@ PostgreSQL), so every client converges on the same sequence of versions.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -43,10 +42,7 @@ def person_key(participant_id: int | None, name: str, hamlet: str) -> str:
 
 def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
     """What moderator and secretary tablets get: the whole state minus the undo copies."""
-    # Serialise without the undo copies (up to 20 copies of every turn) rather than drop them after.
-    d = q.to_dict(dataclasses.replace(state, undo_stack=(), applied_command_ids=()))
-    d.pop("undo_stack", None)
-    d.pop("applied_command_ids", None)
+    d = q.view_dict(state)
     order = [t.id for t in q.next_speakers(state)]
     current = state.current
     return {

@@ -41,6 +41,7 @@ from server.domain.queue import (
     public_view,
     timer,
     to_dict,
+    view_dict,
 )
 
 T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
@@ -695,6 +696,49 @@ def test_to_dict_from_dict_round_trip_is_exact_and_json_safe():
     cmd = Resume(command_id="r1", base_version=restored.version,
                  turn_id=restored.current_turn_id)
     assert apply(restored, cmd, q.now, "x").state == apply(q.state, cmd, q.now, "x").state
+
+
+def _schema1(state) -> dict:
+    """What the first schema stored: every list of turns written out in full."""
+    data = to_dict(state)
+    table = data.pop("turn_table")
+    data["schema"] = 1
+    data["turns"] = [table[i] for i in data["turns"]]
+    for u in data["undo_stack"]:
+        u["turns"] = [table[i] for i in u["turns"]]
+    return data
+
+
+def test_each_distinct_turn_is_stored_once_and_shared_again_when_read():
+    q = _busy_queue()
+    data = to_dict(q.state)
+    assert data["schema"] == 2
+    distinct = {id(t) for t in q.state.turns} | {id(t) for u in q.state.undo_stack for t in u.turns}
+    assert len(data["turn_table"]) == len(distinct)
+    references = len(q.state.turns) + sum(len(u.turns) for u in q.state.undo_stack)
+    assert len(data["turn_table"]) < references  # undo copies share turns with the state
+    restored = from_dict(json.loads(json.dumps(data)))
+    shared = {id(t) for t in restored.turns} | {id(t) for u in restored.undo_stack for t in u.turns}
+    assert len(shared) == len(distinct)
+    assert to_dict(restored) == data
+
+
+def test_a_state_stored_by_the_first_schema_is_still_read():
+    q = _busy_queue()
+    old = _schema1(q.state)
+    restored = from_dict(json.loads(json.dumps(old)))
+    assert restored == q.state
+    # saved again, it is written in the current schema
+    assert from_dict(to_dict(restored)) == q.state
+
+
+def test_view_dict_writes_every_turn_out_without_undo_copies():
+    q = _busy_queue()
+    view = view_dict(q.state)
+    assert [t["id"] for t in view["turns"]] == [t.id for t in q.state.turns]
+    assert view["turns"] == _schema1(q.state)["turns"]
+    assert "undo_stack" not in view and "applied_command_ids" not in view
+    assert view["version"] == q.state.version
 
 
 def test_from_dict_refuses_an_unknown_schema():
