@@ -68,6 +68,7 @@ route(/^\/broadcast$/, async () => {
   view.replaceChildren(h("h1", {}, TB.title), root);
   render(root, await api("GET", "/api/broadcast"));
   await loadSocketIo();
+  if (!view.isConnected) return; // the user has already moved to another page
   if (socket) socket.disconnect();
   socket = window.io({ transports: ["websocket"] });
   const watch = () => socket.emit("broadcast:watch", {}, (r) => { if (r && r.ok) render(root, r.broadcast); });

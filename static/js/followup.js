@@ -55,6 +55,7 @@ function download(url) { return h("a", { class: "button", href: url, download: "
 // ---- one conference after the meeting -----------------------------------------------------------
 
 route(/^\/c\/(\d+)\/followup$/, async (id) => {
+  const page = view(); // this navigation's element (see pageView in main.js)
   const [conf, dl, docs] = await Promise.all([api("GET", `/api/conferences/${id}`),
     api("GET", `/api/conferences/${id}/deadlines`), api("GET", `/api/conferences/${id}/documents`)]);
   const hasNotice = docs.some((d) => d.kind === "conclusion" && d.status === "issued");
@@ -71,7 +72,7 @@ route(/^\/c\/(\d+)\/followup$/, async (id) => {
     h("td", {}, p.deadlines.map((d) => h("div", {}, status(d.status, d.status_label), " ", `${d.label}: ${vnDate(d.due)}`))),
     h("td", {}, p.state === "verifying" ? draftButton("reply", { petition_id: p.petition_id }, F.kinds.reply, `draft-reply-${p.petition_id}`) : null)))));
 
-  view().replaceChildren(
+  page.replaceChildren(
     h("p", {}, h("a", { href: `#/c/${id}` }, `‹ ${conf.title}`)),
     h("h1", {}, `${F.after}: ${conf.title}`),
     h("p", { class: "muted" }, `${F.profile}: ${dl.profile}`),
@@ -257,9 +258,10 @@ function dispatches(d) {
 // ---- the board ----------------------------------------------------------------------------
 
 route(/^\/deadlines(?:\/(all))?$/, async (all) => {
+  const page = view(); // this navigation's element (see pageView in main.js)
   const b = await api("GET", `/api/deadlines${all ? "?all=true" : ""}`);
   const c = b.counts;
-  view().replaceChildren(
+  page.replaceChildren(
     h("h1", {}, F.board),
     h("p", {}, status("overdue", `${c.overdue} ${F.st.overdue.toLowerCase()}`), " ",
       status("due_today", `${c.due_today} ${F.st.due_today.toLowerCase()}`), " ",
@@ -306,12 +308,13 @@ function barChart(id, rows, { unit = "", max = null } = {}) {
 }
 
 route(/^\/overview(?:\/(\d{4}))?$/, async (yearArg) => {
+  const page = view(); // this navigation's element (see pageView in main.js)
   const year = Number(yearArg) || new Date().getFullYear();
   const o = await api("GET", `/api/overview?year=${year}`);
   const states = Object.keys(o.states);
   const legend = h("p", { class: "legend" }, states.map((k) => h("span", {}, h("i", { style: `background:${COLORS[k]}` }), o.states[k])));
   const t = o.totals;
-  view().replaceChildren(
+  page.replaceChildren(
     h("div", { class: "row" },
       h("a", { class: "button", href: `#/overview/${year - 1}` }, `‹ ${year - 1}`),
       h("h1", {}, `${F.overview} ${year}${o.scope ? ` — ${o.scope}` : ""}`),
@@ -334,6 +337,7 @@ route(/^\/overview(?:\/(\d{4}))?$/, async (yearArg) => {
 // ---- calendar overrides ----------------------------------------------------------------------
 
 route(/^\/calendar(?:\/(\d{4}))?$/, async (yearArg) => {
+  const page = view(); // this navigation's element (see pageView in main.js)
   const year = Number(yearArg) || new Date().getFullYear();
   const [cal, days] = await Promise.all([api("GET", `/api/calendar/${year}`), api("GET", `/api/calendar/${year}/days`)]);
   const lists = {};
@@ -367,7 +371,7 @@ route(/^\/calendar(?:\/(\d{4}))?$/, async (yearArg) => {
     try { await api("PUT", `/api/calendar/${year}`, body); banner(T.saved); rerender(); } catch (e) { showErrors(form, e); }
   });
   const shipped = ["days_off", "working_days", "holidays"].flatMap((k) => cal.shipped[k].map((e) => `${vnDate(e.date)}: ${e.name}`));
-  view().replaceChildren(
+  page.replaceChildren(
     h("div", { class: "row" },
       h("a", { class: "button", href: `#/calendar/${year - 1}` }, `‹ ${year - 1}`),
       h("h1", {}, `${F.calendar} ${year}`),

@@ -3,12 +3,23 @@ import { api, can, loadSession, login, logout, session } from "./api.js";
 import { T } from "./i18n.js";
 import { banner, clearErrors, field, formData, h, localDateTime, select, showErrors, toLocalInput } from "./ui.js";
 
-const view = document.getElementById("view");
 const routes = [];
 export function route(pattern, render) { routes.push([pattern, render]); }
 
+// Each navigation gets a fresh #view element. A page still loading when the user has
+// moved on (slow Wi-Fi) then finishes into its own detached element, never over the page
+// that replaced it. A page takes its element when it starts: `const view = pageView();`.
+export function pageView() { return document.getElementById("view"); }
+function freshView() {
+  const old = pageView();
+  const el = old.cloneNode(false);
+  old.replaceWith(el);
+  return el;
+}
+
 async function navigate() {
   const hash = location.hash.slice(1) || "/";
+  const view = freshView();
   if (!session.user && !(await loadSession())) return renderLogin();
   document.getElementById("nav").hidden = false;
   document.getElementById("who").textContent = `${session.user.full_name} · ${T.roles[session.user.role] || session.user.role}`;
@@ -25,6 +36,7 @@ async function navigate() {
 }
 
 function renderLogin() {
+  const view = pageView();
   document.getElementById("nav").hidden = true;
   const form = h("form", { class: "card narrow", id: "login-form" },
     h("h1", {}, T.login),
@@ -74,6 +86,7 @@ function conferenceForm(conf, onSaved) {
 }
 
 route(/^\/$|^\/plan\/(\d{4})$/, async (yearArg) => {
+  const view = pageView();
   const year = Number(yearArg) || new Date().getFullYear();
   const list = await api("GET", `/api/conferences?year=${year}`);
   const rows = list.map((c) => h("tr", {},
@@ -98,6 +111,7 @@ route(/^\/$|^\/plan\/(\d{4})$/, async (yearArg) => {
 // ---- one conference -----------------------------------------------------------------------
 
 route(/^\/c\/(\d+)$/, async (id) => {
+  const view = pageView();
   const [conf, people, petitions, fields] = await Promise.all([
     api("GET", `/api/conferences/${id}`), api("GET", `/api/conferences/${id}/participants`),
     api("GET", `/api/petitions?conference_id=${id}`), api("GET", "/api/fields")]);
@@ -177,6 +191,7 @@ route(/^\/c\/(\d+)$/, async (id) => {
 // ---- search -----------------------------------------------------------------------------
 
 route(/^\/search(?:\?q=(.*))?$/, async (q) => {
+  const view = pageView();
   const input = h("input", { name: "q", type: "search", placeholder: T.search, value: q ? decodeURIComponent(q) : "", autofocus: true });
   const results = h("div", { id: "results" });
   const run = async () => {
@@ -196,6 +211,7 @@ route(/^\/search(?:\?q=(.*))?$/, async (q) => {
 // ---- administration ------------------------------------------------------------------------
 
 route(/^\/admin$/, async () => {
+  const view = pageView();
   const [commune, users, devices, fields] = await Promise.all([
     api("GET", "/api/commune"), can("manage_users") ? api("GET", "/api/users") : [],
     can("manage_devices") ? api("GET", "/api/devices") : [], api("GET", "/api/fields")]);

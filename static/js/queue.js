@@ -107,6 +107,7 @@ class QueuePage {
           can("run_queue") ? await this.answerForm() : null,
           await this.qrBox())));
     view.replaceChildren(main);
+    if (!view.isConnected) return; // the user has already moved to another page
 
     this.socket = io({ transports: ["websocket", "polling"] });
     this.stopWatch = watchConnection(this.socket, this.el.lost);

@@ -238,6 +238,8 @@ class SecretaryPage {
   }
 
   async open() {
+    const page = view(); // this navigation's element (see pageView in main.js)
+    this.page = page;
     const [conf, turns, petitions, fields, asr] = await Promise.all([
       api("GET", `/api/conferences/${this.id}`), api("GET", `/api/conferences/${this.id}/turns`),
       api("GET", `/api/petitions?conference_id=${this.id}`), api("GET", "/api/fields"),
@@ -251,7 +253,7 @@ class SecretaryPage {
       main: h("div", { id: "turn-main" }),
     };
     this.showAsr(asr);
-    view().replaceChildren(
+    page.replaceChildren(
       h("div", { class: "row" }, h("h1", {}, `${TS.title}: ${conf.title}`), this.el.live, this.el.asr),
       h("div", { class: "secretary" },
         h("aside", { class: "card" }, h("h2", {}, TS.turns), this.el.follow, this.el.list,
@@ -279,6 +281,7 @@ class SecretaryPage {
   async connect() {
     let io;
     try { io = await loadSocketIo(); } catch (e) { banner(e.message, "error"); return; }
+    if (this.page && !this.page.isConnected) return; // the user has already moved to another page
     this.socket = io({ transports: ["websocket", "polling"] });
     this.socket.on("connect", () => this.join());
     this.socket.on("disconnect", () => { this.el.live.textContent = TS.offline; this.el.live.className = "badge warn"; });
@@ -466,6 +469,7 @@ window.addEventListener("beforeunload", () => { if (page && page.editor) page.ed
 // ---- a petition's file ----------------------------------------------------------------------------
 
 route(/^\/p\/(\d+)$/, async (id) => {
+  const page = view(); // this navigation's element (see pageView in main.js)
   const d = await api("GET", `/api/petitions/${id}/detail`);
   const p = d.petition;
   const turns = d.turns.map((t) => {
@@ -485,7 +489,7 @@ route(/^\/p\/(\d+)$/, async (id) => {
       a.unit ? ` · ${a.unit}` : "", a.due_date ? ` · ${a.due_date.split("-").reverse().join("/")}` : ""),
     a.text ? h("p", { class: "pre" }, a.text) : null,
     h("p", { class: "muted" }, localDateTime(a.created_at))));
-  view().replaceChildren(
+  page.replaceChildren(
     h("h1", {}, `${TS.petition} ${p.id}`, " ", h("span", { class: `badge ${p.status}` }, TS.statuses[p.status] || p.status)),
     h("section", { class: "card" },
       h("p", {}, h("strong", {}, `${TS.speaker}: `), d.speaker.name, d.speaker.hamlet ? ` — ${d.speaker.hamlet}` : ""),
