@@ -74,33 +74,30 @@ class QueueService:
         self.hooks: list[Hook] = []
         self._locks: dict[int, asyncio.Lock] = {}
         # The last decoded state of each conference. A version's state never changes, so a
-        # stored queue_version equal to the cached one means the stored state is this one:
-        # decoding 20 undo copies of every turn on each command was most of its cost.
+        # stored queue_version equal to the cached one means the stored state is this one,
+        # and the state column (deferred) is not even read.
         self._decoded: dict[int, q.QueueState] = {}
 
     def _lock(self, conference_id: int) -> asyncio.Lock:
         return self._locks.setdefault(conference_id, asyncio.Lock())
 
-    @staticmethod
-    def state_of(conf: Any) -> q.QueueState:
+    async def _current(self, db: AsyncSession, conf: Any) -> q.QueueState:
+        """The conference's queue at its stored version (``queue_version``; 0: nothing stored)."""
+        cached = self._decoded.get(conf.id)
+        if cached is not None and conf.queue_version and cached.version == conf.queue_version:
+            return cached
+        await db.refresh(conf, ["queue_state"])  # a deferred column: read only on a miss
         if conf.queue_state:
-            return q.from_dict(conf.queue_state)
+            state = q.from_dict(conf.queue_state)
+            self._decoded[conf.id] = state
+            return state
         settings = settings_from_dict(conf.queue_settings) if conf.queue_settings else None
         return q.new_queue(conf.id, settings)
-
-    def _current(self, conf: Any) -> q.QueueState:
-        cached = self._decoded.get(conf.id)
-        if cached is not None and conf.queue_state and cached.version == conf.queue_version:
-            return cached
-        state = self.state_of(conf)
-        if conf.queue_state:
-            self._decoded[conf.id] = state
-        return state
 
     async def snapshot(self, actor: Actor, conference_id: int) -> q.QueueState:
         async with self.sessionmaker() as db:
             conf = await scope.conference(db, actor, conference_id)
-            return self._current(conf)
+            return await self._current(db, conf)
 
     async def execute(self, actor: Actor, conference_id: int, payload: Any,
                       now: datetime | None = None) -> tuple[q.QueueState, bool]:
@@ -120,7 +117,7 @@ class QueueService:
                 conf = await scope.conference(db, actor, conference_id)
                 if db.bind.dialect.name == "postgresql":
                     await db.refresh(conf, with_for_update=True)
-                state = self._current(conf)
+                state = await self._current(db, conf)
                 payload = await self._complete(db, actor, conference_id, dict(payload))
                 try:
                     command = q.command_from_dict(payload)

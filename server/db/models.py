@@ -130,7 +130,9 @@ class Conference(Base):
     announced_at: Mapped[datetime | None]
     public_slug: Mapped[str] = mapped_column(String(32), unique=True)
     queue_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    queue_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The queue's whole state (tens of kilobytes): loaded only when asked for, since the
+    # queue service keeps the current version decoded in memory (server/queue_service.py).
+    queue_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     queue_version: Mapped[int] = mapped_column(Integer, default=0)
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
