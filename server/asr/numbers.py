@@ -30,7 +30,7 @@ MULTIPLIERS = {"nghìn": 1_000, "ngàn": 1_000, "triệu": 1_000_000, "tỷ": 1_
 ZERO_TENS = {"linh", "lẻ"}
 MAGNITUDE_WORDS = {"trăm", *MULTIPLIERS}
 
-_TOKEN = re.compile(r"\w+|\W+")
+_WORD_RUN = re.compile(r"\w+(?: \w+)*")
 
 
 def _word(tokens: list[str], i: int) -> str | None:
@@ -120,31 +120,12 @@ def _is_written(words: list[str], start: int, end: int, value: int) -> bool:
 
 
 def write_numbers(text: str) -> str:
-    """``text`` with every spoken number of 10 or more (or with trăm/nghìn/triệu/tỷ) in digits."""
+    """``text`` with every spoken number of 10 or more (or with trăm/nghìn/triệu/tỷ) in digits.
+
+    A number runs over words separated by single spaces; punctuation ends it.
+    """
     text = unicodedata.normalize("NFC", text)
-    pieces = _TOKEN.findall(text)
-    # Numbers run over words separated by plain spaces only; punctuation ends them.
-    out: list[str] = []
-    i = 0
-    while i < len(pieces):
-        words, spans = [], []
-        j = i
-        while j < len(pieces) and pieces[j][0].isalnum():
-            words.append(pieces[j])
-            spans.append(j)
-            if j + 1 < len(pieces) and pieces[j + 1] == " " and j + 2 < len(pieces):
-                j += 2
-            else:
-                j += 1
-                break
-        if not words:
-            out.append(pieces[i])
-            i += 1
-            continue
-        out.append(_write_run(words))
-        # keep the separator after the run's last word, if the run stopped on one
-        i = spans[-1] + 1
-    return "".join(out)
+    return _WORD_RUN.sub(lambda m: _write_run(m.group(0).split(" ")), text)
 
 
 def _write_run(words: list[str]) -> str:

@@ -156,38 +156,35 @@ def _undo_from_dict(d: dict[str, Any], turns: Any) -> UndoEntry:
     )
 
 
+def _common(state: QueueState) -> dict[str, Any]:
+    """What the stored state and the client's view both hold."""
+    return {
+        "schema": SCHEMA,
+        "conference_id": state.conference_id,
+        "version": state.version,
+        "settings": settings_to_dict(state.settings),
+        "current_turn_id": state.current_turn_id,
+        "history": [_history_to_dict(h) for h in state.history],
+        "updated_at": _iso(state.updated_at),
+    }
+
+
 def to_dict(state: QueueState) -> dict[str, Any]:
     """The whole state as plain JSON types (what the server stores)."""
     table = _TurnTable()
     turns = table.refs(state.turns)
     undo_stack = [_undo_to_dict(u, table) for u in state.undo_stack]
-    return {
-        "schema": SCHEMA,
-        "conference_id": state.conference_id,
-        "version": state.version,
-        "settings": settings_to_dict(state.settings),
+    return _common(state) | {
         "turn_table": table.rows,
         "turns": turns,
-        "current_turn_id": state.current_turn_id,
-        "history": [_history_to_dict(h) for h in state.history],
         "undo_stack": undo_stack,
         "applied_command_ids": list(state.applied_command_ids),
-        "updated_at": _iso(state.updated_at),
     }
 
 
 def view_dict(state: QueueState) -> dict[str, Any]:
     """The state for a client: every turn written out, without the undo copies and command ids."""
-    return {
-        "schema": SCHEMA,
-        "conference_id": state.conference_id,
-        "version": state.version,
-        "settings": settings_to_dict(state.settings),
-        "turns": [_turn_to_dict(t) for t in state.turns],
-        "current_turn_id": state.current_turn_id,
-        "history": [_history_to_dict(h) for h in state.history],
-        "updated_at": _iso(state.updated_at),
-    }
+    return _common(state) | {"turns": [_turn_to_dict(t) for t in state.turns]}
 
 
 def from_dict(d: dict[str, Any]) -> QueueState:
