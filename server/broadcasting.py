@@ -28,6 +28,7 @@ from server.auth import Actor, actor_from_device_token
 from server.commands import audit, scope
 from server.db.models import Commune, Conference, Recording, SpeakingTurn, TurnPetition
 from server.domain import queue as q
+from server.fanout import fan_out
 
 log = logging.getLogger(__name__)
 api = Api()
@@ -237,12 +238,12 @@ def setup(app: web.Application) -> None:
 
     def on_change(status: dict[str, Any]) -> None:
         sio = app["sio"]
-        asyncio.get_running_loop().create_task(sio.emit("broadcast:status", status, room="staff"))
+        asyncio.get_running_loop().create_task(fan_out(sio, "broadcast:status", status, "staff"))
         public = {"on_air": status["on_air"], "live_audio": status["live_audio"]}
         if public != last_public.get("value"):
             last_public["value"] = public
             asyncio.get_running_loop().create_task(
-                sio.emit("broadcast:status", public, room="public"))
+                fan_out(sio, "broadcast:status", public, "public"))
 
     svc = BroadcastService(config.audio_source, config.data_dir, icecast_urls=config.icecast_urls,
                            rtp_targets=config.rtp_targets, line_out=config.line_out,

@@ -1,5 +1,8 @@
 """One socket.io event to every client of a room: encoded once, written once per socket.
 
+Every broadcast of the server goes through :func:`fan_out`: queue states, broadcast
+status, transcripts and answers.
+
 ``sio.emit(event, data, room=...)`` encodes the packet once but then, per
 client, puts it on python-engineio's per-socket queue and wakes that
 socket's writer task, which builds a websocket frame and writes it. With a

@@ -25,6 +25,7 @@ from server.db.models import (
 )
 from server.domain.roles import can
 from server.domain.rule_profiles import DEFAULT_PROFILE_KEY
+from server.fanout import fan_out
 from server.rules import LOCAL_TZ, local_date
 from server.transcripts import store
 from server.transcripts.rules import (
@@ -136,8 +137,8 @@ class EditConflictError(ApiError):
 
 def publish_transcript(call: Call, view: store.TranscriptView) -> None:
     async def send() -> None:
-        await call.app["sio"].emit("transcript:updated", view.event(),
-                                   room=f"staff:{view.conference_id}")
+        await fan_out(call.app["sio"], "transcript:updated", view.event(),
+                      f"staff:{view.conference_id}")
     call.after_commit(send)
 
 
@@ -271,8 +272,8 @@ async def add_answer(call: Call) -> AnswerOut:
 
     async def send() -> None:
         if conference_id is not None:
-            await call.app["sio"].emit("answer:created", out.model_dump(mode="json"),
-                                       room=f"staff:{conference_id}")
+            await fan_out(call.app["sio"], "answer:created", out.model_dump(mode="json"),
+                          f"staff:{conference_id}")
     call.after_commit(send)
     return out
 

@@ -18,6 +18,7 @@ from server.asr.engines import ENV_ENGINE, EngineError
 from server.asr.transcribe import TranscriptResult
 from server.asr.worker import TranscriptionWorker
 from server.db.models import Conference, Recording, SpeakingTurn, TranscriptSegment
+from server.fanout import fan_out
 from server.transcripts import store
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def status(app: web.Application) -> dict[str, Any]:
 
 
 async def publish_status(app: web.Application) -> None:
-    await app["sio"].emit("transcription:status", status(app), room="staff")
+    await fan_out(app["sio"], "transcription:status", status(app), "staff")
 
 
 async def save_draft(app: web.Application, turn_id: str, text: str, engine: str) -> None:
@@ -54,7 +55,7 @@ async def save_draft(app: web.Application, turn_id: str, text: str, engine: str)
             conf = await db.get(Conference, turn.conference_id)
             view, _replaced = await store.store_machine_draft(db, turn, text, engine, conf.commune_id)
     # machine_text changed in any case: every tablet shows the new draft
-    await app["sio"].emit("transcript:updated", view.event(), room=f"staff:{view.conference_id}")
+    await fan_out(app["sio"], "transcript:updated", view.event(), f"staff:{view.conference_id}")
 
 
 def setup(app: web.Application) -> None:
