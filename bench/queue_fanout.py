@@ -94,6 +94,29 @@ def watcher_process(base: str, token: str, cid: int, count: int, ready: Any, res
 VERSION = re.compile(rb'"version":\s*(\d+)')
 
 
+class Arrivals:
+    """What one watching process saw: per version, its first and latest arrival and a count."""
+
+    def __init__(self) -> None:
+        self.latest: dict[int, float] = {}
+        self.first: dict[int, float] = {}
+        self.received: dict[int, int] = {}
+
+    def note(self, now: float, version: int) -> None:
+        if now > self.latest.get(version, 0.0):
+            self.latest[version] = now
+        self.first.setdefault(version, now)
+        self.received[version] = self.received.get(version, 0) + 1
+
+    async def report_at_stop(self, joined: int, ready: Any, results: Any, stop: Any) -> None:
+        """Say how many joined, wait for the end of the run, report with this process's CPU."""
+        ready.put(joined)
+        cpu0 = time.process_time()
+        await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+        results.put({"latest": self.latest, "received": self.received, "first": self.first,
+                     "cpu_s": time.process_time() - cpu0})
+
+
 class LeanWatcher(asyncio.Protocol):
     """A minimal Socket.IO 5 client: Engine.IO 4 over a websocket, on a bare asyncio Protocol.
 
@@ -189,17 +212,7 @@ class LeanWatcher(asyncio.Protocol):
 
 async def _lean_watchers(base: str, token: str, cid: int, count: int, ready: Any, results: Any,
                          stop: Any) -> None:
-    latest: dict[int, float] = {}
-    received: dict[int, int] = {}
-    first: dict[int, float] = {}
-
-    def on_public(now: float, v: int) -> None:
-        if now > latest.get(v, 0.0):
-            latest[v] = now
-        received[v] = received.get(v, 0) + 1
-        if v not in first:
-            first[v] = now
-
+    arrivals = Arrivals()
     loop = asyncio.get_running_loop()
     host, port = base.split("//", 1)[1].split(":")
     gate = asyncio.Semaphore(20)
@@ -210,7 +223,7 @@ async def _lean_watchers(base: str, token: str, cid: int, count: int, ready: Any
             for attempt in range(5):
                 joined = loop.create_future()
                 transport, watcher = await loop.create_connection(
-                    lambda j=joined: LeanWatcher(host, int(port), token, cid, j, on_public),
+                    lambda j=joined: LeanWatcher(host, int(port), token, cid, j, arrivals.note),
                     host, int(port))
                 try:
                     await asyncio.wait_for(joined, 30)
@@ -223,11 +236,7 @@ async def _lean_watchers(base: str, token: str, cid: int, count: int, ready: Any
                     await asyncio.sleep(0.5 + attempt)
 
     await asyncio.gather(*(open_one() for _ in range(count)))
-    ready.put(len(watchers))
-    cpu0 = time.process_time()
-    await loop.run_in_executor(None, stop.wait)
-    cpu = time.process_time() - cpu0
-    results.put({"latest": latest, "received": received, "first": first, "cpu_s": cpu})
+    await arrivals.report_at_stop(len(watchers), ready, results, stop)
     for w in watchers:
         w.transport.close()  # type: ignore[union-attr]
 
@@ -236,9 +245,7 @@ async def _watchers(base: str, token: str, cid: int, count: int, ready: Any, res
                     stop: Any) -> None:
     import socketio
 
-    latest: dict[int, float] = {}  # version -> latest arrival among this process's clients
-    received: dict[int, int] = {}
-    first: dict[int, float] = {}  # version -> earliest arrival
+    arrivals = Arrivals()
     clients: list[socketio.AsyncClient] = []
     gate = asyncio.Semaphore(20)
 
@@ -246,12 +253,7 @@ async def _watchers(base: str, token: str, cid: int, count: int, ready: Any, res
         sio = socketio.AsyncClient(reconnection=False)
 
         async def on_public(data: dict[str, Any]) -> None:
-            now = time.time()
-            v = data["version"]
-            if now > latest.get(v, 0.0):
-                latest[v] = now
-            received[v] = received.get(v, 0) + 1
-            first.setdefault(v, now)
+            arrivals.note(time.time(), data["version"])
 
         sio.on("queue:public", on_public)
         return sio
@@ -273,12 +275,7 @@ async def _watchers(base: str, token: str, cid: int, count: int, ready: Any, res
         clients.append(sio)
 
     await asyncio.gather(*(connect_one() for _ in range(count)))
-    ready.put(len(clients))
-    cpu0 = time.process_time()
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, stop.wait)
-    cpu = time.process_time() - cpu0
-    results.put({"latest": latest, "received": received, "first": first, "cpu_s": cpu})
+    await arrivals.report_at_stop(len(clients), ready, results, stop)
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
 
 

@@ -66,12 +66,14 @@ def _turn_to_dict(t: Turn) -> dict[str, Any]:
 
 
 class _TurnTable:
-    """Distinct Turn objects (by identity) in first-seen order, each converted once."""
+    """Distinct Turn objects (by identity) in first-seen order, each converted once.
+
+    Used within one to_dict call, while the state keeps every turn alive (ids stay unique).
+    """
 
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
         self._index: dict[int, int] = {}
-        self._alive: list[Turn] = []  # keeps ids unique while the table lives
 
     def refs(self, turns: tuple[Turn, ...]) -> list[int]:
         out = []
@@ -80,7 +82,6 @@ class _TurnTable:
             if i is None:
                 i = self._index[id(t)] = len(self.rows)
                 self.rows.append(_turn_to_dict(t))
-                self._alive.append(t)
             out.append(i)
         return out
 
