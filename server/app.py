@@ -12,10 +12,11 @@ from aiohttp import web
 
 from server import fanout
 from server.api.core import api as core_api
-from server.api.errors import ApiError
+from server.api.errors import status_of
 from server.api.registry import Api, json_response, openapi
 from server.commands.accounts import bootstrap
 from server.db.session import database_url, make_engine, migrate, session_factory
+from server.domain.errors import DomainError, TooLarge
 from server.domain.ratelimit import SlidingWindowLimiter
 from server.pages import error_page
 from server.pages import routes as page_routes
@@ -42,35 +43,38 @@ class Config:
     on_admin_password: Callable[[str], None] | None = None
 
 
+def _refusal(request: web.Request, exc: DomainError, status: int) -> web.StreamResponse:
+    """A refused request: JSON for the API, a readable Vietnamese page for a browser."""
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return json_response(exc.body(), status=status)
+    return error_page(status, exc.message)
+
+
 @web.middleware
 async def errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                  ) -> web.StreamResponse:
-    wants_json = request.path.startswith("/api/") or request.path == "/healthz"
     try:
-        resp = await handler(request)
-    except ApiError as exc:
-        if wants_json:
-            return json_response(exc.body(), status=exc.status)
-        return error_page(exc.status, exc.message)
+        return await handler(request)
+    except DomainError as exc:
+        return _refusal(request, exc, status_of(exc))
     except web.HTTPRequestEntityTooLarge:
-        exc = ApiError(413, "payload_too_large", "Dữ liệu gửi lên quá lớn (tối đa 1 MB).")
-        return json_response(exc.body(), 413) if wants_json else error_page(413, exc.message)
+        return _refusal(request, TooLarge("payload_too_large",
+                                          "Dữ liệu gửi lên quá lớn (tối đa 1 MB)."), 413)
+    except web.HTTPMethodNotAllowed as exc:
+        resp = _refusal(request, DomainError("method_not_allowed",
+                                             "Phương thức không được hỗ trợ ở địa chỉ này."), 405)
+        resp.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+        return resp
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
-        msg = {404: "Không tìm thấy trang hoặc mục này.",
-               405: "Phương thức không được hỗ trợ ở địa chỉ này."}.get(exc.status, exc.reason)
-        if wants_json:
-            return json_response(ApiError(exc.status, code, msg).body(), exc.status)
-        return error_page(exc.status, msg)
+        code = {404: "not_found"}.get(exc.status, "http_error")
+        msg = {404: "Không tìm thấy trang hoặc mục này."}.get(exc.status, exc.reason)
+        return _refusal(request, DomainError(code, msg), exc.status)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        msg = "Lỗi máy chủ; thao tác chưa được lưu. Vui lòng thử lại."
-        if wants_json:
-            return json_response(ApiError(500, "internal_error", msg).body(), 500)
-        return error_page(500, msg)
-    return resp
+        return _refusal(request, DomainError(
+            "internal_error", "Lỗi máy chủ; thao tác chưa được lưu. Vui lòng thử lại."), 500)
 
 
 @web.middleware

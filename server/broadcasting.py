@@ -21,13 +21,13 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from broadcast.service import BroadcastService
-from server.api.errors import ApiError, not_found
 from server.api.registry import Api, Call
 from server.api.schemas import Input
 from server.auth import Actor, actor_from_device_token
 from server.commands import audit, scope
 from server.db.models import Commune, Conference, Recording, SpeakingTurn, TurnPetition
 from server.domain import queue as q
+from server.domain.errors import Gone, Unavailable, not_found
 from server.fanout import fan_out
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class RecordingOut(BaseModel):
 def _service(call: Call) -> BroadcastService:
     svc = call.app.get("broadcast")
     if svc is None:
-        raise ApiError(503, "broadcast_unavailable", "Phát thanh chưa khởi động.")
+        raise Unavailable("broadcast_unavailable", "Phát thanh chưa khởi động.")
     return svc
 
 
@@ -137,7 +137,7 @@ async def recording_audio(call: Call) -> web.StreamResponse:
     await scope.conference(call.db, call.user, r.conference_id)
     path = Path(r.path)
     if not path.is_file():
-        raise ApiError(410, "recording_gone", "Tệp ghi âm không còn (đã hết thời hạn lưu trữ).")
+        raise Gone("recording_gone", "Tệp ghi âm không còn (đã hết thời hạn lưu trữ).")
     audit.record(call.db, call.user, "recording.listen", "recording", r.id)
     return web.FileResponse(path, headers={
         "Content-Type": r.media_type, "Cache-Control": "private, no-store",

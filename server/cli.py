@@ -100,11 +100,11 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             await migrate(engine)
             async with session_factory(engine)() as db, db.begin():
                 commune, _ = await bootstrap(db)
-                from server.api.errors import ApiError
+                from server.domain.errors import DomainError
 
                 try:
                     await add_user(db, "cli", commune.id, data)
-                except ApiError as exc:
+                except DomainError as exc:
                     print(f"doithoai: {exc.message}", file=sys.stderr)
                     return 2
         finally:

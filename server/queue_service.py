@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.api.errors import ApiError
 from server.auth import Actor
 from server.commands import audit, scope
 from server.db.models import Participant, Petition, SpeakingTurn, TurnPetition
 from server.domain import queue as q
+from server.domain.errors import Forbidden, Invalid, NotFound
 from server.domain.queue_commands import settings_from_dict
 from server.domain.roles import can
 from server.domain.text import fold
@@ -103,15 +103,15 @@ class QueueService:
                       now: datetime | None = None) -> tuple[q.QueueState, bool]:
         """Apply one command; returns the new state and whether it was a duplicate."""
         if not isinstance(payload, dict):
-            raise ApiError(422, "bad_command", "Lệnh phải là một đối tượng JSON.")
+            raise Invalid("bad_command", "Lệnh phải là một đối tượng JSON.")
         kind = payload.get("type")
         permission = COMMAND_PERMISSION.get(kind, "run_queue")
         if actor.kind == "public":  # the phone form: only a self-registration, never approved
             payload = {**payload, "source": "qr"}
             if kind != "register_turn":
-                raise ApiError(403, "forbidden", "Chỉ được đăng ký phát biểu.")
+                raise Forbidden("forbidden", "Chỉ được đăng ký phát biểu.")
         elif actor.kind != "user" or not can(actor.role, permission):
-            raise ApiError(403, "forbidden", "Bạn không có quyền điều hành hàng đợi phát biểu.")
+            raise Forbidden("forbidden", "Bạn không có quyền điều hành hàng đợi phát biểu.")
         async with self._lock(conference_id):
             async with self.sessionmaker() as db, db.begin():
                 conf = await scope.conference(db, actor, conference_id)
@@ -119,12 +119,8 @@ class QueueService:
                     await db.refresh(conf, with_for_update=True)
                 state = await self._current(db, conf)
                 payload = await self._complete(db, actor, conference_id, dict(payload))
-                try:
-                    command = q.command_from_dict(payload)
-                    result = q.apply(state, command, now or datetime.now(UTC), actor.label)
-                except q.DomainError as exc:
-                    status = 409 if exc.code in ("version_conflict", "floor_busy") else 422
-                    raise ApiError(status, exc.code, exc.message) from None
+                command = q.command_from_dict(payload)
+                result = q.apply(state, command, now or datetime.now(UTC), actor.label)
                 if result.state is state or result.state.version == state.version:
                     return state, True
                 new = result.state
@@ -153,7 +149,7 @@ class QueueService:
             pid = payload.pop("participant_id", None)
             if pid is not None:
                 if isinstance(pid, bool) or not isinstance(pid, int):
-                    raise ApiError(422, "bad_command", "participant_id phải là số.")
+                    raise Invalid("bad_command", "participant_id phải là số.")
                 p = await scope.participant(db, actor, conference_id, pid)
                 payload.setdefault("display_name", p.full_name)
                 payload.setdefault("hamlet", p.hamlet)
@@ -175,7 +171,7 @@ class QueueService:
         try:
             pid = int(str(ref))
         except ValueError:
-            raise ApiError(404, "not_found", f"Không có kiến nghị {ref!r}.") from None
+            raise NotFound("not_found", f"Không có kiến nghị {ref!r}.") from None
         return await scope.petition(db, actor, pid)
 
     @staticmethod

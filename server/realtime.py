@@ -20,12 +20,12 @@ import socketio
 from aiohttp import web
 from sqlalchemy import select
 
-from server.api.errors import ApiError
 from server.api.registry import Api, Call, json_response, read_json
 from server.auth import SESSION_COOKIE, Actor, actor_from_device_token, actor_from_session
 from server.commands import scope
 from server.db.models import Conference
 from server.domain import queue as q
+from server.domain.errors import DomainError, NotFound
 from server.domain.ratelimit import SlidingWindowLimiter
 from server.fanout import fan_out
 from server.net import lan_addresses
@@ -105,7 +105,7 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
             return {"ok": False, "error": {"code": "bad_request", "message": "Thiếu mã hội nghị."}}
         try:
             state = await app["queue"].snapshot(actor, cid)
-        except ApiError as exc:
+        except DomainError as exc:
             return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
         now = _now()
         await sio.enter_room(sid, f"public:{cid}")
@@ -131,7 +131,7 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
             state, duplicate = await app["queue"].execute(actor, cid, payload)
         except (KeyError, TypeError, ValueError):
             return {"ok": False, "error": {"code": "bad_command", "message": "Thiếu mã hội nghị."}}
-        except ApiError as exc:
+        except DomainError as exc:
             return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
         except Exception:
             log.exception("queue command failed")
@@ -161,7 +161,7 @@ async def _conference_by_slug(request: web.Request) -> Conference:
         conf = (await db.execute(select(Conference).where(
             Conference.public_slug == request.match_info["slug"]))).scalar_one_or_none()
     if conf is None:
-        raise ApiError(404, "not_found", "Không có hội nghị ở địa chỉ này.")
+        raise NotFound("not_found", "Không có hội nghị ở địa chỉ này.")
     return conf
 
 
@@ -202,7 +202,7 @@ async def registration_submit(request: web.Request) -> web.Response:
             "display_name": values["display_name"], "hamlet": values["hamlet"],
             "topic": values["topic"], "consent_full_name": values["consent_full_name"],
             "source": "qr"})
-    except ApiError as exc:
+    except DomainError as exc:
         return render("register.html", status=422, conf=conf, values=values,
                       errors={"form": exc.message})
     turn = next(t for t in state.turns if t.id == command_id)

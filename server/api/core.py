@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from server.api.errors import ApiError
 from server.api.registry import Api, Call, json_response
 from server.api.schemas import (
     AuditOut,
@@ -51,6 +50,7 @@ from server.db.models import (
     TranscriptSegment,
     User,
 )
+from server.domain.errors import Forbidden, Invalid, RateLimited, Unauthenticated
 from server.domain.roles import PERMISSIONS, can
 from server.domain.text import fold
 
@@ -79,14 +79,14 @@ async def login(call: Call):
     limiter = call.app["login_limiter"]
     key = (call.request.remote or "?", call.body.username.lower())
     if not limiter.allow(key):
-        raise ApiError(429, "too_many_attempts",
+        raise RateLimited("too_many_attempts",
                        "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau ít phút.")
     user = (await call.db.execute(select(User).where(
         User.username == call.body.username.lower()))).scalar_one_or_none()
     if not verify_password(user.password_hash if user else None, call.body.password) \
             or user is None or not user.active:
         limiter.fail(key)
-        raise ApiError(401, "bad_credentials", "Sai tên đăng nhập hoặc mật khẩu.")
+        raise Unauthenticated("bad_credentials", "Sai tên đăng nhập hoặc mật khẩu.")
     limiter.reset(key)
     token, csrf = await open_session(call.db, user)
     audit.record(call.db, f"user:{user.id}:{user.full_name}", "session.login", "user", user.id,
@@ -101,7 +101,7 @@ async def login(call: Call):
            tag="session", response=SessionOut)
 async def whoami(call: Call) -> SessionOut:
     if call.user.kind != "user":
-        raise ApiError(403, "forbidden", "Thiết bị không có phiên đăng nhập.")
+        raise Forbidden("forbidden", "Thiết bị không có phiên đăng nhập.")
     user = await call.db.get(User, call.user.user_id)
     return _session_out(user, call.user.csrf_token or "", user.commune.name)
 
@@ -328,7 +328,7 @@ async def get_commune(call: Call) -> CommuneOut:
            body=CommuneIn, response=CommuneOut, permission="manage_settings")
 async def update_commune(call: Call) -> CommuneOut:
     if call.body.rule_profile and call.body.rule_profile not in call.app["rules"].profile_keys():
-        raise ApiError(422, "unknown_rule_profile",
+        raise Invalid("unknown_rule_profile",
                        f"Không có bộ quy tắc “{call.body.rule_profile}”.")
     return CommuneOut.model_validate(await accounts.update_commune(call.db, call.user, call.body))
 

@@ -1,42 +1,22 @@
-"""Errors a person or device can cause: HTTP status, stable code, Vietnamese message."""
+"""The edge's view of refused actions: each error kind's HTTP status, and pydantic's
+validation errors as one Vietnamese ``Invalid`` listing every wrong field."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ValidationError
 
+from server.domain.errors import DomainError, Invalid
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str,
-                 fields: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.fields = fields or []
-
-    def body(self) -> dict[str, Any]:
-        err: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.fields:
-            err["fields"] = self.fields
-        return {"error": err}
+# The one place a refused action becomes an HTTP status.
+STATUS: dict[str, int] = {
+    "bad_request": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
+    "conflict": 409, "gone": 410, "too_large": 413, "unsupported": 415, "invalid": 422,
+    "rate_limited": 429, "failed": 500, "upstream_failed": 502, "unavailable": 503,
+}
 
 
-def not_found(what: str = "Không tìm thấy mục này.") -> ApiError:
-    return ApiError(404, "not_found", what)
-
-
-def forbidden(message: str = "Bạn không có quyền thực hiện thao tác này.") -> ApiError:
-    return ApiError(403, "forbidden", message)
-
-
-def unauthenticated() -> ApiError:
-    return ApiError(401, "unauthenticated", "Vui lòng đăng nhập.")
-
-
-def conflict(code: str, message: str) -> ApiError:
-    return ApiError(409, code, message)
+def status_of(exc: DomainError) -> int:
+    return STATUS.get(exc.kind, 422)
 
 
 _PYDANTIC_MESSAGES = {
@@ -69,7 +49,7 @@ _PYDANTIC_MESSAGES = {
 }
 
 
-def from_validation(exc: ValidationError) -> ApiError:
+def from_validation(exc: ValidationError) -> Invalid:
     """A 422 listing every wrong field with a Vietnamese message."""
     fields = []
     for e in exc.errors(include_url=False):
@@ -86,4 +66,4 @@ def from_validation(exc: ValidationError) -> ApiError:
             msg = e["msg"]
         fields.append({"field": loc, "code": e["type"], "message": msg})
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
-    return ApiError(422, "invalid_input", f"Dữ liệu không hợp lệ — {summary}", fields)
+    return Invalid("invalid_input", f"Dữ liệu không hợp lệ — {summary}", fields)

@@ -19,8 +19,17 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.api.errors import ApiError, forbidden, from_validation, unauthenticated
+from server.api.errors import from_validation
 from server.auth import SESSION_COOKIE, Actor, actor_from_device_token, actor_from_session, csrf_ok
+from server.domain.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    Unsupported,
+    forbidden,
+    unauthenticated,
+)
 from server.domain.roles import can
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -61,7 +70,7 @@ class Call:
     def path_int(self, name: str) -> int:
         raw = self.request.match_info[name]
         if not raw.isdigit() or len(raw) > 12:
-            raise ApiError(404, "not_found", f"Mã số không hợp lệ: {raw!r}.")
+            raise NotFound("not_found", f"Mã số không hợp lệ: {raw!r}.")
         return int(raw)
 
     def after_commit(self, fn: Callable[[], Awaitable[None]]) -> None:
@@ -116,7 +125,7 @@ async def authenticate(request: web.Request, db: AsyncSession) -> Actor | None:
     if auth.startswith("Bearer "):
         actor = await actor_from_device_token(db, auth[7:].strip())
         if actor is None:
-            raise ApiError(401, "invalid_token", "Mã thiết bị không hợp lệ hoặc đã bị thu hồi.")
+            raise Unauthenticated("invalid_token", "Mã thiết bị không hợp lệ hoặc đã bị thu hồi.")
         return actor
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -159,19 +168,19 @@ def _check_access(ep: Endpoint, request: web.Request, actor: Actor | None) -> No
     if not can(actor.role, ep.permission):
         raise forbidden()
     if request.method in UNSAFE and not csrf_ok(actor, request.headers.get("X-CSRF-Token")):
-        raise ApiError(403, "csrf_failed",
+        raise Forbidden("csrf_failed",
                        "Phiên làm việc đã hết hạn hoặc yêu cầu không hợp lệ; hãy tải lại trang.")
 
 
 async def read_json(request: web.Request) -> Any:
-    """The JSON body, or a 415/400 ApiError (for endpoints whose body has no fixed model)."""
+    """The JSON body, or an Unsupported/BadRequest error (for endpoints whose body has no fixed model)."""
     if request.content_type != "application/json":
-        raise ApiError(415, "unsupported_media_type", "Nội dung phải là JSON (application/json).")
+        raise Unsupported("unsupported_media_type", "Nội dung phải là JSON (application/json).")
     raw = await request.read()
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "malformed_json", f"JSON không đọc được: {exc}") from None
+        raise BadRequest("malformed_json", f"JSON không đọc được: {exc}") from None
 
 
 def _validate(model: type[BaseModel], data: Any) -> Any:

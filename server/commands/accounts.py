@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.api.errors import ApiError, not_found
 from server.api.schemas import CommuneIn, DeviceIn, UserIn, UserPatch
 from server.auth import Actor, hash_password, new_device_token, token_digest
 from server.commands import audit
 from server.commands.petitions import ensure_default_fields
 from server.db.models import Commune, DeviceToken, LoginSession, User
+from server.domain.errors import Conflict, not_found
 
 USER_FIELDS = ("username", "full_name", "role", "active")
 COMMUNE_FIELDS = ("name", "issuing_body", "body_code", "place_name", "province",
@@ -23,7 +23,7 @@ COMMUNE_FIELDS = ("name", "issuing_body", "body_code", "place_name", "province",
 async def add_user(db: AsyncSession, actor: Actor | str, commune_id: int, data: UserIn) -> User:
     taken = (await db.execute(select(User.id).where(User.username == data.username))).first()
     if taken:
-        raise ApiError(409, "username_taken", f"Tên đăng nhập “{data.username}” đã có người dùng.")
+        raise Conflict("username_taken", f"Tên đăng nhập “{data.username}” đã có người dùng.")
     user = User(commune_id=commune_id, username=data.username, full_name=data.full_name,
                 role=data.role, password_hash=hash_password(data.password))
     db.add(user)
@@ -41,7 +41,7 @@ async def update_user(db: AsyncSession, actor: Actor, user_id: int, data: UserPa
     changes = data.model_dump(exclude_unset=True)
     if user.id == actor.user_id and (changes.get("active") is False or
                                      changes.get("role") not in (None, "admin")):
-        raise ApiError(409, "self_lockout", "Không thể tự khóa hoặc tự hạ quyền của chính mình.")
+        raise Conflict("self_lockout", "Không thể tự khóa hoặc tự hạ quyền của chính mình.")
     for name, value in changes.items():
         if value is None:
             continue

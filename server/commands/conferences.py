@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.api.errors import ApiError
 from server.api.schemas import ConferenceIn, ConferencePatch
 from server.auth import Actor
 from server.commands import audit, scope
 from server.db.models import Conference
+from server.domain.errors import Conflict, Invalid
 from server.domain.text import search_key
 
 FIELDS = ("title", "starts_at", "ends_at", "venue", "format", "online_url", "chair_name",
@@ -21,7 +21,7 @@ FIELDS = ("title", "starts_at", "ends_at", "venue", "format", "online_url", "cha
 
 def _check_times(conf: Conference) -> None:
     if conf.ends_at is not None and conf.ends_at <= conf.starts_at:
-        raise ApiError(422, "invalid_input", "Giờ kết thúc phải sau giờ bắt đầu.",
+        raise Invalid("invalid_input", "Giờ kết thúc phải sau giờ bắt đầu.",
                        [{"field": "ends_at", "code": "before_start",
                          "message": "Giờ kết thúc phải sau giờ bắt đầu."}])
 
@@ -61,7 +61,7 @@ async def announce(db: AsyncSession, actor: Actor, conference_id: int,
                    now: datetime | None = None) -> Conference:
     conf = await scope.conference(db, actor, conference_id)
     if conf.status in ("cancelled", "closed"):
-        raise ApiError(409, "not_announceable", "Hội nghị đã hủy hoặc đã kết thúc, không thể thông báo.")
+        raise Conflict("not_announceable", "Hội nghị đã hủy hoặc đã kết thúc, không thể thông báo.")
     before = audit.snapshot(conf, FIELDS)
     conf.announced_at = now or datetime.now(UTC)
     if conf.status == "planned":

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.api.errors import ApiError
 from server.api.schemas import FieldIn, FieldPatch, PetitionIn, PetitionPatch
 from server.auth import Actor
 from server.commands import audit, scope
 from server.db.models import Petition, PetitionField
+from server.domain.errors import Conflict, Invalid
 from server.domain.text import search_key
 
 FIELDS = ("conference_id", "raised_by", "hamlet", "phone", "consent_full_name", "field_id",
@@ -32,7 +32,7 @@ def _index(p: Petition, field_name: str) -> None:
 async def _usable_field(db: AsyncSession, actor: Actor, field_id: int) -> PetitionField:
     f = await scope.field(db, actor, field_id)
     if not f.active:
-        raise ApiError(422, "field_inactive", f"Lĩnh vực “{f.name}” đã ngừng sử dụng.")
+        raise Invalid("field_inactive", f"Lĩnh vực “{f.name}” đã ngừng sử dụng.")
     return f
 
 
@@ -78,7 +78,7 @@ async def add_field(db: AsyncSession, actor: Actor, data: FieldIn) -> PetitionFi
     dup = (await db.execute(select(PetitionField).where(
         PetitionField.commune_id == actor.commune_id, PetitionField.code == data.code))).first()
     if dup:
-        raise ApiError(409, "duplicate_code", f"Mã lĩnh vực “{data.code}” đã có.")
+        raise Conflict("duplicate_code", f"Mã lĩnh vực “{data.code}” đã có.")
     f = PetitionField(commune_id=actor.commune_id, **data.model_dump())
     db.add(f)
     await db.flush()

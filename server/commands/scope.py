@@ -6,9 +6,9 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.api.errors import not_found
 from server.auth import Actor
 from server.db.models import Conference, Participant, Petition, PetitionField
+from server.domain.errors import not_found
 
 T = TypeVar("T")
 

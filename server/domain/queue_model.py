@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from server.domain import errors
+
 # --- turn statuses -----------------------------------------------------------
 
 PENDING_APPROVAL = "pending_approval"
@@ -54,13 +56,13 @@ MAX_APPLIED_IDS = 1000
 MAX_UNDO = 20
 
 
-class DomainError(Exception):
-    """A refused command: `code` is stable for programs, `message` is Vietnamese for people."""
+class DomainError(errors.DomainError):
+    """A refused queue command: `code` is stable for programs, `message` is Vietnamese for
+    people. A stale base version or a busy floor is a conflict; anything else is invalid."""
 
     def __init__(self, code: str, message: str, **details: Any) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
+        self.kind = "conflict" if code in ("version_conflict", "floor_busy") else "invalid"
         self.details = details
 
     def to_dict(self) -> dict[str, Any]:

@@ -26,11 +26,20 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Float, ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.api.errors import ApiError, conflict, from_validation, not_found
+from server.api.errors import from_validation
 from server.api.registry import Api, Call
 from server.api.schemas import Input, Line, LocalDateTime
 from server.commands import audit, scope
 from server.db.models import Base, Recording, utcnow
+from server.domain.errors import (
+    BadRequest,
+    Gone,
+    Invalid,
+    TooLarge,
+    Unsupported,
+    conflict,
+    not_found,
+)
 
 log = logging.getLogger(__name__)
 api = Api()
@@ -194,11 +203,11 @@ def _extension(filename: str) -> str:
 async def _receive_upload(request: web.Request, incoming: Path) -> tuple[dict[str, str], Path, str]:
     """Stream the multipart form: text fields and the one file (to `incoming`, at most 50 MB)."""
     if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES + 65536:
-        raise ApiError(413, "file_too_large", "Tệp quá lớn: tối đa 50 MB.")
+        raise TooLarge("file_too_large", "Tệp quá lớn: tối đa 50 MB.")
     try:
         reader = await request.multipart()
     except (AssertionError, ValueError, KeyError):
-        raise ApiError(400, "bad_form", "Biểu mẫu tải lên không đọc được.") from None
+        raise BadRequest("bad_form", "Biểu mẫu tải lên không đọc được.") from None
     fields: dict[str, str] = {}
     filename = ""
     got_file = False
@@ -210,7 +219,7 @@ async def _receive_upload(request: web.Request, incoming: Path) -> tuple[dict[st
             continue
         if part.filename is not None and part.name == "file":
             if got_file:
-                raise ApiError(400, "bad_form", "Chỉ tải lên một tệp mỗi lần.")
+                raise BadRequest("bad_form", "Chỉ tải lên một tệp mỗi lần.")
             got_file, filename = True, part.filename
             size = 0
             with open(incoming, "wb") as fh:
@@ -221,17 +230,17 @@ async def _receive_upload(request: web.Request, incoming: Path) -> tuple[dict[st
                         with contextlib.suppress(Exception):
                             while await request.content.readany():  # let the client finish
                                 pass
-                        raise ApiError(413, "file_too_large", "Tệp quá lớn: tối đa 50 MB.")
+                        raise TooLarge("file_too_large", "Tệp quá lớn: tối đa 50 MB.")
                     fh.write(chunk)
         elif part.name in ("title", "play_at"):
             raw = await part.read(decode=True)
             if len(raw) > 2000:
-                raise ApiError(400, "bad_form", f"Trường {part.name} quá dài.")
+                raise BadRequest("bad_form", f"Trường {part.name} quá dài.")
             fields[part.name] = raw.decode("utf-8", "replace")
         else:
             await part.release()
     if not got_file:
-        raise ApiError(422, "file_missing", "Chưa chọn tệp âm thanh.",
+        raise Invalid("file_missing", "Chưa chọn tệp âm thanh.",
                        [{"field": "file", "message": "Chưa chọn tệp âm thanh."}])
     return fields, incoming, filename
 
@@ -248,7 +257,7 @@ def _check_time(play_at: datetime | None) -> datetime:
     when = play_at or now
     reason = check_play_at(when, now)
     if reason:
-        raise ApiError(422, "bad_play_at", reason, [{"field": "play_at", "message": reason}])
+        raise Invalid("bad_play_at", reason, [{"field": "play_at", "message": reason}])
     return when
 
 
@@ -275,7 +284,7 @@ async def create_bulletin(call: Call) -> BulletinOut:
             try:
                 body = await call.request.json()
             except (ValueError, UnicodeDecodeError):
-                raise ApiError(400, "malformed_json", "JSON không đọc được.") from None
+                raise BadRequest("malformed_json", "JSON không đọc được.") from None
             form = _validated(FromRecordingIn, body if isinstance(body, dict) else {})
             title, play_at = form.title, _check_time(form.play_at)
             rec = await call.db.get(Recording, form.recording_id)
@@ -283,15 +292,15 @@ async def create_bulletin(call: Call) -> BulletinOut:
                 raise not_found(f"Không có bản ghi âm số {form.recording_id} trong hội nghị này.")
             source = Path(rec.path)
             if not source.is_file():
-                raise ApiError(410, "recording_gone", "Tệp ghi âm không còn (đã hết thời hạn lưu trữ).")
+                raise Gone("recording_gone", "Tệp ghi âm không còn (đã hết thời hạn lưu trữ).")
             await asyncio.to_thread(shutil.copyfile, source, tmp)
             original, recording_id = source.name, rec.id
         else:
-            raise ApiError(415, "unsupported_media_type",
+            raise Unsupported("unsupported_media_type",
                            "Gửi tệp bằng multipart/form-data, hoặc JSON {recording_id, title, play_at}.")
         duration, reason = await probe_audio(tmp)
         if reason:
-            raise ApiError(422, "not_audio", reason, [{"field": "file", "message": reason}])
+            raise Invalid("not_audio", reason, [{"field": "file", "message": reason}])
         digest = await asyncio.to_thread(_sha256, tmp)
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / f"{uuid.uuid4().hex}{_extension(original)}"
@@ -362,7 +371,7 @@ async def play_now(call: Call) -> BulletinOut:
     if b.status == "playing":
         raise conflict("bulletin_playing", "Bản tin này đang được phát.")
     if not (Path(call.app["config"].data_dir) / b.audio_path).is_file():
-        raise ApiError(410, "bulletin_file_gone", "Tệp âm thanh của bản tin không còn.")
+        raise Gone("bulletin_file_gone", "Tệp âm thanh của bản tin không còn.")
     before = {"status": b.status, "play_at": b.play_at.isoformat()}
     b.status, b.play_at, b.error, b.played_at = "scheduled", datetime.now(UTC), None, None
     audit.record(call.db, call.user, "bulletin.play_now", "bulletin", b.id, before=before,

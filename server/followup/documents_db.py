@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.api.errors import ApiError
 from server.db.models import Commune, Conference, Document, Participant
 from server.documents import build, format_number, kind_code, to_pdf, write_docx
 from server.documents.model import (
@@ -46,6 +45,7 @@ from server.documents.model import (
 )
 from server.domain.calendar import WorkCalendar
 from server.domain.deadlines import add_working_days, deadlines_for_petition
+from server.domain.errors import Conflict, Invalid, Unavailable
 from server.domain.names import short_name
 from server.domain.rule_profiles import PetitionOutcome, RuleProfile
 from server.followup.docjson import ContentError, deep_merge, from_json, model_for, to_json
@@ -235,7 +235,7 @@ def draft_reply(rec: ConferenceRecord, p: PetitionRecord, commune: Commune, prof
                 cal: WorkCalendar) -> Draft:
     pet, ans = p.petition, p.latest
     if p.state != "verifying" or ans is None:
-        raise ApiError(409, "not_verifying",
+        raise Conflict("not_verifying",
                        f"Kiến nghị #{pet.id} không ở trạng thái cần kiểm tra, xác minh nên không "
                        "cần văn bản trả lời loại này.")
     cm = commune_info(commune)
@@ -298,19 +298,19 @@ def problems(data: Any) -> list[dict[str, str]]:
 
 def apply_edit(document: Document, patch: dict[str, Any]) -> None:
     if document.status != "draft":
-        raise ApiError(409, "document_issued",
+        raise Conflict("document_issued",
                        "Văn bản đã ban hành, không sửa được nữa; hãy lập văn bản mới nếu cần.")
     head = patch.get("header")
     if isinstance(head, dict):
         frozen = sorted(set(head) & set(FROZEN_HEADER))
         if frozen:
-            raise ApiError(422, "frozen_field",
+            raise Invalid("frozen_field",
                            f"Không sửa trực tiếp {', '.join(frozen)}: số và ngày được cấp khi ban hành.")
     merged = deep_merge(document.content.get("doc", {}), patch)
     try:
         data = from_json(model_for(document.kind), merged)
     except ContentError as exc:
-        raise ApiError(422, "invalid_content", f"Nội dung không hợp lệ — {exc.path}: {exc.message}",
+        raise Invalid("invalid_content", f"Nội dung không hợp lệ — {exc.path}: {exc.message}",
                        [{"field": exc.path, "code": "invalid_content", "message": exc.message}]) from None
     document.content = {**document.content, "doc": to_json(data)}
 
@@ -328,13 +328,13 @@ async def issue(db: AsyncSession, document: Document, commune: Commune, issued_o
     on a clash (PostgreSQL, two issues at once) the number is taken again.
     """
     if document.status != "draft":
-        raise ApiError(409, "document_issued", f"Văn bản đã ban hành với số {document.number}.")
+        raise Conflict("document_issued", f"Văn bản đã ban hành với số {document.number}.")
     data = doc_data(document)
     data = dataclasses.replace(data, header=dataclasses.replace(
         data.header, number=1, issued_on=issued_on, year=issued_on.year))
     found = problems(data)
     if found:
-        raise ApiError(422, found[0]["code"], f"Chưa ban hành được: {found[0]['message']}")
+        raise Invalid(found[0]["code"], f"Chưa ban hành được: {found[0]['message']}")
     document.status = "issued"
     document.issued_at = datetime.now(UTC)
     document.year = issued_on.year
@@ -354,7 +354,7 @@ async def issue(db: AsyncSession, document: Document, commune: Commune, issued_o
         except IntegrityError:
             await asyncio.sleep(0.01)
     else:
-        raise ApiError(503, "numbering_busy", "Đang cấp số cho văn bản khác; vui lòng thử lại.")
+        raise Unavailable("numbering_busy", "Đang cấp số cho văn bản khác; vui lòng thử lại.")
     await db.refresh(document)  # a rolled-back savepoint expires the row
     final = dataclasses.replace(data, header=dataclasses.replace(data.header, number=document.seq))
     document.number = number_text(document, final, commune)

@@ -16,7 +16,6 @@ from aiohttp import web
 from pydantic import AfterValidator, Field, field_validator
 from sqlalchemy import delete, func, select
 
-from server.api.errors import ApiError, not_found
 from server.api.registry import Api, Call, read_json
 from server.api.schemas import Input, Line
 from server.commands import audit, scope
@@ -32,6 +31,7 @@ from server.domain.calendar import (
     save_overrides,
     validate_overrides,
 )
+from server.domain.errors import Conflict, Failed, Invalid, Unavailable, UpstreamFailed, not_found
 from server.domain.names import public_name
 from server.followup import bulletins, reminders
 from server.followup import documents_db as docs
@@ -111,11 +111,11 @@ async def remind_now(call: Call) -> dict:
         configured = (await db.execute(select(Setting).where(
             Setting.commune_id == cid, Setting.key == reminders.SETTING_KEY))).scalar_one_or_none()
     if configured is None:
-        raise ApiError(409, "smtp_not_configured",
+        raise Conflict("smtp_not_configured",
                        "Chưa cấu hình máy chủ thư (SMTP) nên chưa gửi được nhắc việc qua e-mail.")
     result = (await reminders.send_due_reminders(call.app, today_local(), [cid])).get(cid, {})
     if result.get("error"):
-        raise ApiError(502, "smtp_failed", result["error"])
+        raise UpstreamFailed("smtp_failed", result["error"])
     return result
 
 
@@ -221,7 +221,7 @@ async def get_calendar(call: Call) -> dict:
     try:
         mine = load_overrides(path).to_json() if path.is_file() else CalendarOverrides().to_json()
     except OverridesError as exc:
-        raise ApiError(500, exc.code, exc.message) from None
+        raise Failed(exc.code, exc.message) from None
     return {"year": year, "overrides": mine, "shipped": _of_year(default_overrides(), year),
             "editable": True}
 
@@ -234,16 +234,16 @@ async def put_calendar(call: Call) -> dict:
     try:
         layer = validate_overrides(data)
     except OverridesError as exc:
-        raise ApiError(422, exc.code, exc.message) from None
+        raise Invalid(exc.code, exc.message) from None
     others = sorted(y for y in layer.years() if y != year)
     if others:
-        raise ApiError(422, "calendar.wrong_year",
+        raise Invalid("calendar.wrong_year",
                        f"Tệp của năm {year} chỉ được ghi ngày trong năm {year} (có ngày của năm "
                        f"{', '.join(map(str, others))}).")
     try:
         default_overrides().overlaid(layer)
     except OverridesError as exc:
-        raise ApiError(422, exc.code, exc.message) from None
+        raise Invalid(exc.code, exc.message) from None
     path = _overrides_file(call, year)
     before = load_overrides(path).to_json() if path.is_file() else None
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -331,7 +331,7 @@ async def create_draft(call: Call) -> dict:
     if kind in ("conclusion", "report", "reply"):
         record = await load_commune(call.db, conf.commune_id, conference_ids=[conf.id])
         if not record.conferences:
-            raise ApiError(409, "conference_cancelled", "Hội nghị đã hủy.")
+            raise Conflict("conference_cancelled", "Hội nghị đã hủy.")
         rec = record.conferences[0]
         if kind == "conclusion":
             draft = docs.draft_conclusion(rec, commune, info, profile, cal)
@@ -339,7 +339,7 @@ async def create_draft(call: Call) -> dict:
             draft = docs.draft_report(rec, commune, info)
         else:
             if call.body.petition_id is None:
-                raise ApiError(422, "petition_required", "Cần chọn kiến nghị cần trả lời.")
+                raise Invalid("petition_required", "Cần chọn kiến nghị cần trả lời.")
             p = next((x for x in rec.petitions if x.petition.id == call.body.petition_id), None)
             if p is None:
                 raise not_found(f"Hội nghị này không có kiến nghị số {call.body.petition_id}.")
@@ -384,7 +384,7 @@ async def edit_document(call: Call) -> dict:
 async def delete_document(call: Call) -> dict:
     d = await _document(call)
     if d.status != "draft":
-        raise ApiError(409, "document_issued", "Văn bản đã ban hành thì không xóa được.")
+        raise Conflict("document_issued", "Văn bản đã ban hành thì không xóa được.")
     audit.record(call.db, call.user, "document.discard", "document", d.id,
                  before={"kind": d.kind, "doc": d.content.get("doc")})
     await call.db.delete(d)
@@ -398,11 +398,11 @@ async def issue_document(call: Call) -> dict:
     commune = await call.db.get(Commune, d.commune_id)
     issued_on = call.body.issued_on or today_local()
     if not MIN_YEAR <= issued_on.year <= MAX_YEAR:
-        raise ApiError(422, "bad_date", "Ngày ban hành không hợp lệ.")
+        raise Invalid("bad_date", "Ngày ban hành không hợp lệ.")
     try:
         await docs.issue(call.db, d, commune, issued_on)
     except ContentError as exc:
-        raise ApiError(422, "invalid_content", str(exc)) from None
+        raise Invalid("invalid_content", str(exc)) from None
     audit.record(call.db, call.user, "document.issue", "document", d.id,
                  after={"number": d.number, "year": d.year, "seq": d.seq,
                         "issued_on": issued_on.isoformat(), "kind": d.kind})
@@ -427,9 +427,9 @@ async def download_docx(call: Call) -> web.StreamResponse:
     try:
         path = await asyncio.to_thread(docs.docx_path, d, _docs_dir(call.app))
     except docs.DocumentInputError as exc:
-        raise ApiError(422, exc.code, exc.message) from None
+        raise Invalid(exc.code, exc.message) from None
     except ContentError as exc:
-        raise ApiError(422, "invalid_content", str(exc)) from None
+        raise Invalid("invalid_content", str(exc)) from None
     return _download(path, docs.file_stem(d) + ".docx",
                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
@@ -442,12 +442,12 @@ async def download_pdf(call: Call) -> web.StreamResponse:
     try:
         path = await docs.pdf_path(d, _docs_dir(call.app), locks[d.id])
     except docs.DocumentInputError as exc:
-        raise ApiError(422, exc.code, exc.message) from None
+        raise Invalid(exc.code, exc.message) from None
     except PdfUnavailable:
-        raise ApiError(503, "pdf_unavailable",
+        raise Unavailable("pdf_unavailable",
                        "Máy chủ chưa cài LibreOffice nên chưa tạo được PDF; hãy tải bản DOCX.") from None
     except PdfConversionError as exc:
-        raise ApiError(500, "pdf_failed", f"Không chuyển được sang PDF: {exc}") from None
+        raise Failed("pdf_failed", f"Không chuyển được sang PDF: {exc}") from None
     return _download(path, docs.file_stem(d) + ".pdf", "application/pdf")
 
 
@@ -470,7 +470,7 @@ async def list_dispatches(call: Call) -> list:
 async def add_dispatch(call: Call) -> dict:
     d = await _document(call)
     if d.status != "issued":
-        raise ApiError(409, "document_not_issued", "Chỉ gửi được văn bản đã ban hành (đã có số).")
+        raise Conflict("document_not_issued", "Chỉ gửi được văn bản đã ban hành (đã có số).")
     x = Dispatch(document_id=d.id, recipient=call.body.recipient, channel=call.body.channel,
                  note=call.body.note)
     call.db.add(x)

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
-from server.api.errors import ApiError, not_found
 from server.api.registry import Api, Call
 from server.api.schemas import Input, Line, Para, PetitionOut
 from server.commands import audit, scope
@@ -23,6 +22,7 @@ from server.db.models import (
     SpeakingTurn,
     TurnPetition,
 )
+from server.domain.errors import Conflict, Invalid, not_found
 from server.domain.roles import can
 from server.domain.rule_profiles import DEFAULT_PROFILE_KEY
 from server.fanout import fan_out
@@ -117,7 +117,7 @@ async def turn_of(call: Call, turn_id: str) -> SpeakingTurn:
     return turn
 
 
-class EditConflictError(ApiError):
+class EditConflictError(Conflict):
     """409 carrying the current text, who changed it and when, so nothing is lost."""
 
     def __init__(self, current: store.TranscriptView) -> None:
@@ -250,12 +250,12 @@ async def add_answer(call: Call) -> AnswerOut:
     try:
         check_answer(data.outcome, data.unit, due, raised)
     except AnswerRuleError as exc:
-        raise ApiError(422, "invalid_input", f"Dữ liệu không hợp lệ — {exc.field}: {exc.message}",
+        raise Invalid("invalid_input", f"Dữ liệu không hợp lệ — {exc.field}: {exc.message}",
                        [{"field": exc.field, "code": exc.code, "message": exc.message}]) from None
     if data.turn_id is not None:
         turn = await turn_of(call, data.turn_id)
         if turn.conference_id != p.conference_id:
-            raise ApiError(422, "turn_not_in_conference",
+            raise Invalid("turn_not_in_conference",
                            "Lượt phát biểu này không thuộc hội nghị của kiến nghị.")
     before = audit.snapshot(p, ("status",))
     a = Answer(petition_id=p.id, turn_id=data.turn_id, answered_by=data.answered_by,

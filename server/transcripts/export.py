@@ -17,7 +17,6 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.api.errors import ApiError
 from server.api.registry import Api, Call
 from server.api.schemas import Input, Line
 from server.commands import audit, scope
@@ -33,6 +32,7 @@ from server.db.models import (
 )
 from server.documents import DocumentInputError, build_minutes, write_docx
 from server.documents import model as doc
+from server.domain.errors import Invalid
 from server.rules import LOCAL_TZ
 from server.transcripts.rules import HUMAN, OUTCOMES, csv_cell
 
@@ -171,7 +171,7 @@ async def minutes_docx(call: Call) -> web.Response:
     try:
         body = await asyncio.to_thread(_write, model)
     except DocumentInputError as exc:
-        raise ApiError(422, exc.code, exc.message) from None
+        raise Invalid(exc.code, exc.message) from None
     audit.record(call.db, call.user, "export.minutes", "conference", conf.id)
     return _attachment(body, DOCX, f"bien-ban-hoi-nghi-{conf.id}.docx")
 
