@@ -1,12 +1,9 @@
 // The broadcast panel: on air / off air with a chime, mute, auto-mute between turns,
-// the input level, each output's and each loudspeaker relay's state, live.
+// the input level, each output's and each loudspeaker relay's state, live. #/broadcast.
 import { api, can } from "./api.js";
-import { route } from "./main.js";
 import { TB } from "./i18n.js";
 import { banner, h } from "./ui.js";
 import { loadSocketIo } from "/display-assets/clock.js";
-
-let socket = null;
 
 function dot(ok) { return h("span", { class: `dot ${ok ? "green" : "red"}`, "aria-label": ok ? TB.good : TB.bad }); }
 
@@ -28,6 +25,8 @@ function render(root, st) {
         st.muted ? h("span", { class: "badge cancelled", id: "muted" }, TB.muted) : null,
         st.chime_playing ? h("span", { class: "badge" }, TB.chime) : null),
       st.live_audio ? null : h("p", { class: "warning", id: "no-audio" }, `${TB.noAudio}: ${st.no_live_audio_reason}`),
+      st.recorder.message ? h("p", { class: "warning", id: "recording-alert", role: "alert" },
+        h("strong", {}, st.recorder.message)) : null,
       st.bulletin ? h("div", { id: "bulletin", class: "warning" },
         h("p", {}, `${TB.bulletin}: ${st.bulletin.title || st.bulletin.file}`,
           st.bulletins_waiting ? TB.waiting(st.bulletins_waiting) : ""),
@@ -59,20 +58,18 @@ function render(root, st) {
         h("td", {}, r.buffer_ms != null ? `${TB.buffer} ${Math.round(r.buffer_ms)} ms` : ""),
         h("td", { class: "muted" }, r.health_reason || "")))))
         : h("p", { class: "muted" }, TB.noRelays)),
-    h("p", { class: "muted" }, `${TB.recording}: ${st.recorder.state}, ${Math.round(st.recorder.recorded_s)} ${TB.seconds}.`));
+    h("p", { class: "muted", id: "recording-state" }, `${TB.recording}: ${TB.recState[st.recorder.state] || st.recorder.state}, ${Math.round(st.recorder.recorded_s)} ${TB.seconds}.`));
 }
 
-route(/^\/broadcast$/, async () => {
-  const view = document.getElementById("view");
+export async function mount(view) {
   const root = h("div", { id: "broadcast" });
   view.replaceChildren(h("h1", {}, TB.title), root);
   render(root, await api("GET", "/api/broadcast"));
-  await loadSocketIo();
-  if (!view.isConnected) return; // the user has already moved to another page
-  if (socket) socket.disconnect();
-  socket = window.io({ transports: ["websocket"] });
+  const io = await loadSocketIo();
+  if (!view.isConnected) return () => {}; // the user has already moved to another page
+  const socket = io({ transports: ["websocket"] });
   const watch = () => socket.emit("broadcast:watch", {}, (r) => { if (r && r.ok) render(root, r.broadcast); });
   socket.on("connect", watch);
-  socket.on("broadcast:status", (st) => { if (document.body.contains(root) && st.source) render(root, st); });
-  window.addEventListener("hashchange", () => { if (socket) { socket.disconnect(); socket = null; } }, { once: true });
-});
+  socket.on("broadcast:status", (st) => { if (st.source) render(root, st); });
+  return () => socket.disconnect();
+}

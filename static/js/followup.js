@@ -1,45 +1,16 @@
-// After the conference: deadlines, documents (draft, edit, issue, download, dispatch),
-// the due/overdue board, the overview for the higher level and the calendar editor;
-// the broadcast bulletins (Decree 49/2024) of a conference.
+// After the conference, #/c/<id>/followup: deadlines, documents (draft, edit, issue,
+// download, dispatch) and the broadcast bulletins (Decree 49/2024) of a conference.
+// The due/overdue board, the overview and the calendar editor are in pages/.
 import { api, ApiError, can, session } from "./api.js";
-import { route } from "./main.js";
 import { T } from "./i18n.js";
-import { banner, field, formData, h, localDateTime, select, showErrors, toLocalInput } from "./ui.js";
+import { banner, field, formData, h, localDateTime, reloadPage as rerender, select, showErrors, toLocalInput } from "./ui.js";
 
 const F = T.followup;
-const view = () => document.getElementById("view");
-const rerender = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
-
-// ---- styles and navigation ------------------------------------------------------------------
-
-document.head.append(h("link", { rel: "stylesheet", href: "/static/followup.css" }));
-const countBadge = h("span", { class: "nav-count", id: "deadline-count", hidden: true });
-const navLinks = [
-  h("a", { href: "#/deadlines", id: "nav-deadlines" }, F.deadlines, countBadge),
-  h("a", { href: "#/overview", dataset: { perm: "view_overview" } }, F.overview),
-  h("a", { href: "#/calendar", dataset: { perm: "manage_settings" } }, F.calendar),
-];
-const who = document.getElementById("who");
-if (who) navLinks.forEach((a) => who.before(a));
-
-async function refreshCount() {
-  if (document.getElementById("nav")?.hidden) return;
-  try {
-    const c = await api("GET", "/api/deadlines/count");
-    countBadge.hidden = !c.total;
-    countBadge.textContent = c.total;
-    countBadge.className = c.overdue ? "nav-count overdue" : "nav-count";
-    countBadge.title = `${c.overdue} ${F.st.overdue.toLowerCase()}, ${c.due_today} ${F.st.due_today.toLowerCase()}, ${c.due_soon} ${F.st.due_soon.toLowerCase()}`;
-  } catch { /* not logged in yet, or offline: try again later */ }
-}
-window.addEventListener("hashchange", refreshCount);
-setInterval(refreshCount, 60_000);
-setTimeout(refreshCount, 500);
 
 // ---- helpers -----------------------------------------------------------------------------
 
-const vnDate = (iso) => (iso ? iso.slice(0, 10).split("-").reverse().join("/") : "");
-const status = (s, label) => h("span", { class: `dl-status ${s}` }, label || F.st[s] || s);
+export const vnDate = (iso) => (iso ? iso.slice(0, 10).split("-").reverse().join("/") : "");
+export const status = (s, label) => h("span", { class: `dl-status ${s}` }, label || F.st[s] || s);
 
 function deadlineRows(items) {
   return items.map((d) => h("tr", { dataset: { key: d.item_key } },
@@ -54,10 +25,10 @@ function download(url) { return h("a", { class: "button", href: url, download: "
 
 // ---- one conference after the meeting -----------------------------------------------------------
 
-route(/^\/c\/(\d+)\/followup$/, async (id) => {
-  const page = view(); // this navigation's element (see pageView in main.js)
+export async function mount(page, { id }) {
   const [conf, dl, docs] = await Promise.all([api("GET", `/api/conferences/${id}`),
     api("GET", `/api/conferences/${id}/deadlines`), api("GET", `/api/conferences/${id}/documents`)]);
+  const bulletins = bulletinCard(id);
   const hasNotice = docs.some((d) => d.kind === "conclusion" && d.status === "issued");
   const draftButton = (kind, extra = {}, label = F.kinds[kind], idAttr = `draft-${kind}`) =>
     can("draft_documents") ? h("button", { id: idAttr, onclick: async () => {
@@ -86,13 +57,15 @@ route(/^\/c\/(\d+)\/followup$/, async (id) => {
     h("h2", {}, F.documents),
     h("div", { class: "actions" }, ["conclusion", "report", "announcement", "invitation"].map((k) => draftButton(k))),
     h("div", { id: "documents" }, docs.length ? docs.map((d) => documentCard(d)) : h("p", { class: "muted" }, F.noDocuments)),
-    bulletinCard(id));
-});
+    bulletins.card);
+  return bulletins.stop;
+}
 
 // ---- broadcast bulletins (a recorded reading of the answers, played on the commune radio) -------
 
 const B = T.followup.bulletins;
 
+// The card and a stop() that ends its refreshing.
 function bulletinCard(confId) {
   const base = `/api/conferences/${confId}/bulletins`;
   const list = h("tbody");
@@ -140,10 +113,9 @@ function bulletinCard(confId) {
   }
   card.append(h("table", { class: "list", id: "bulletin-list" }, list));
   load().catch((e) => list.replaceChildren(h("tr", {}, h("td", { class: "problems" }, e.message))));
-  const timer = setInterval(() => {  // statuses change on their own (scheduled → playing → played)
-    if (!card.isConnected) clearInterval(timer); else load().catch(() => {});
-  }, 5000);
-  return card;
+  // statuses change on their own (scheduled → playing → played)
+  const timer = setInterval(() => load().catch(() => {}), 5000);
+  return { card, stop: () => clearInterval(timer) };
 }
 
 function documentCard(d) {
@@ -254,133 +226,3 @@ function dispatches(d) {
   }
   return box;
 }
-
-// ---- the board ----------------------------------------------------------------------------
-
-route(/^\/deadlines(?:\/(all))?$/, async (all) => {
-  const page = view(); // this navigation's element (see pageView in main.js)
-  const b = await api("GET", `/api/deadlines${all ? "?all=true" : ""}`);
-  const c = b.counts;
-  page.replaceChildren(
-    h("h1", {}, F.board),
-    h("p", {}, status("overdue", `${c.overdue} ${F.st.overdue.toLowerCase()}`), " ",
-      status("due_today", `${c.due_today} ${F.st.due_today.toLowerCase()}`), " ",
-      status("due_soon", `${c.due_soon} ${F.st.due_soon.toLowerCase()}`), " · ",
-      h("a", { href: all ? "#/deadlines" : "#/deadlines/all" }, all ? F.onlyPending : F.showAll)),
-    b.items.length ? h("table", { class: "list", id: "board" }, h("tbody", {}, b.items.map((d) => h("tr", {},
-      h("td", {}, status(d.status, d.status_label)),
-      h("td", {}, d.label, h("br"), h("small", { class: "muted" }, d.subject)),
-      h("td", {}, vnDate(d.due)),
-      h("td", {}, d.conference_id ? h("a", { href: `#/c/${d.conference_id}/followup` }, d.conference_title) : "")))))
-      : h("p", { class: "muted" }, F.nothingDue));
-});
-
-// ---- the overview (charts drawn as inline SVG) ------------------------------------------------
-
-const NS = "http://www.w3.org/2000/svg";
-function s(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
-const COLORS = { open: "#b3261e", answered: "#2e7d32", assigned: "#f59e0b", verifying: "#eab308", forwarded: "#2563eb", resolved: "#14532d" };
-
-// Horizontal bars: rows [{label, parts: [{value, color, title}]}]
-function barChart(id, rows, { unit = "", max = null } = {}) {
-  const rowH = 30, left = 190, width = 760, right = 60;
-  const top = Math.max(1, max ?? Math.max(1, ...rows.map((r) => r.parts.reduce((a, p) => a + p.value, 0))));
-  const svgEl = s("svg", { class: "chart", id, viewBox: `0 0 ${width} ${rows.length * rowH + 10}`, role: "img" });
-  rows.forEach((r, i) => {
-    const y = 5 + i * rowH;
-    svgEl.append(s("text", { x: left - 8, y: y + 19, "text-anchor": "end" }, r.label.length > 28 ? `${r.label.slice(0, 27)}…` : r.label));
-    let x = left;
-    let total = 0;
-    for (const p of r.parts) {
-      const w = (p.value / top) * (width - left - right);
-      if (w > 0) svgEl.append(s("rect", { x, y: y + 4, width: w, height: rowH - 10, fill: p.color, rx: 3 }, s("title", {}, p.title || `${p.value}`)));
-      x += w; total += p.value;
-    }
-    const shown = r.parts.every((p) => p.value === null) ? "—" : `${Math.round(total * 10) / 10}${unit}`;
-    svgEl.append(s("text", { x: x + 6, y: y + 19 }, shown));
-  });
-  return svgEl;
-}
-
-route(/^\/overview(?:\/(\d{4}))?$/, async (yearArg) => {
-  const page = view(); // this navigation's element (see pageView in main.js)
-  const year = Number(yearArg) || new Date().getFullYear();
-  const o = await api("GET", `/api/overview?year=${year}`);
-  const states = Object.keys(o.states);
-  const legend = h("p", { class: "legend" }, states.map((k) => h("span", {}, h("i", { style: `background:${COLORS[k]}` }), o.states[k])));
-  const t = o.totals;
-  page.replaceChildren(
-    h("div", { class: "row" },
-      h("a", { class: "button", href: `#/overview/${year - 1}` }, `‹ ${year - 1}`),
-      h("h1", {}, `${F.overview} ${year}${o.scope ? ` — ${o.scope}` : ""}`),
-      h("a", { class: "button", href: `#/overview/${year + 1}` }, `${year + 1} ›`)),
-    h("p", { id: "overview-totals" }, `${t.communes} ${F.communes} · ${t.conferences_held}/${t.conferences_planned} ${F.conferencesHeld} · ${t.petitions} ${F.petitionsLower} · ${F.onTime}: ${t.on_time_share === null ? "—" : `${Math.round(t.on_time_share * 1000) / 10}%`}`),
-    h("div", { class: "actions" },
-      h("a", { class: "button", id: "export-csv", href: `/api/overview.csv?year=${year}`, download: "" }, F.exportCsv),
-      h("a", { class: "button", id: "export-xlsx", href: `/api/overview.xlsx?year=${year}`, download: "" }, F.exportXlsx)),
-    h("h2", {}, F.chartConferences),
-    barChart("chart-conferences", o.communes.map((r) => ({ label: r.commune, parts: [{ value: r.conferences_held, color: "#7a1410", title: F.conferencesHeld }] }))),
-    h("h2", {}, F.chartFields), legend,
-    barChart("chart-fields", o.fields.map((f) => ({ label: f.field, parts: states.map((k) => ({ value: f.by_state[k], color: COLORS[k], title: `${o.states[k]}: ${f.by_state[k]}` })) }))),
-    h("h2", {}, F.chartOnTime),
-    barChart("chart-on-time", o.communes.map((r) => ({ label: r.commune, parts: [{ value: r.on_time_share === null ? null : r.on_time_share * 100, color: "#2e7d32", title: `${r.on_time}/${r.counted}` }] })), { unit: "%", max: 100 }),
-    h("table", { class: "list" }, h("tbody", {}, o.communes.map((r) => h("tr", {},
-      h("td", {}, r.commune), h("td", {}, `${r.conferences_held} ${F.conferencesHeld}`), h("td", {}, `${r.petitions} ${F.petitionsLower}`),
-      h("td", {}, `${F.onTime}: ${r.on_time}/${r.counted}`))))));
-});
-
-// ---- calendar overrides ----------------------------------------------------------------------
-
-route(/^\/calendar(?:\/(\d{4}))?$/, async (yearArg) => {
-  const page = view(); // this navigation's element (see pageView in main.js)
-  const year = Number(yearArg) || new Date().getFullYear();
-  const [cal, days] = await Promise.all([api("GET", `/api/calendar/${year}`), api("GET", `/api/calendar/${year}/days`)]);
-  const lists = {};
-  const section = (key) => {
-    const holder = h("div", { class: "entries", dataset: { list: key } });
-    const add = (e = { date: `${year}-`, name: "" }) => {
-      const row = h("div", { class: "entry" },
-        h("input", { type: "date", value: e.date.length === 10 ? e.date : "", min: `${year}-01-01`, max: `${year}-12-31`, "aria-label": F.dateLabel }),
-        h("input", { value: e.name, placeholder: F.reason, "aria-label": F.reason }),
-        h("button", { type: "button", class: "link", onclick: () => row.remove() }, F.remove));
-      holder.append(row);
-    };
-    cal.overrides[key].forEach(add);
-    lists[key] = holder;
-    return h("fieldset", {}, h("legend", {}, F.calLists[key]), holder,
-      h("button", { type: "button", id: `add-${key}`, onclick: () => add() }, F.addDay));
-  };
-  const note = h("textarea", { name: "note", rows: 2 }, cal.overrides.note || "");
-  const form = h("form", { class: "card cal-editor", id: "calendar-form" },
-    section("days_off"), section("working_days"), section("holidays"), field(F.note, note),
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, T.save)));
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const body = { version: 1, note: note.value };
-    for (const [key, holder] of Object.entries(lists)) {
-      body[key] = [...holder.querySelectorAll(".entry")].map((r) => {
-        const [d, n] = r.querySelectorAll("input");
-        return { date: d.value, name: n.value };
-      }).filter((e) => e.date || e.name);
-    }
-    try { await api("PUT", `/api/calendar/${year}`, body); banner(T.saved); rerender(); } catch (e) { showErrors(form, e); }
-  });
-  const shipped = ["days_off", "working_days", "holidays"].flatMap((k) => cal.shipped[k].map((e) => `${vnDate(e.date)}: ${e.name}`));
-  page.replaceChildren(
-    h("div", { class: "row" },
-      h("a", { class: "button", href: `#/calendar/${year - 1}` }, `‹ ${year - 1}`),
-      h("h1", {}, `${F.calendar} ${year}`),
-      h("a", { class: "button", href: `#/calendar/${year + 1}` }, `${year + 1} ›`)),
-    h("p", { class: "muted" }, F.calendarHelp),
-    shipped.length ? h("p", { class: "muted" }, `${F.shipped}: ${shipped.join("; ")}`) : null,
-    can("manage_settings") ? form : null,
-    h("h2", {}, F.specialDays),
-    h("table", { class: "list cal-days", id: "special-days" }, h("tbody", {}, days.map((d) => h("tr", {},
-      h("td", {}, `${F.weekdays[d.weekday]} ${vnDate(d.date)}`), h("td", {}, d.name),
-      h("td", { class: d.working ? "work" : "off" }, d.working ? F.working : F.off))))));
-});

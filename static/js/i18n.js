@@ -26,6 +26,14 @@ export const T = {
   moderator: "Điều hành phát biểu", secretary: "Thư ký hội nghị", display: "Màn hình công cộng",
 };
 
+// The router and the page list (static/js/router.js, pages.js): each page's document title.
+export const TP = {
+  app: "Đối Thoại", loading: "Đang tải…", notFound: "Không tìm thấy trang", backToPlan: "Về kế hoạch",
+  login: T.login, plan: "Kế hoạch hội nghị", search: "Tìm kiếm", admin: T.admin, conference: "Hội nghị",
+  queue: T.moderator, secretary: T.secretary, followup: "Sau hội nghị", petition: "Hồ sơ kiến nghị",
+  broadcast: "Phát thanh trực tiếp", deadlines: "Thời hạn cần xử lý", overview: "Tổng hợp", calendar: "Lịch làm việc",
+};
+
 // After the conference (static/js/followup.js)
 T.roles.overseer = "Cấp trên";
 T.followup = {
@@ -143,5 +151,7 @@ export const TB = {
   listeners: "Người nghe trực tiếp", noOutputs: "Không có đầu ra bổ sung (Icecast, RTP, đường ra âm thanh).",
   relays: "Cụm loa", connected: "Đã kết nối", disconnected: "Mất kết nối", buffer: "đệm",
   noRelays: "Chưa có cụm loa nào báo cáo.", recording: "Ghi âm", good: "tốt", bad: "lỗi",
+  recState: { idle: "chờ âm thanh", recording: "đang ghi", error: "lỗi ghi đĩa",
+    stopped_disk_full: "đã dừng vì đĩa gần đầy" },
   state: { running: "Đang chạy", starting: "Đang khởi động", backoff: "Đang thử lại", stopped: "Đã dừng", failed: "Lỗi" },
 };

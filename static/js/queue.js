@@ -2,26 +2,20 @@
 // The server owns the order: this page renders the `order` list it sends and sends
 // commands (each with a client-made command_id and the version it was based on).
 import { api, can } from "./api.js";
-import { route } from "./main.js";
 import { TQ as Q } from "./i18n.js";
 import { banner, h } from "./ui.js";
 import { clockState, formatClock, loadSocketIo, measureOffset, newCommandId, remainingSeconds, watchConnection } from "/display-assets/clock.js";
 
-let page = null; // the live page; null when the route is left
-
-if (!document.getElementById("queue-css")) {
-  document.head.append(h("link", { rel: "stylesheet", href: "/static/queue.css", id: "queue-css" }));
+export async function mount(view, { id }) {
+  const page = new QueuePage(Number(id), view);
+  try {
+    await page.open();
+  } catch (e) {
+    page.close();
+    throw e;
+  }
+  return () => page.close();
 }
-
-route(/^\/c\/(\d+)\/queue$/, async (id) => {
-  if (page) page.close();
-  page = new QueuePage(Number(id));
-  await page.open();
-});
-
-window.addEventListener("hashchange", () => {
-  if (page && !/^#\/c\/\d+\/queue$/.test(location.hash)) { page.close(); page = null; }
-});
 
 // replaceChildren that skips null/false (optional parts) and flattens lists, like h().
 function put(el, ...kids) {
@@ -65,8 +59,9 @@ function ask(title, { required = false, fields = null } = {}) {
 // ---- the page --------------------------------------------------------------------------------
 
 class QueuePage {
-  constructor(id) {
+  constructor(id, view) {
     this.id = id;
+    this.view = view;
     this.snap = null; // last queue:state payload
     this.offset = 0;
     this.pending = new Map(); // command_id -> payload without an answer yet
@@ -76,7 +71,7 @@ class QueuePage {
   }
 
   async open() {
-    const view = document.getElementById("view");
+    const view = this.view;
     const [conf, io] = await Promise.all([api("GET", `/api/conferences/${this.id}`), loadSocketIo()]);
     this.conf = conf;
     this.el = {
@@ -107,7 +102,7 @@ class QueuePage {
           can("run_queue") ? await this.answerForm() : null,
           await this.qrBox())));
     view.replaceChildren(main);
-    if (!view.isConnected) return; // the user has already moved to another page
+    if (!view.isConnected || this.closed) return; // the user has already moved to another page
 
     this.socket = io({ transports: ["websocket", "polling"] });
     this.stopWatch = watchConnection(this.socket, this.el.lost);
@@ -118,9 +113,13 @@ class QueuePage {
   }
 
   close() {
+    this.closed = true;
     this.timers.forEach(clearInterval);
+    this.timers = [];
     if (this.stopWatch) this.stopWatch();
     if (this.socket) this.socket.disconnect();
+    const dialog = document.getElementById("q-ask"); // a question left open (the Back button)
+    if (dialog) dialog.close();
   }
 
   async join() {

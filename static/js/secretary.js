@@ -1,6 +1,6 @@
 // The secretary's tablet: #/c/<id>/secretary follows the live queue; for the current turn
 // (or any past turn) the secretary writes the transcript, tags petitions and records answers.
-// #/p/<id> is a petition's file: speaker, content, transcripts, audio, answers.
+// (The petition's file, #/p/<id>, is pages/petition.js.)
 //
 // Nothing typed is lost: every keystroke is kept in localStorage at once and sent to the
 // server after a 1 s pause; unsent text survives a reload or a dropped connection and is
@@ -8,17 +8,22 @@
 // server refuses a stale one (409 edit_conflict) and both texts are shown side by side.
 import { api, can } from "./api.js";
 import { TS, T } from "./i18n.js";
-import { route } from "./main.js";
 import { banner, field, formData, h, localDateTime, select, showErrors } from "./ui.js";
 import { loadSocketIo, newCommandId } from "/display-assets/clock.js";
 
 const SAVE_DELAY_MS = 1000;
 const RETRY_MS = 5000;
 const KEY = (turnId) => `doithoai:transcript:${turnId}`;
-const view = () => document.getElementById("view");
 
-if (!document.getElementById("secretary-css")) {
-  document.head.append(h("link", { rel: "stylesheet", href: "/static/secretary.css", id: "secretary-css" }));
+export async function mount(view, { id }) {
+  const page = new SecretaryPage(Number(id), view);
+  try {
+    await page.open();
+  } catch (e) {
+    page.close();
+    throw e;
+  }
+  return () => page.close();
 }
 
 // ---- what is kept on this device --------------------------------------------------------
@@ -53,6 +58,7 @@ class TranscriptEditor {
     this.server = null; // last transcript seen from the server
     this.timer = null;
     this.sending = false;
+    this.closed = false;
     this.writable = can("write_transcript");
     this.textarea = h("textarea", { id: "transcript", rows: 12, "aria-label": TS.transcript, readonly: !this.writable,
       oninput: () => this.edited() });
@@ -111,7 +117,7 @@ class TranscriptEditor {
 
   schedule(ms) {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.send(), ms);
+    if (!this.closed) this.timer = setTimeout(() => this.send(), ms);
   }
 
   async send() {
@@ -197,11 +203,18 @@ class TranscriptEditor {
     clearTimeout(this.timer);
     if (pending.get(this.turn.id)) this.send();
   }
+
+  // Sends what is unsent once more, then schedules nothing: text still unsent stays on this
+  // device, and the page sends it again (resendAll) while it is open or when it is opened.
+  close() {
+    this.closed = true;
+    this.flush();
+  }
 }
 
 // ---- petitions of a turn: tag and answer ------------------------------------------------------
 
-function answerForm(petitionId, turnId, onSaved) {
+export function answerForm(petitionId, turnId, onSaved) {
   const form = h("form", { class: "grid answer-form", dataset: { petition: petitionId } },
     field(TS.answeredBy, h("input", { name: "answered_by", required: true, maxlength: 200 })),
     field(TS.outcome, select("outcome", TS.outcomes, "answered")),
@@ -225,21 +238,23 @@ function answerForm(petitionId, turnId, onSaved) {
 // ---- the secretary page -------------------------------------------------------------------------
 
 class SecretaryPage {
-  constructor(id) {
+  constructor(id, view) {
     this.id = id;
+    this.page = view;
+    this.closed = false;
     this.socket = null;
     this.snap = null; // last queue:state
     this.turns = [];
     this.selected = null; // turn id picked by hand; null = follow the current turn
     this.editor = null;
     this.refreshTimer = null;
-    this.retry = setInterval(() => this.resendAll(), RETRY_MS);
+    this.retry = null;
     this.onOnline = () => this.resendAll();
+    this.onUnload = () => { if (this.editor) this.editor.flush(); };
   }
 
   async open() {
-    const page = view(); // this navigation's element (see pageView in main.js)
-    this.page = page;
+    const page = this.page;
     const [conf, turns, petitions, fields, asr] = await Promise.all([
       api("GET", `/api/conferences/${this.id}`), api("GET", `/api/conferences/${this.id}/turns`),
       api("GET", `/api/petitions?conference_id=${this.id}`), api("GET", "/api/fields"),
@@ -263,25 +278,30 @@ class SecretaryPage {
             h("li", {}, h("a", { href: `/api/conferences/${this.id}/petitions.csv` }, TS.petitionsCsv)),
             h("li", {}, h("a", { href: `/api/conferences/${this.id}/transcripts.csv` }, TS.transcriptsCsv)))),
         this.el.main));
-    window.addEventListener("online", this.onOnline);
     this.renderList();
     await this.renderTurn();
+    if (this.closed) return;
+    window.addEventListener("online", this.onOnline);
+    window.addEventListener("beforeunload", this.onUnload);
+    this.retry = setInterval(() => this.resendAll(), RETRY_MS);
     this.connect();
     this.resendAll();
   }
 
   close() {
+    this.closed = true;
     clearInterval(this.retry);
     clearTimeout(this.refreshTimer);
     window.removeEventListener("online", this.onOnline);
-    if (this.editor) this.editor.flush();
+    window.removeEventListener("beforeunload", this.onUnload);
+    if (this.editor) this.editor.close();
     if (this.socket) this.socket.disconnect();
   }
 
   async connect() {
     let io;
     try { io = await loadSocketIo(); } catch (e) { banner(e.message, "error"); return; }
-    if (this.page && !this.page.isConnected) return; // the user has already moved to another page
+    if (this.closed || !this.page.isConnected) return; // the user has already moved to another page
     this.socket = io({ transports: ["websocket", "polling"] });
     this.socket.on("connect", () => this.join());
     this.socket.on("disconnect", () => { this.el.live.textContent = TS.offline; this.el.live.className = "badge warn"; });
@@ -326,12 +346,14 @@ class SecretaryPage {
 
   refreshSoon(ms = 500) {
     clearTimeout(this.refreshTimer);
+    if (this.closed) return;
     this.refreshTimer = setTimeout(() => this.refresh().catch((e) => banner(e.message, "error")), ms);
   }
 
   async refresh() {
     const [turns, petitions] = await Promise.all([api("GET", `/api/conferences/${this.id}/turns`),
       api("GET", `/api/petitions?conference_id=${this.id}`)]);
+    if (this.closed) return;
     this.turns = turns;
     this.petitions = petitions;
     this.renderList();
@@ -360,7 +382,7 @@ class SecretaryPage {
   }
 
   async renderTurn() {
-    if (this.editor) this.editor.flush();
+    if (this.editor) this.editor.close();
     const id = this.activeId();
     const turn = this.turns.find((t) => t.id === id) || (this.snap && this.snap.state.turns.find((t) => t.id === id));
     if (!turn) {
@@ -452,51 +474,3 @@ class SecretaryPage {
     }
   }
 }
-
-let page = null;
-
-route(/^\/c\/(\d+)\/secretary$/, async (id) => {
-  if (page) page.close();
-  page = new SecretaryPage(Number(id));
-  await page.open();
-});
-
-window.addEventListener("hashchange", () => {
-  if (page && !/^#\/c\/\d+\/secretary$/.test(location.hash)) { page.close(); page = null; }
-});
-window.addEventListener("beforeunload", () => { if (page && page.editor) page.editor.flush(); });
-
-// ---- a petition's file ----------------------------------------------------------------------------
-
-route(/^\/p\/(\d+)$/, async (id) => {
-  const page = view(); // this navigation's element (see pageView in main.js)
-  const d = await api("GET", `/api/petitions/${id}/detail`);
-  const p = d.petition;
-  const turns = d.turns.map((t) => {
-    const tr = t.transcript;
-    const draft = tr.origin === "machine" && !tr.confirmed && tr.text;
-    return h("section", { class: "card turn", dataset: { turn: t.id } },
-      h("h3", {}, `${t.display_name}${t.hamlet ? ` — ${t.hamlet}` : ""}`, " ",
-        draft ? h("span", { class: "badge draft" }, TS.machineDraft) : null),
-      t.started_at ? h("p", { class: "muted" }, localDateTime(t.started_at)) : null,
-      h("p", { class: "pre transcript" }, tr.text || tr.machine_text || "—"),
-      h("div", { class: "audio" }, t.recordings.filter((r) => r.url).length
-        ? t.recordings.filter((r) => r.url).map((r) => h("audio", { controls: true, preload: "none", src: r.url }))
-        : h("p", { class: "muted" }, `${TS.audio}: ${TS.noAudio}`)));
-  });
-  const answers = d.answers.map((a) => h("li", { class: "card" },
-    h("p", {}, h("strong", {}, a.answered_by), " — ", a.outcome_label,
-      a.unit ? ` · ${a.unit}` : "", a.due_date ? ` · ${a.due_date.split("-").reverse().join("/")}` : ""),
-    a.text ? h("p", { class: "pre" }, a.text) : null,
-    h("p", { class: "muted" }, localDateTime(a.created_at))));
-  page.replaceChildren(
-    h("h1", {}, `${TS.petition} ${p.id}`, " ", h("span", { class: `badge ${p.status}` }, TS.statuses[p.status] || p.status)),
-    h("section", { class: "card" },
-      h("p", {}, h("strong", {}, `${TS.speaker}: `), d.speaker.name, d.speaker.hamlet ? ` — ${d.speaker.hamlet}` : ""),
-      h("p", {}, h("strong", {}, `${T.field}: `), p.field_name),
-      h("p", { class: "pre" }, h("strong", {}, `${TS.content}: `), p.content),
-      p.conference_id ? h("p", {}, h("a", { href: `#/c/${p.conference_id}/secretary` }, T.secretary)) : null),
-    h("h2", {}, TS.turns), ...(turns.length ? turns : [h("p", { class: "muted" }, "—")]),
-    h("h2", {}, TS.answers), answers.length ? h("ul", { class: "plain" }, answers) : h("p", { class: "muted" }, TS.noAnswers),
-    ...(can("record_answer") ? [h("details", { class: "card" }, h("summary", {}, TS.answer), answerForm(p.id, null, () => location.reload()))] : []));
-});

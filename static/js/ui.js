@@ -79,3 +79,8 @@ export function select(name, options, value) {
   return h("select", { name }, Object.entries(options).map(([k, v]) =>
     h("option", { value: k, selected: String(k) === String(value) }, v)));
 }
+
+// Mount the page shown again (after a change that alters what it lists): the router listens.
+export function reloadPage() {
+  window.dispatchEvent(new HashChangeEvent("hashchange"));
+}

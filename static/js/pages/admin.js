@@ -1,0 +1,65 @@
+// Administration: #/admin. The commune, fields, user accounts and devices.
+import { api, can } from "../api.js";
+import { T } from "../i18n.js";
+import { banner, field, formData, h, reloadPage, select, showErrors } from "../ui.js";
+
+export async function mount(view) {
+  const [commune, users, devices, fields] = await Promise.all([
+    api("GET", "/api/commune"), can("manage_users") ? api("GET", "/api/users") : [],
+    can("manage_devices") ? api("GET", "/api/devices") : [], api("GET", "/api/fields")]);
+  const again = reloadPage;
+  const communeForm = h("form", { class: "card grid", id: "commune-form" },
+    ...[["name", "Tên xã"], ["issuing_body", "Cơ quan ban hành (chữ in hoa)"], ["body_code", "Ký hiệu cơ quan (UBND)"],
+      ["place_name", "Địa danh ghi ngày tháng"], ["province", "Tỉnh"], ["higher_authority", "Cấp trên nhận báo cáo"],
+      ["chairman_name", "Chủ tịch UBND xã"]].map(([k, label]) => field(label, h("input", { name: k, value: commune[k] || "" }))),
+    field("Bộ quy tắc thời hạn", select("rule_profile", { "cong-van-457": "Công văn 457 (10 và 30 ngày làm việc)", "luat-2025": "Luật 72/2025 (thông báo trước 7 ngày; kết quả trong 10 ngày)" }, commune.rule_profile)),
+    field("Thời hạn lưu bản ghi âm (ngày)", h("input", { name: "retention_days", type: "number", min: 30, max: 3650, value: commune.retention_days })),
+    h("div", { class: "actions" }, h("button", { class: "primary" }, T.save)));
+  communeForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try { await api("PATCH", "/api/commune", formData(communeForm)); banner(T.saved); again(); } catch (e) { showErrors(communeForm, e); }
+  });
+  const userForm = h("form", { class: "card grid", id: "user-form" },
+    field(T.username, h("input", { name: "username", required: true, autocapitalize: "none" })),
+    field(T.fullName, h("input", { name: "full_name", required: true })),
+    field(T.role, select("role", T.roles, "secretary")),
+    field(T.password, h("input", { name: "password", type: "password", minlength: 8, required: true })),
+    h("div", { class: "actions" }, h("button", { class: "primary" }, T.add)));
+  userForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try { await api("POST", "/api/users", formData(userForm)); again(); } catch (e) { showErrors(userForm, e); }
+  });
+  const deviceForm = h("form", { class: "card grid", id: "device-form" },
+    field("Tên thiết bị", h("input", { name: "name", required: true })),
+    field(T.kind, select("kind", { display: "Màn hình công cộng", relay: "Cụm loa" }, "display")),
+    h("div", { class: "actions" }, h("button", { class: "primary" }, T.add)));
+  const tokenBox = h("p", { id: "new-token", class: "warning", hidden: true });
+  deviceForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const d = await api("POST", "/api/devices", formData(deviceForm));
+      tokenBox.hidden = false;
+      tokenBox.textContent = `Mã của “${d.name}” (chỉ hiện một lần): ${d.token}`;
+    } catch (e) { showErrors(deviceForm, e); }
+  });
+  const fieldForm = h("form", { class: "card grid", id: "field-form" },
+    field("Mã (không dấu)", h("input", { name: "code", required: true, pattern: "[a-z0-9_-]+" })),
+    field("Tên lĩnh vực", h("input", { name: "name", required: true })),
+    h("div", { class: "actions" }, h("button", { class: "primary" }, T.add)));
+  fieldForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try { await api("POST", "/api/fields", formData(fieldForm)); again(); } catch (e) { showErrors(fieldForm, e); }
+  });
+  view.replaceChildren(
+    h("h1", {}, T.admin), h("h2", {}, T.commune), communeForm,
+    h("h2", {}, T.fields), h("ul", {}, fields.map((f) => h("li", {}, f.name, f.active ? "" : " (ngừng dùng) ",
+      h("button", { class: "link", onclick: async () => {
+        try { await api("PATCH", `/api/fields/${f.id}`, { active: !f.active }); again(); } catch (e) { banner(e.message, "error"); }
+      } }, f.active ? "Ngừng dùng" : "Dùng lại")))), fieldForm,
+    h("h2", {}, T.users), h("table", { class: "list" }, h("tbody", {}, users.map((u) => h("tr", {},
+      h("td", {}, u.username), h("td", {}, u.full_name), h("td", {}, T.roles[u.role]), h("td", {}, u.active ? "" : "Đã khóa"))))), userForm,
+    h("h2", {}, T.devices), tokenBox, h("table", { class: "list" }, h("tbody", {}, devices.map((d) => h("tr", {},
+      h("td", {}, d.name), h("td", {}, d.kind === "display" ? "Màn hình" : "Cụm loa"),
+      h("td", {}, d.revoked_at ? "Đã thu hồi" : h("button", { onclick: async () => { await api("DELETE", `/api/devices/${d.id}`); again(); } }, T.revoke)))))), deviceForm);
+  return () => {};
+}

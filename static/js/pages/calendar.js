@@ -1,0 +1,57 @@
+// The working-day calendar of a year: #/calendar/<year>. Days off, working days, holidays
+// added by hand; the deadlines counted in working days use it at once.
+import { api, can } from "../api.js";
+import { vnDate } from "../followup.js";
+import { T } from "../i18n.js";
+import { banner, field, h, reloadPage, showErrors } from "../ui.js";
+
+const F = T.followup;
+
+export async function mount(view, { year: yearArg }) {
+  const year = Number(yearArg) || new Date().getFullYear();
+  const [cal, days] = await Promise.all([api("GET", `/api/calendar/${year}`), api("GET", `/api/calendar/${year}/days`)]);
+  const lists = {};
+  const section = (key) => {
+    const holder = h("div", { class: "entries", dataset: { list: key } });
+    const add = (e = { date: `${year}-`, name: "" }) => {
+      const row = h("div", { class: "entry" },
+        h("input", { type: "date", value: e.date.length === 10 ? e.date : "", min: `${year}-01-01`, max: `${year}-12-31`, "aria-label": F.dateLabel }),
+        h("input", { value: e.name, placeholder: F.reason, "aria-label": F.reason }),
+        h("button", { type: "button", class: "link", onclick: () => row.remove() }, F.remove));
+      holder.append(row);
+    };
+    cal.overrides[key].forEach(add);
+    lists[key] = holder;
+    return h("fieldset", {}, h("legend", {}, F.calLists[key]), holder,
+      h("button", { type: "button", id: `add-${key}`, onclick: () => add() }, F.addDay));
+  };
+  const note = h("textarea", { name: "note", rows: 2 }, cal.overrides.note || "");
+  const form = h("form", { class: "card cal-editor", id: "calendar-form" },
+    section("days_off"), section("working_days"), section("holidays"), field(F.note, note),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, T.save)));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { version: 1, note: note.value };
+    for (const [key, holder] of Object.entries(lists)) {
+      body[key] = [...holder.querySelectorAll(".entry")].map((r) => {
+        const [d, n] = r.querySelectorAll("input");
+        return { date: d.value, name: n.value };
+      }).filter((e) => e.date || e.name);
+    }
+    try { await api("PUT", `/api/calendar/${year}`, body); banner(T.saved); reloadPage(); } catch (e) { showErrors(form, e); }
+  });
+  const shipped = ["days_off", "working_days", "holidays"].flatMap((k) => cal.shipped[k].map((e) => `${vnDate(e.date)}: ${e.name}`));
+  view.replaceChildren(
+    h("div", { class: "row" },
+      h("a", { class: "button", href: `#/calendar/${year - 1}` }, `‹ ${year - 1}`),
+      h("h1", {}, `${F.calendar} ${year}`),
+      h("a", { class: "button", href: `#/calendar/${year + 1}` }, `${year + 1} ›`)),
+    h("p", { class: "muted" }, F.calendarHelp),
+    shipped.length ? h("p", { class: "muted" }, `${F.shipped}: ${shipped.join("; ")}`) : null,
+    can("manage_settings") ? form : null,
+    h("h2", {}, F.specialDays),
+    h("table", { class: "list cal-days", id: "special-days" }, h("tbody", {}, days.map((d) => h("tr", {},
+      h("td", {}, `${F.weekdays[d.weekday]} ${vnDate(d.date)}`), h("td", {}, d.name),
+      h("td", { class: d.working ? "work" : "off" }, d.working ? F.working : F.off))))));
+  return () => {};
+}

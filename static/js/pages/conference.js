@@ -1,0 +1,83 @@
+// One conference's record: #/c/<id>. Details, invitations and check-in, petitions.
+import { api, can } from "../api.js";
+import { conferenceForm } from "../conference-form.js";
+import { T } from "../i18n.js";
+import { banner, field, formData, h, localDateTime, reloadPage, select, showErrors } from "../ui.js";
+
+export async function mount(view, { id }) {
+  const [conf, people, petitions, fields] = await Promise.all([
+    api("GET", `/api/conferences/${id}`), api("GET", `/api/conferences/${id}/participants`),
+    api("GET", `/api/petitions?conference_id=${id}`), api("GET", "/api/fields")]);
+  const rerender = reloadPage;
+  const head = h("section", {},
+    h("h1", {}, conf.title),
+    h("p", {}, h("span", { class: `badge ${conf.status}` }, T.statuses[conf.status]), " ",
+      localDateTime(conf.starts_at), " · ", conf.venue, " · ", T.formats[conf.format]),
+    conf.announcement_warning ? h("p", { class: "warning", role: "alert", id: "announce-warning" }, conf.announcement_warning) : null,
+    h("div", { class: "actions" },
+      h("a", { class: "button", href: `#/c/${id}/queue` }, T.moderator),
+      h("a", { class: "button", href: `#/c/${id}/secretary` }, T.secretary),
+      h("a", { class: "button", href: `#/c/${id}/followup` }, "Sau hội nghị"),
+      conf.announced_at ? h("a", { class: "button", href: conf.public_url, target: "_blank", id: "public-link" }, T.publicPage) : null,
+      can("edit_conference") && !conf.announced_at ? h("button", { class: "primary", id: "announce", onclick: async () => {
+        try { await api("POST", `/api/conferences/${id}/announce`); banner("Đã thông báo công khai."); rerender(); }
+        catch (e) { banner(e.message, "error"); }
+      } }, T.announce) : null),
+    conf.announced_at ? h("p", { class: "muted" }, `${T.announced} ${localDateTime(conf.announced_at)}`) : null);
+
+  const editHolder = h("details", {}, h("summary", {}, "Sửa thông tin hội nghị"),
+    can("edit_conference") ? conferenceForm(conf, rerender) : h("p", { class: "muted" }, "Chỉ chủ trì hoặc quản trị được sửa."));
+
+  // invitations and check-in
+  const peopleTable = h("table", { class: "list", id: "participants" }, h("tbody", {}, people.map((p) => h("tr", {},
+    h("td", {}, p.full_name), h("td", {}, T.kinds[p.kind]), h("td", {}, p.title), h("td", {}, p.hamlet),
+    h("td", {}, p.checked_in_at ? h("span", { class: "badge held" }, T.checkedIn) : ""),
+    h("td", {}, can("check_in") ? h("button", { class: p.checked_in_at ? "" : "primary", onclick: async () => {
+      try { await api("POST", `/api/conferences/${id}/participants/${p.id}/check-in`, { checked_in: !p.checked_in_at }); rerender(); }
+      catch (e) { banner(e.message, "error"); }
+    } }, p.checked_in_at ? T.undoCheckIn : T.checkIn) : "")))));
+  const personForm = h("form", { class: "card grid", id: "participant-form" },
+    field(T.fullName, h("input", { name: "full_name", required: true })),
+    field(T.kind, select("kind", T.kinds, "citizen_rep")),
+    field(T.position, h("input", { name: "title" })),
+    field(T.hamlet, h("input", { name: "hamlet" })),
+    field(T.phone, h("input", { name: "phone", inputmode: "tel" })),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, T.addPerson)));
+  personForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try { await api("POST", `/api/conferences/${id}/participants`, formData(personForm)); rerender(); }
+    catch (e) { showErrors(personForm, e); }
+  });
+
+  // petitions
+  const fieldOptions = Object.fromEntries(fields.filter((f) => f.active).map((f) => [f.id, f.name]));
+  const petitionList = h("table", { class: "list", id: "petitions" }, h("tbody", {}, petitions.map((p) => h("tr", {},
+    h("td", {}, `#${p.id}`), h("td", {}, p.raised_by, h("br"), h("small", {}, p.hamlet)),
+    h("td", {}, h("span", { class: "badge" }, p.field_name)), h("td", { class: "pre" }, p.content),
+    h("td", {}, T.competences[p.competence]), h("td", {}, T.sources[p.source])))));
+  const petitionForm = h("form", { class: "card grid", id: "petition-form" },
+    field(T.raisedBy, h("input", { name: "raised_by", required: true })),
+    field(T.hamlet, h("input", { name: "hamlet" })),
+    field(T.phone, h("input", { name: "phone", inputmode: "tel" })),
+    field(T.field, select("field_id", fieldOptions)),
+    field(T.content, h("textarea", { name: "content", rows: 3, required: true })),
+    field(T.authority, h("input", { name: "authority" })),
+    field(T.competence, select("competence", T.competences, "commune")),
+    field(T.consentName, h("input", { name: "consent_full_name", type: "checkbox" })),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, T.addPetition)));
+  petitionForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const d = formData(petitionForm);
+    d.field_id = Number(d.field_id);
+    d.conference_id = Number(id);
+    try { await api("POST", "/api/petitions", d); banner(T.saved); rerender(); }
+    catch (e) { showErrors(petitionForm, e); }
+  });
+
+  view.replaceChildren(head, editHolder,
+    h("h2", {}, `${T.participants} (${people.filter((p) => p.checked_in_at).length}/${people.length})`),
+    peopleTable, can("manage_invitations") ? personForm : null,
+    h("h2", {}, `${T.petitions} (${petitions.length})`), petitionList,
+    can("record_petition") ? petitionForm : null);
+  return () => {};
+}

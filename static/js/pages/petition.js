@@ -1,0 +1,38 @@
+// A petition's file: #/p/<id>. Speaker, content, transcripts, audio, answers.
+import { api, can } from "../api.js";
+import { T, TS } from "../i18n.js";
+import { answerForm } from "../secretary.js";
+import { h, localDateTime, reloadPage } from "../ui.js";
+
+export async function mount(view, { id }) {
+  const d = await api("GET", `/api/petitions/${id}/detail`);
+  const p = d.petition;
+  const turns = d.turns.map((t) => {
+    const tr = t.transcript;
+    const draft = tr.origin === "machine" && !tr.confirmed && tr.text;
+    return h("section", { class: "card turn", dataset: { turn: t.id } },
+      h("h3", {}, `${t.display_name}${t.hamlet ? ` — ${t.hamlet}` : ""}`, " ",
+        draft ? h("span", { class: "badge draft" }, TS.machineDraft) : null),
+      t.started_at ? h("p", { class: "muted" }, localDateTime(t.started_at)) : null,
+      h("p", { class: "pre transcript" }, tr.text || tr.machine_text || "—"),
+      h("div", { class: "audio" }, t.recordings.filter((r) => r.url).length
+        ? t.recordings.filter((r) => r.url).map((r) => h("audio", { controls: true, preload: "none", src: r.url }))
+        : h("p", { class: "muted" }, `${TS.audio}: ${TS.noAudio}`)));
+  });
+  const answers = d.answers.map((a) => h("li", { class: "card" },
+    h("p", {}, h("strong", {}, a.answered_by), " — ", a.outcome_label,
+      a.unit ? ` · ${a.unit}` : "", a.due_date ? ` · ${a.due_date.split("-").reverse().join("/")}` : ""),
+    a.text ? h("p", { class: "pre" }, a.text) : null,
+    h("p", { class: "muted" }, localDateTime(a.created_at))));
+  view.replaceChildren(
+    h("h1", {}, `${TS.petition} ${p.id}`, " ", h("span", { class: `badge ${p.status}` }, TS.statuses[p.status] || p.status)),
+    h("section", { class: "card" },
+      h("p", {}, h("strong", {}, `${TS.speaker}: `), d.speaker.name, d.speaker.hamlet ? ` — ${d.speaker.hamlet}` : ""),
+      h("p", {}, h("strong", {}, `${T.field}: `), p.field_name),
+      h("p", { class: "pre" }, h("strong", {}, `${TS.content}: `), p.content),
+      p.conference_id ? h("p", {}, h("a", { href: `#/c/${p.conference_id}/secretary` }, T.secretary)) : null),
+    h("h2", {}, TS.turns), ...(turns.length ? turns : [h("p", { class: "muted" }, "—")]),
+    h("h2", {}, TS.answers), answers.length ? h("ul", { class: "plain" }, answers) : h("p", { class: "muted" }, TS.noAnswers),
+    ...(can("record_answer") ? [h("details", { class: "card" }, h("summary", {}, TS.answer), answerForm(p.id, null, reloadPage))] : []));
+  return () => {};
+}
