@@ -25,6 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from server.domain import limits
+from server.domain.conferences import ConferenceFormat, ConferenceStatus, ParticipantKind
+from server.domain.documents import DispatchChannel, DocumentStatus
+from server.domain.petitions import Competence, PetitionSource, PetitionStatus
+from server.domain.turns import CITIZEN
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -60,15 +66,16 @@ class Commune(Base):
 
     __tablename__ = "commune"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))  # "Xã Đức An"
-    issuing_body: Mapped[str] = mapped_column(String(200))  # "ỦY BAN NHÂN DÂN XÃ ĐỨC AN"
-    body_code: Mapped[str] = mapped_column(String(20), default="UBND")
-    place_name: Mapped[str] = mapped_column(String(100))  # used in "Đức An, ngày ..."
-    province: Mapped[str] = mapped_column(String(200), default="")
-    higher_authority: Mapped[str] = mapped_column(String(200), default="")
-    rule_profile: Mapped[str] = mapped_column(String(50), default="cong-van-457")
+    name: Mapped[str] = mapped_column(String(limits.COMMUNE_NAME))  # "Xã Đức An"
+    # "ỦY BAN NHÂN DÂN XÃ ĐỨC AN"
+    issuing_body: Mapped[str] = mapped_column(String(limits.ISSUING_BODY))
+    body_code: Mapped[str] = mapped_column(String(limits.BODY_CODE), default="UBND")
+    place_name: Mapped[str] = mapped_column(String(limits.PLACE_NAME))  # used in "Đức An, ngày ..."
+    province: Mapped[str] = mapped_column(String(limits.PROVINCE), default="")
+    higher_authority: Mapped[str] = mapped_column(String(limits.HIGHER_AUTHORITY), default="")
+    rule_profile: Mapped[str] = mapped_column(String(limits.RULE_PROFILE), default="cong-van-457")
     retention_days: Mapped[int] = mapped_column(Integer, default=365)
-    chairman_name: Mapped[str] = mapped_column(String(200), default="")
+    chairman_name: Mapped[str] = mapped_column(String(limits.PERSON_NAME), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -76,10 +83,10 @@ class User(Base):
     __tablename__ = "app_user"
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    full_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str] = mapped_column(String(limits.USERNAME), unique=True)
+    full_name: Mapped[str] = mapped_column(String(limits.PERSON_NAME))
+    role: Mapped[str] = mapped_column(String(limits.CODE))  # a Role (server/domain/roles.py)
+    password_hash: Mapped[str] = mapped_column(String(limits.PASSWORD_HASH))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     commune: Mapped[Commune] = relationship(lazy="joined")
@@ -87,9 +94,10 @@ class User(Base):
 
 class LoginSession(Base):
     __tablename__ = "login_session"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie value
+    # sha256 of the cookie value
+    id: Mapped[str] = mapped_column(String(limits.SHA256_HEX), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
-    csrf_token: Mapped[str] = mapped_column(String(64))
+    csrf_token: Mapped[str] = mapped_column(String(limits.SHA256_HEX))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
 
@@ -100,9 +108,9 @@ class DeviceToken(Base):
     __tablename__ = "device_token"
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20))  # display | relay
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.DEVICE_NAME))
+    kind: Mapped[str] = mapped_column(String(limits.CODE))  # a DeviceKind
+    token_hash: Mapped[str] = mapped_column(String(limits.SHA256_HEX), unique=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
@@ -114,24 +122,26 @@ class Conference(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(limits.CONFERENCE_TITLE))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]
-    venue: Mapped[str] = mapped_column(String(300))
-    format: Mapped[str] = mapped_column(String(20), default="in_person")
-    online_url: Mapped[str] = mapped_column(String(500), default="")
-    chair_name: Mapped[str] = mapped_column(String(200), default="")
-    front_name: Mapped[str] = mapped_column(String(200), default="")
-    council_name: Mapped[str] = mapped_column(String(200), default="")
+    venue: Mapped[str] = mapped_column(String(limits.VENUE))
+    format: Mapped[str] = mapped_column(String(limits.CODE),
+                                        default=ConferenceFormat.IN_PERSON.value)
+    online_url: Mapped[str] = mapped_column(String(limits.URL), default="")
+    chair_name: Mapped[str] = mapped_column(String(limits.PERSON_NAME), default="")
+    front_name: Mapped[str] = mapped_column(String(limits.PERSON_NAME), default="")
+    council_name: Mapped[str] = mapped_column(String(limits.PERSON_NAME), default="")
     content: Mapped[str] = mapped_column(Text, default="")
     purpose: Mapped[str] = mapped_column(Text, default="")
     how_to_attend: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    status: Mapped[str] = mapped_column(String(limits.CODE),
+                                        default=ConferenceStatus.PLANNED.value)
     announced_at: Mapped[datetime | None]
-    public_slug: Mapped[str] = mapped_column(String(32), unique=True)
+    public_slug: Mapped[str] = mapped_column(String(limits.PUBLIC_SLUG), unique=True)
     queue_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The queue's whole state (tens of kilobytes): loaded only when asked for, since the
-    # queue service keeps the current version decoded in memory (server/queue_service.py).
+    # queue service keeps the current version decoded in memory (server/queue/service.py).
     queue_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     queue_version: Mapped[int] = mapped_column(Integer, default=0)
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -145,11 +155,12 @@ class Participant(Base):
     __tablename__ = "participant"
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), index=True)
-    full_name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default="citizen_rep")
-    title: Mapped[str] = mapped_column(String(200), default="")  # position / organisation
-    hamlet: Mapped[str] = mapped_column(String(200), default="")
-    phone: Mapped[str] = mapped_column(String(20), default="")
+    full_name: Mapped[str] = mapped_column(String(limits.PERSON_NAME))
+    kind: Mapped[str] = mapped_column(String(limits.CODE),
+                                      default=ParticipantKind.CITIZEN_REP.value)
+    title: Mapped[str] = mapped_column(String(limits.POSITION), default="")  # position, organisation
+    hamlet: Mapped[str] = mapped_column(String(limits.HAMLET), default="")
+    phone: Mapped[str] = mapped_column(String(limits.PHONE), default="")
     invited: Mapped[bool] = mapped_column(Boolean, default=True)
     checked_in_at: Mapped[datetime | None]
     consent_full_name: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -164,8 +175,8 @@ class PetitionField(Base):
     __table_args__ = (UniqueConstraint("commune_id", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))
-    code: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(limits.FIELD_CODE))
+    name: Mapped[str] = mapped_column(String(limits.FIELD_NAME))
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -177,16 +188,16 @@ class Petition(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
     conference_id: Mapped[int | None] = mapped_column(ForeignKey("conference.id"), index=True)
-    raised_by: Mapped[str] = mapped_column(String(200))
-    hamlet: Mapped[str] = mapped_column(String(200), default="")
-    phone: Mapped[str] = mapped_column(String(20), default="")
+    raised_by: Mapped[str] = mapped_column(String(limits.PERSON_NAME))
+    hamlet: Mapped[str] = mapped_column(String(limits.HAMLET), default="")
+    phone: Mapped[str] = mapped_column(String(limits.PHONE), default="")
     consent_full_name: Mapped[bool] = mapped_column(Boolean, default=False)
     field_id: Mapped[int] = mapped_column(ForeignKey("petition_field.id"))
-    content: Mapped[str] = mapped_column(Text)
-    authority: Mapped[str] = mapped_column(String(300), default="")
-    competence: Mapped[str] = mapped_column(String(20), default="commune")  # commune | higher
-    source: Mapped[str] = mapped_column(String(20), default="before")  # before | during
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    content: Mapped[str] = mapped_column(Text)  # at most limits.LONG_TEXT
+    authority: Mapped[str] = mapped_column(String(limits.ORGANISATION), default="")
+    competence: Mapped[str] = mapped_column(String(limits.CODE), default=Competence.COMMUNE.value)
+    source: Mapped[str] = mapped_column(String(limits.CODE), default=PetitionSource.BEFORE.value)
+    status: Mapped[str] = mapped_column(String(limits.CODE), default=PetitionStatus.OPEN.value)
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -200,11 +211,11 @@ class Answer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"), index=True)
     turn_id: Mapped[str | None] = mapped_column(ForeignKey("speaking_turn.id"))
-    answered_by: Mapped[str] = mapped_column(String(200))
-    outcome: Mapped[str] = mapped_column(String(20))  # answered | assigned | verifying | forwarded
-    unit: Mapped[str] = mapped_column(String(300), default="")
+    answered_by: Mapped[str] = mapped_column(String(limits.PERSON_NAME))
+    outcome: Mapped[str] = mapped_column(String(limits.CODE))  # an AnswerOutcome
+    unit: Mapped[str] = mapped_column(String(limits.ORGANISATION), default="")
     due_date: Mapped[date | None] = mapped_column(Date)
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")  # at most limits.LONG_TEXT
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -213,14 +224,14 @@ class SpeakingTurn(Base):
     """A row per queue turn, mirrored from the queue state for links and recordings."""
 
     __tablename__ = "speaking_turn"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(String(limits.TURN_ID), primary_key=True)
     conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), index=True)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"))
-    kind: Mapped[str] = mapped_column(String(20), default="citizen")  # citizen | answer
-    display_name: Mapped[str] = mapped_column(String(200))
-    hamlet: Mapped[str] = mapped_column(String(200), default="")
-    topic: Mapped[str] = mapped_column(String(500), default="")
-    status: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(limits.CODE), default=CITIZEN)  # see domain/turns.py
+    display_name: Mapped[str] = mapped_column(String(limits.PERSON_NAME))
+    hamlet: Mapped[str] = mapped_column(String(limits.HAMLET), default="")
+    topic: Mapped[str] = mapped_column(String(limits.TOPIC), default="")
+    status: Mapped[str] = mapped_column(String(limits.CODE))  # server/domain/turns.py
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     recording_start_s: Mapped[float | None]
@@ -239,12 +250,12 @@ class TranscriptSegment(Base):
     __tablename__ = "transcript_segment"
     id: Mapped[int] = mapped_column(primary_key=True)
     turn_id: Mapped[str] = mapped_column(ForeignKey("speaking_turn.id"), unique=True)
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")  # at most limits.TRANSCRIPT
     machine_text: Mapped[str] = mapped_column(Text, default="")
-    origin: Mapped[str] = mapped_column(String(20), default="machine")  # machine | human
+    origin: Mapped[str] = mapped_column(String(limits.CODE), default="machine")  # machine | human
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     revision: Mapped[int] = mapped_column(Integer, default=0)
-    engine: Mapped[str] = mapped_column(String(50), default="")
+    engine: Mapped[str] = mapped_column(String(limits.ASR_ENGINE), default="")
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -257,9 +268,9 @@ class Recording(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), index=True)
     turn_id: Mapped[str | None] = mapped_column(ForeignKey("speaking_turn.id"), index=True)
-    path: Mapped[str] = mapped_column(String(500))
-    media_type: Mapped[str] = mapped_column(String(50), default="audio/wav")
-    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(limits.FILE_PATH))
+    media_type: Mapped[str] = mapped_column(String(limits.MEDIA_TYPE), default="audio/wav")
+    sha256: Mapped[str] = mapped_column(String(limits.SHA256_HEX))
     start_s: Mapped[float] = mapped_column(default=0.0)
     end_s: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -274,11 +285,11 @@ class Document(Base):
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
     conference_id: Mapped[int | None] = mapped_column(ForeignKey("conference.id"))
     petition_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"))
-    kind: Mapped[str] = mapped_column(String(30))  # conclusion | reply | report | invitation | announcement | minutes
+    kind: Mapped[str] = mapped_column(String(limits.LONG_CODE))  # a DocumentKind
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int | None] = mapped_column(Integer)
-    number: Mapped[str] = mapped_column(String(50), default="")
-    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | issued
+    number: Mapped[str] = mapped_column(String(limits.DOCUMENT_NUMBER), default="")
+    status: Mapped[str] = mapped_column(String(limits.CODE), default=DocumentStatus.DRAFT.value)
     content: Mapped[dict[str, Any]] = mapped_column(default=dict)
     issued_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -290,10 +301,11 @@ class Dispatch(Base):
     __tablename__ = "dispatch"
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
-    recipient: Mapped[str] = mapped_column(String(300))
-    channel: Mapped[str] = mapped_column(String(30), default="paper")
+    recipient: Mapped[str] = mapped_column(String(limits.RECIPIENT))
+    channel: Mapped[str] = mapped_column(String(limits.LONG_CODE),
+                                         default=DispatchChannel.PAPER.value)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
-    note: Mapped[str] = mapped_column(String(500), default="")
+    note: Mapped[str] = mapped_column(String(limits.NOTE), default="")
 
 
 class Setting(Base):
@@ -301,7 +313,7 @@ class Setting(Base):
 
     __tablename__ = "setting"
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(limits.SETTING_KEY), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -314,10 +326,10 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(80))
-    entity: Mapped[str] = mapped_column(String(40))
-    entity_id: Mapped[str] = mapped_column(String(40), default="")
+    actor: Mapped[str] = mapped_column(String(limits.ACTOR))
+    action: Mapped[str] = mapped_column(String(limits.AUDIT_ACTION))
+    entity: Mapped[str] = mapped_column(String(limits.AUDIT_ENTITY))
+    entity_id: Mapped[str] = mapped_column(String(limits.AUDIT_ENTITY_ID), default="")
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    reason: Mapped[str] = mapped_column(String(500), default="")
+    reason: Mapped[str] = mapped_column(String(limits.REASON), default="")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from server.domain import limits
 from server.domain.names import public_name
 from server.domain.queue_codec import from_dict, to_dict, view_dict
 from server.domain.queue_commands import (
@@ -47,6 +48,7 @@ from server.domain.queue_model import (
     DONE,
     FLOOR_STATUSES,
     MAX_APPLIED_IDS,
+    MAX_HISTORY,
     MAX_UNDO,
     PAUSED,
     PENDING_APPROVAL,
@@ -100,10 +102,16 @@ STATUS_LABELS = {
     REJECTED: "bị từ chối",
 }
 
-MAX_NAME = 120
-MAX_TOPIC = 1000
-MAX_REASON = 500
-MAX_ID = 100
+# Text limits, from the one list of them (server/domain/limits.py).
+MAX_NAME = limits.PERSON_NAME
+MAX_HAMLET = limits.HAMLET
+MAX_POSITION = limits.POSITION
+MAX_TOPIC = limits.TOPIC
+MAX_REASON = limits.REASON
+MAX_ID = limits.TURN_ID
+MAX_PETITION_REF = limits.PETITION_REF
+MAX_PERSON_KEY = limits.PERSON_KEY
+MAX_LANGUAGE = limits.LANGUAGE
 
 
 def new_queue(conference_id: int | str, settings: QueueSettings | None = None) -> QueueState:
@@ -183,7 +191,7 @@ def _next_seq(state: QueueState) -> int:
 def _petition_ids(values: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     for v in values:
-        pid = _text(v, "Mã kiến nghị", MAX_ID, required=True)
+        pid = _text(v, "Mã kiến nghị", MAX_PETITION_REF, required=True)
         if pid not in out:
             out.append(pid)
     return tuple(out)
@@ -240,11 +248,11 @@ def _require_current(state: QueueState, turn: Turn, action: str) -> None:
 
 
 def _register(state: QueueState, c: RegisterTurn, now: datetime) -> _Change:
-    person_key = _text(c.person_key, "Mã người phát biểu", MAX_ID, required=True)
+    person_key = _text(c.person_key, "Mã người phát biểu", MAX_PERSON_KEY, required=True)
     name = _text(c.display_name, "Họ tên", MAX_NAME, required=True)
-    hamlet = _text(c.hamlet, "Thôn/bon/tổ dân phố", MAX_NAME, required=False)
+    hamlet = _text(c.hamlet, "Thôn/bon/tổ dân phố", MAX_HAMLET, required=False)
     topic = _text(c.topic, "Nội dung", MAX_TOPIC, required=False, multiline=True)
-    language = _text(c.language or "", "Ngôn ngữ", 50, required=False) or None
+    language = _text(c.language or "", "Ngôn ngữ", MAX_LANGUAGE, required=False) or None
     if c.source not in SOURCES:
         raise DomainError("bad_command", "Nguồn đăng ký không hợp lệ.", source=c.source)
     turn_id = _new_id(c.turn_id, c, state)
@@ -496,11 +504,11 @@ def _move(state: QueueState, c: Move, now: datetime) -> _Change:
 
 
 def _add_answer(state: QueueState, c: AddAnswerTurn, now: datetime) -> _Change:
-    petition_id = _text(c.petition_id, "Mã kiến nghị", MAX_ID, required=True)
+    petition_id = _text(c.petition_id, "Mã kiến nghị", MAX_PETITION_REF, required=True)
     name = _text(c.official_name, "Họ tên người trả lời", MAX_NAME, required=True)
-    role = _text(c.role, "Chức vụ", MAX_NAME, required=False)
-    language = _text(c.language or "", "Ngôn ngữ", 50, required=False) or None
-    person_key = _text(c.person_key or f"official:{name}", "Mã người phát biểu", MAX_ID * 2,
+    role = _text(c.role, "Chức vụ", MAX_POSITION, required=False)
+    language = _text(c.language or "", "Ngôn ngữ", MAX_LANGUAGE, required=False) or None
+    person_key = _text(c.person_key or f"official:{name}", "Mã người phát biểu", MAX_PERSON_KEY,
                        required=True)
     for t in state.turns:
         if (t.kind == ANSWER and t.answers_petition_id == petition_id
@@ -526,7 +534,7 @@ def _add_answer(state: QueueState, c: AddAnswerTurn, now: datetime) -> _Change:
 
 def _link(state: QueueState, c: LinkPetition, now: datetime) -> _Change:
     turn = _get(state, c.turn_id)
-    petition_id = _text(c.petition_id, "Mã kiến nghị", MAX_ID, required=True)
+    petition_id = _text(c.petition_id, "Mã kiến nghị", MAX_PETITION_REF, required=True)
     if turn.status == REJECTED:
         raise _invalid_status(turn, "gắn kiến nghị")
     if petition_id in turn.petition_ids:
@@ -648,7 +656,7 @@ def apply(state: QueueState, command: Command, now: datetime, actor: str) -> Res
         )
         new = replace(
             state, version=version, turns=last.turns, current_turn_id=last.current_turn_id,
-            settings=last.settings, history=(*state.history, entry),
+            settings=last.settings, history=(*state.history, entry)[-MAX_HISTORY:],
             undo_stack=state.undo_stack[:-1], applied_command_ids=ids, updated_at=now,
         )
         event = Event(type="undone", version=version,
@@ -667,7 +675,7 @@ def apply(state: QueueState, command: Command, now: datetime, actor: str) -> Res
     )
     new = replace(
         state, version=version, turns=change.turns, current_turn_id=change.current_turn_id,
-        settings=change.settings, history=(*state.history, entry),
+        settings=change.settings, history=(*state.history, entry)[-MAX_HISTORY:],
         undo_stack=(*state.undo_stack, undo)[-MAX_UNDO:], applied_command_ids=ids,
         updated_at=now,
     )

@@ -37,8 +37,27 @@ def _when(text: str | None) -> datetime | None:
     return utc(datetime.fromisoformat(text)) if text is not None else None
 
 
+# Turns are immutable and shared between versions, so each is converted once and reused
+# by every later version that still holds it: a command costs the conversion of the turns
+# it changed, not of the whole day's. The cache holds the Turn itself, so its id() is not
+# reused while the entry lives. The dicts it returns are shared: never mutate them.
+_ENCODED: dict[int, tuple[Turn, dict[str, Any]]] = {}
+_ENCODED_MAX = 20_000
+
+
 def _turn_to_dict(t: Turn) -> dict[str, Any]:
-    """A turn as JSON types."""
+    """A turn as JSON types (shared, read-only)."""
+    hit = _ENCODED.get(id(t))
+    if hit is not None and hit[0] is t:
+        return hit[1]
+    if len(_ENCODED) >= _ENCODED_MAX:
+        _ENCODED.clear()
+    d = _encode_turn(t)
+    _ENCODED[id(t)] = (t, d)
+    return d
+
+
+def _encode_turn(t: Turn) -> dict[str, Any]:
     return {
         "id": t.id,
         "seq": t.seq,

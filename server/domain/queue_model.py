@@ -52,8 +52,12 @@ TIER_FIRST_TIMER = 1
 TIER_REPEAT = 2
 
 # Bounds that keep the state small enough to store on every change.
-MAX_APPLIED_IDS = 1000
+# Each is a window, so the cost of a command does not grow with the length of the day:
+# a client re-sends an unacknowledged command within seconds; the tablet shows the last
+# 60 lines of history; the whole history stays in the audit log (one event a command).
+MAX_APPLIED_IDS = 200
 MAX_UNDO = 20
+MAX_HISTORY = 100
 
 
 class DomainError(errors.DomainError):
@@ -171,7 +175,7 @@ class QueueState:
     settings: QueueSettings = field(default_factory=QueueSettings)
     turns: tuple[Turn, ...] = ()  # every turn; waiting turns' relative order is the line
     current_turn_id: str | None = None  # the turn that has the floor
-    history: tuple[HistoryEntry, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()  # the last MAX_HISTORY entries
     undo_stack: tuple[UndoEntry, ...] = ()
     applied_command_ids: tuple[str, ...] = ()  # most recent last, at most MAX_APPLIED_IDS
     updated_at: datetime | None = None

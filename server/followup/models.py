@@ -8,6 +8,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.models import Base, utcnow
+from server.domain import limits
 
 
 class ReminderLog(Base):
@@ -22,9 +23,9 @@ class ReminderLog(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
     day: Mapped[date] = mapped_column(Date)
-    item_key: Mapped[str] = mapped_column(String(120))  # "conference:3:conclusion_notice"
-    channel: Mapped[str] = mapped_column(String(20), default="email")
-    status: Mapped[str] = mapped_column(String(20), default="sending")  # sending | sent
-    recipients: Mapped[str] = mapped_column(String(1000), default="")
+    item_key: Mapped[str] = mapped_column(String(limits.REMINDER_KEY))  # "conference:3:..."
+    channel: Mapped[str] = mapped_column(String(limits.CODE), default="email")
+    status: Mapped[str] = mapped_column(String(limits.CODE), default="sending")  # sending | sent
+    recipients: Mapped[str] = mapped_column(String(limits.REMINDER_RECIPIENTS), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)

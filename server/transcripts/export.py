@@ -32,8 +32,9 @@ from server.db.models import (
 )
 from server.documents import DocumentInputError, build_minutes, write_docx
 from server.documents import model as doc
+from server.domain import limits
 from server.domain.errors import Invalid
-from server.rules import LOCAL_TZ
+from server.domain.local_time import LOCAL_TZ
 from server.transcripts.rules import HUMAN, OUTCOMES, csv_cell
 
 api = Api()
@@ -44,7 +45,8 @@ MODES = {"in_person": "trực tiếp", "online": "trực tuyến", "hybrid": "tr
 
 
 class MinutesQuery(Input):
-    secretary: Line(200) | None = None
+    json_body = False  # a query string: every value is text
+    secretary: Line(limits.PERSON_NAME) | None = None
 
 
 def issuing_body(commune: Commune) -> doc.IssuingBody:

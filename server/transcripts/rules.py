@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from server.domain import limits
 from server.domain.calendar import WorkCalendar
 from server.domain.deadlines import deadline_for_petition
 from server.domain.rule_profiles import PetitionOutcome, RuleProfile
 
-MAX_TRANSCRIPT_CHARS = 50_000
+MAX_TRANSCRIPT_CHARS = limits.TRANSCRIPT
 HUMAN, MACHINE = "human", "machine"
 
 # Answer outcome (API word) -> petition status, outcome in the rule profiles, label.

@@ -144,7 +144,7 @@ def test_register_by_qr_waits_for_approval_unless_settings_say_otherwise():
     [
         ({"person_key": "p", "display_name": "   "}, "text_required"),
         ({"person_key": " ", "display_name": "A"}, "text_required"),
-        ({"person_key": "p", "display_name": "A" * 121}, "text_too_long"),
+        ({"person_key": "p", "display_name": "A" * 201}, "text_too_long"),
         ({"person_key": "p", "display_name": "A", "source": "sms"}, "bad_command"),
         ({"person_key": "p", "display_name": "A", "topic": "x" * 1001}, "text_too_long"),
     ],
@@ -852,3 +852,21 @@ def test_public_name():
     assert public_name("Nguyễn Văn An", "Thôn 3", True) == "Nguyễn Văn An - Thôn 3"
     assert public_name("Nguyễn Văn An", None, False) == "Nguyễn V. A."
     assert public_name("", "Thôn 3", False) == "Thôn 3"
+
+
+def test_the_stored_state_keeps_windows_so_a_command_costs_the_same_all_day():
+    from server.domain.queue_model import MAX_APPLIED_IDS, MAX_HISTORY
+
+    q = Q()
+    a = q.reg("p1")
+    for _ in range(MAX_APPLIED_IDS + 50):  # pause/resume style churn: extend the waiting turn
+        q.do(CallNext)
+        q.do(Skip, turn_id=a, reason="vắng mặt")
+        q.do(Requeue, turn_id=a, reason="đã quay lại")
+        if len(q.state.history) >= MAX_HISTORY and len(q.state.applied_command_ids) >= MAX_APPLIED_IDS:
+            break
+    assert len(q.state.history) == MAX_HISTORY
+    assert [h.version for h in q.state.history] == list(
+        range(q.state.version - MAX_HISTORY + 1, q.state.version + 1))
+    assert len(q.state.applied_command_ids) <= MAX_APPLIED_IDS
+    assert len(json.dumps(to_dict(q.state))) < 200_000
