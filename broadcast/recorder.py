@@ -5,6 +5,11 @@ Layout under the recording folder: WAV segments (48 kHz mono s16le, a new one ev
 first sample's wall-clock UTC time. Inside a segment, short capture stalls are filled with
 silence so that sample positions stay aligned with wall-clock time.
 
+When the filesystem's free space would fall below the disk reserve (broadcast/disk.py), the
+current segment is closed (a valid WAV) and the state becomes "stopped_disk_full"; recording
+resumes in a new segment once space is back. Such stops and resumptions are lines of the index
+too (`{"event": "stopped" | "resumed", "at": ...}`), so the gap is on record.
+
 Offsets (`offset_at`) are seconds of recorded audio from the start of the first segment, the
 segments laid end to end. `extract()` cuts [start, end) into a per-turn file: WAV 16 kHz mono
 (for speech recognition), Ogg/Opus or MP3 (for browser playback), by the file suffix.
@@ -14,11 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import json
+import logging
 import os
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +35,13 @@ from typing import Any, BinaryIO
 import ffmpeg
 
 from .audio import FRAME_SAMPLES, SAMPLE_RATE, SAMPLE_WIDTH
+from .disk import HEADROOM_BYTES, DiskWatch, Reserve, decide, disk_full_message, resume_margin
 
+log = logging.getLogger(__name__)
 BYTES_PER_S = SAMPLE_RATE * SAMPLE_WIDTH
 FILL_GAP_MAX_S = 5.0  # stalls up to this long are filled with silence, longer ones start a segment
 LAG_TOLERANCE_S = 0.3
+DISK_FULL = "stopped_disk_full"
 
 
 def wav_header(data_bytes: int, *, rate: int = SAMPLE_RATE, channels: int = 1, width: int = 2) -> bytes:
@@ -75,7 +86,10 @@ def offset_in(segments: list[Segment], t: float) -> float | None:
 
 
 class Recorder:
-    def __init__(self, folder: Path, *, segment_seconds: float = 600.0) -> None:
+    def __init__(self, folder: Path, *, segment_seconds: float = 600.0,
+                 disk_reserve: Reserve | None = None,
+                 disk_usage: Callable[[str], tuple[int, int, int]] | None = None) -> None:
+        """``disk_reserve``: stop before the free space falls below it (None: never check)."""
         self.folder = Path(folder)
         self.segment_seconds = segment_seconds
         self.index_path = self.folder / "index.jsonl"
@@ -86,6 +100,12 @@ class Recorder:
         self._fh: BinaryIO | None = None
         self._last_header_update = 0.0
         self._next_retry = 0.0
+        self.events: list[dict[str, Any]] = []  # stopped / resumed lines of the index
+        self._stopped_at = 0.0  # time.monotonic() of the last disk-full stop
+        self.disk: DiskWatch | None = None
+        if disk_reserve is not None:
+            self.disk = DiskWatch(self.folder, disk_reserve, usage=disk_usage)
+            self.disk.measure_now()
         self._load_index()
 
     # -- index ------------------------------------------------------------------------------------
@@ -97,6 +117,9 @@ class Recorder:
             if not line.strip():
                 continue
             rec = json.loads(line)
+            if "event" in rec:
+                self.events.append(rec)
+                continue
             path = self.folder / rec["file"]
             if path.exists():
                 samples = max(0, path.stat().st_size - 44) // SAMPLE_WIDTH
@@ -142,14 +165,16 @@ class Recorder:
                 path.unlink()
                 gone.append(seg.file)
         if gone:
-            lines = []
+            timed: list[tuple[float, str]] = []
             for seg in self.segments:
                 rec = {"file": seg.file, "start": seg.start,
                        "start_utc": datetime.fromtimestamp(seg.start, UTC).isoformat(),
                        "sample_rate": SAMPLE_RATE}
                 if not (self.folder / seg.file).exists():
                     rec.update(samples=seg.samples, expired=True)
-                lines.append(json.dumps(rec) + "\n")
+                timed.append((seg.start, json.dumps(rec) + "\n"))
+            timed += [(float(ev.get("at", 0.0)), json.dumps(ev) + "\n") for ev in self.events]
+            lines = [line for _, line in sorted(timed, key=lambda x: x[0])]
             tmp = self.index_path.with_name(".index.jsonl.part")
             tmp.write_text("".join(lines), encoding="utf-8")
             os.replace(tmp, self.index_path)
@@ -170,27 +195,92 @@ class Recorder:
         if self._fh is not None:
             with contextlib.suppress(OSError):
                 self._update_header()
+            with contextlib.suppress(OSError):
                 self._fh.close()
             self._fh = None
 
     def write(self, pcm: bytes, at: float | None = None) -> None:
         """Append captured PCM whose last sample was captured at unix time `at` (default now).
-        Never raises: a disk error is recorded in the state and retried a few seconds later."""
+        Never raises: a disk error is recorded in the state and retried a few seconds later;
+        near the disk reserve nothing is written until space is back (see module doc)."""
         now = time.time() if at is None else at
+        if self.disk is not None and not self._disk_allows(now - len(pcm) / BYTES_PER_S):
+            return
         if self.state == "error" and time.monotonic() < self._next_retry:
             return
         try:
             self._write(pcm, now)
         except OSError as exc:
+            self._close_segment()
+            if exc.errno == errno.ENOSPC and self.disk is not None:
+                self._stop_for_disk(now, reason="enospc")
+                return
             self.state = "error"
             self.last_error = f"{type(exc).__name__}: {exc}"
-            self._fh = None
             self._next_retry = time.monotonic() + 5.0
+
+    # -- the disk reserve ---------------------------------------------------------------------------
+    def _disk_allows(self, start: float) -> bool:
+        """Stop or resume by the latest free-space estimate; True when this frame may be written.
+        Cheap: no system call here, the measurement runs in DiskWatch's thread."""
+        assert self.disk is not None
+        self.disk.poll()
+        est = self.disk.estimate()
+        stopped = self.state == DISK_FULL
+        if est is None:  # never measured (the filesystem cannot be asked): write, ENOSPC stops
+            return not stopped
+        choice = decide(est.free, est.total, self.disk.reserve, recording=not stopped)
+        if choice == "stop":
+            self._stop_for_disk(start)
+            return False
+        if choice == "wait" or (choice == "resume" and est.asked_at <= self._stopped_at):
+            return False  # resume only on a measurement asked for after the stop
+        if choice == "resume":
+            self._log_event({"event": "resumed", "reason": "disk_full", "at": start,
+                             "free_bytes": est.free})
+            log.warning("recording resumed: %d MB free", est.free // 2**20)
+            self.state, self.last_error = "idle", None  # the next frame opens a new segment
+        return True
+
+    def _stop_for_disk(self, at: float, *, reason: str = "reserve") -> None:
+        seg = self.segments[-1] if (self.segments and self._fh is not None) else None
+        self._close_segment()
+        self.state = DISK_FULL
+        self._stopped_at = time.monotonic()
+        est = self.disk.estimate() if self.disk is not None else None
+        free = est.free if est is not None else 0
+        need = self.disk.reserve.bytes_for(est.total) if (self.disk and est) else 0
+        self.last_error = disk_full_message(free, need)
+        self._log_event({"event": "stopped", "reason": "disk_full", "detail": reason,
+                         "at": seg.end if seg is not None else at,
+                         "free_bytes": free, "reserve_bytes": need})
+        log.warning("recording stopped: %d MB free, reserve %d MB (%s)",
+                    free // 2**20, need // 2**20, reason)
+
+    def _log_event(self, event: dict[str, Any]) -> None:
+        event["at_utc"] = datetime.fromtimestamp(event["at"], UTC).isoformat()
+        self.events.append(event)
+        with contextlib.suppress(OSError):  # the reserve leaves room for a line
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(self.index_path, "a", encoding="utf-8") as idx:
+                idx.write(json.dumps(event) + "\n")
+
+    def gaps(self) -> list[dict[str, Any]]:
+        """Periods not recorded because the disk was (nearly) full: from, to (None: still)."""
+        out: list[dict[str, Any]] = []
+        for ev in self.events:
+            if ev.get("event") == "stopped":
+                out.append({"reason": ev.get("reason"), "from_utc": ev.get("at_utc"),
+                            "to_utc": None})
+            elif ev.get("event") == "resumed" and out and out[-1]["to_utc"] is None:
+                out[-1]["to_utc"] = ev.get("at_utc")
+        return out
 
     def _write(self, pcm: bytes, end_time: float) -> None:
         n = len(pcm) // SAMPLE_WIDTH
         start_time = end_time - n / SAMPLE_RATE
         seg = self.segments[-1] if (self.segments and self._fh is not None) else None
+        fill_bytes = 0
         if seg is not None:
             lag = start_time - seg.end
             if lag > FILL_GAP_MAX_S or lag < -FILL_GAP_MAX_S or seg.duration >= self.segment_seconds:
@@ -199,6 +289,7 @@ class Recorder:
                 fill = int(lag * SAMPLE_RATE) // FRAME_SAMPLES * FRAME_SAMPLES
                 assert self._fh is not None
                 self._fh.write(bytes(fill * SAMPLE_WIDTH))
+                fill_bytes = fill * SAMPLE_WIDTH
                 seg.samples += fill
                 self.filled_silence_s += fill / SAMPLE_RATE
         if seg is None:
@@ -207,6 +298,8 @@ class Recorder:
         assert self._fh is not None
         self._fh.write(pcm)
         seg.samples += n
+        if self.disk is not None:
+            self.disk.written += len(pcm) + fill_bytes
         if time.monotonic() - self._last_header_update > 1.0:
             self._update_header()
 
@@ -292,10 +385,28 @@ class Recorder:
                 digest.update(block)
         return dest, digest.hexdigest()
 
+    def disk_status(self) -> dict[str, Any] | None:
+        est = self.disk.estimate() if self.disk is not None else None
+        if self.disk is None or est is None:
+            return None
+        need = self.disk.reserve.bytes_for(est.total)
+        return {"free_bytes": est.free, "total_bytes": est.total, "reserve_bytes": need,
+                "resume_above_bytes": need + HEADROOM_BYTES + resume_margin(need), "reserve": str(self.disk.reserve)}
+
     def status(self) -> dict[str, Any]:
+        """``state``: idle, recording, error (``last_error``) or stopped_disk_full (``message``,
+        Vietnamese, for the tablets); ``disk``: free space and reserve; ``gaps``: the last ones."""
         seg = self.segments[-1] if self.segments else None
+        disk = self.disk_status()
+        message = None
+        if self.state == DISK_FULL:
+            message = (disk_full_message(disk["free_bytes"], disk["reserve_bytes"])
+                       if disk is not None else self.last_error)
         return {
             "state": self.state,
+            "message": message,
+            "disk": disk,
+            "gaps": self.gaps()[-5:],
             "folder": str(self.folder),
             "segments": len(self.segments),
             "recorded_s": round(self.total_seconds, 1),

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from .audio import FRAME_BYTES, SILENCE_FRAME, chime_pcm, dbfs
 from .bulletin import BulletinPlayback
+from .disk import Reserve, parse_reserve
 from .encoder import Encoder
 from .hub import Mount
 from .messages import message
@@ -52,8 +53,13 @@ class BroadcastService:
                  authorize_device: Callable[[str], Awaitable[bool]] | None = None,
                  pyaudio_module: Any = None, chime: bool = True,
                  segment_seconds: float = 600.0,
-                 hub_max_buffer_bytes: int | None = None) -> None:
+                 hub_max_buffer_bytes: int | None = None,
+                 disk_reserve: Reserve | str | None = None) -> None:
+        """``disk_reserve``: free space the recording leaves on its filesystem ("200MB", "2%";
+        None: the larger of 200 MB and 2 %), see broadcast/disk.py."""
         self.spec = parse_source_spec(source_spec)  # ValueError with a clear reason
+        reserve = (disk_reserve if isinstance(disk_reserve, Reserve)
+                   else parse_reserve(disk_reserve))
         for url in icecast_urls:
             parse_icecast_url(url)
         for target in rtp_targets:
@@ -73,7 +79,8 @@ class BroadcastService:
             mount_kw["max_buffer_bytes"] = hub_max_buffer_bytes
         self.opus = Mount("/live.opus", "audio/ogg", "ogg", **mount_kw)
         self.mp3 = Mount("/live.mp3", "audio/mpeg", "mp3", **mount_kw)
-        self._recorder = Recorder(self.data_dir / "recording", segment_seconds=segment_seconds)
+        self._recorder = Recorder(self.data_dir / "recording", segment_seconds=segment_seconds,
+                                  disk_reserve=reserve)
         self.source: Source = make_source(self.spec, self._on_frame, on_change=self._changed,
                                           **({"pyaudio_module": pyaudio_module}
                                              if self.spec.kind == "pyaudio" else {}))
@@ -140,7 +147,10 @@ class BroadcastService:
     def _on_frame(self, frame: bytes) -> None:
         if len(frame) != FRAME_BYTES:
             return
+        recorder_state = self._recorder.state
         self._recorder.write(frame, time.time())
+        if self._recorder.state != recorder_state:
+            self._changed()  # e.g. stopped near the disk reserve: the tablets say so at once
         self._meter(frame)
         for tap in self.taps:
             try:
