@@ -1,0 +1,511 @@
+"""A long conference day in accelerated time: does the server slow down or grow?
+
+    python bench/long_day.py [--commands 2000] [--db URL] [--pause 0.03] [--hold 0.3]
+
+Starts a real ``doithoai serve`` subprocess (SQLite in a temporary folder unless --db;
+the default tone audio source, so the continuous recording runs) and puts the broadcast
+on air. A warm-up turn on a separate conference is spoken, cut from the recording,
+transcribed by the speech model (loaded then) and written; the server's RSS is read
+after it. Then one conference runs --commands queue commands, sent back-to-back with
+small pauses by two moderators on socket.io (python-socketio AsyncClient):
+
+- the chair registers citizens at the desk and by "QR" (``source: qr``), approves the
+  phone registrations, and writes each finished turn's transcript over HTTP (a 409
+  ``edit_conflict`` against the machine draft is retried from the current revision);
+- the moderator runs the floor: ``call_next``, ``start``, sometimes ``extend_time``,
+  ``pause``/``resume`` or ``skip``, and ``end`` after --hold seconds of speech (every
+  ``end`` makes the server cut the turn's audio and queue it for speech recognition).
+
+Floor commands based on a version that a registration has just passed are refused with
+``version_conflict`` and sent again: counted as conflicts, not errors.
+
+The last line printed is one JSON object: acknowledgement p50/p95 of the first and the
+last 100 applied commands and the ratio of their p50 (goal <= 1.2), the server's VmRSS
+(/proc/PID/status) after the warm-up, at the end and after the recognition backlog
+drained (goal: growth < 50 MB), wall time, errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "mat-khau-bench-123"
+DEADLINE_S = 14 * 60  # the whole run, start-up included
+GOAL_RATIO = 1.2
+GOAL_GROWTH_MB = 50.0
+TEXT = ("Tôi đề nghị xã sớm sửa đoạn đường liên thôn từ thôn 3 đi thôn 5, mùa mưa ngập "
+        "sâu, học sinh đi lại rất khó khăn. Xin cảm ơn.")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    s = sorted(values)
+    if not s:
+        return None
+    k = (len(s) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return round(s[lo] + (s[hi] - s[lo]) * (k - lo), 1)
+
+
+def start_server(data_dir: Path, db: str | None) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    db_args = ["--db", db] if db else []
+    subprocess.run([sys.executable, "-m", "server.cli", "user", "add", "bench", "--name",
+                    "Quản trị đo tải", "--role", "admin", "--password", PASSWORD,
+                    "--data-dir", str(data_dir), *db_args],
+                   check=True, cwd=REPO_ROOT, env=env, capture_output=True)
+    port = free_port()
+    log_path = data_dir / "server.log"
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--data-dir", str(data_dir), *db_args],
+                            cwd=REPO_ROOT, env=env, stdout=log_path.open("wb"),
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+class Http:
+    """One logged-in person over HTTP (cookie + CSRF token)."""
+
+    def __init__(self, base: str) -> None:
+        import aiohttp
+
+        self.base = base
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                             timeout=aiohttp.ClientTimeout(total=60))
+        self.csrf = ""
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        async with self.session.request(method, self.base + path, json=body,
+                                        headers={"X-CSRF-Token": self.csrf}) as r:
+            data = await r.json() if r.content_type == "application/json" else await r.text()
+            return r.status, data
+
+    async def ok(self, method: str, path: str, body: Any = None) -> Any:
+        status, data = await self.call(method, path, body)
+        if status not in (200, 201):
+            raise RuntimeError(f"{method} {path}: {status} {data}")
+        return data
+
+    async def login(self, username: str) -> None:
+        data = await self.ok("POST", "/api/session", {"username": username, "password": PASSWORD})
+        self.csrf = data["csrf_token"]
+
+    def cookie(self) -> str:
+        from yarl import URL
+
+        jar = self.session.cookie_jar.filter_cookies(URL(self.base))
+        return "; ".join(f"{k}={v.value}" for k, v in jar.items())
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class Tablet:
+    """A staff tablet on socket.io: keeps the latest queue state, sends commands, times acks."""
+
+    def __init__(self, name: str, run: Run) -> None:
+        import socketio
+
+        self.name, self.run = name, run
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.staff: dict[str, Any] | None = None
+        self.sio.on("queue:state", self._on_state)
+
+    async def _on_state(self, data: dict[str, Any]) -> None:
+        if self.staff is None or data["version"] > self.staff["version"]:
+            self.staff = data
+
+    async def connect(self, base: str, cookie: str, cid: int) -> None:
+        await self.sio.connect(base, headers={"Cookie": cookie}, transports=["websocket"],
+                               wait_timeout=30)
+        joined = await self.sio.call("join", {"conference_id": cid}, timeout=30)
+        if not joined.get("ok"):
+            raise RuntimeError(f"join refused: {joined}")
+        await self._on_state(joined["staff"])
+
+    @property
+    def version(self) -> int:
+        return self.staff["version"] if self.staff else 0
+
+    def turns(self) -> dict[str, dict[str, Any]]:
+        return {t["id"]: t for t in self.staff["state"]["turns"]} if self.staff else {}
+
+    async def command(self, cid: int, kind: str, **fields: Any) -> dict[str, Any] | None:
+        """Send one command (if the budget allows); None when the budget is spent."""
+        run = self.run
+        if not run.take():
+            return None
+        payload = {"conference_id": cid, "type": kind, "command_id": uuid.uuid4().hex,
+                   "base_version": self.version, **fields}
+        t0 = time.monotonic()
+        try:
+            ack = await self.sio.call("queue:command", payload, timeout=60)
+        except Exception as exc:
+            run.errors[f"{kind}:{type(exc).__name__}"] += 1
+            return {"ok": False, "error": {"code": type(exc).__name__}}
+        delay = (time.monotonic() - t0) * 1000
+        if ack.get("ok"):
+            run.acks.append((t0, delay))
+            run.applied[kind] += 1
+        else:
+            code = ack.get("error", {}).get("code", "refused")
+            if code == "version_conflict":
+                run.conflicts += 1
+            else:
+                run.errors[f"{kind}:{code}"] += 1
+        if (len(run.acks) + run.conflicts) % 200 == 0:
+            log(f"  {run.sent} commands sent, {len(run.acks)} applied; last ack {delay:.0f} ms")
+        return ack
+
+
+class Run:
+    """Shared counters of the day."""
+
+    def __init__(self, commands: int, deadline: float) -> None:
+        self.budget, self.deadline = commands, deadline
+        self.sent = 0
+        self.acks: list[tuple[float, float]] = []  # (send instant, ack delay ms) of applied ones
+        self.applied: Counter = Counter()
+        self.errors: Counter = Counter()
+        self.conflicts = 0
+        self.finished: list[str] = []  # turns that ended, for the transcript writer
+        self.transcripts = 0
+        self.transcript_conflicts = 0
+        self.transcript_ms: list[float] = []
+
+    def take(self) -> bool:
+        if self.sent >= self.budget or time.monotonic() > self.deadline:
+            return False
+        self.sent += 1
+        return True
+
+    @property
+    def over(self) -> bool:
+        return self.sent >= self.budget or time.monotonic() > self.deadline
+
+
+async def floor(tab: Tablet, cid: int, pause: float, hold: float) -> None:
+    """The moderator: call the next person, let them speak a little, end the turn."""
+    run = tab.run
+    called = 0
+    extended: set[str] = set()
+    paused: set[str] = set()
+    started: dict[str, float] = {}
+    while not run.over:
+        state = tab.staff["state"]
+        cur = state.get("current_turn_id")
+        turn = tab.turns().get(cur) if cur else None
+        if turn is None:
+            if not tab.staff["order"]:
+                await asyncio.sleep(0.05)  # nobody waiting: the desk is registering
+                continue
+            ack = await tab.command(cid, "call_next")
+            if ack and ack.get("ok"):
+                called += 1
+        elif turn["status"] == "called":
+            if called % 11 == 0:
+                await tab.command(cid, "skip", turn_id=cur, reason="Không có mặt")
+            else:
+                ack = await tab.command(cid, "start", turn_id=cur)
+                if ack and ack.get("ok"):
+                    started[cur] = time.monotonic()
+        elif turn["status"] == "paused":
+            await tab.command(cid, "resume", turn_id=cur)
+        elif turn["status"] == "speaking":
+            if called % 3 == 0 and cur not in extended:
+                extended.add(cur)
+                await tab.command(cid, "extend_time", turn_id=cur, seconds=60,
+                                  reason="Nội dung còn dài")
+            elif called % 5 == 0 and cur not in paused:
+                paused.add(cur)
+                await tab.command(cid, "pause", turn_id=cur)
+            elif time.monotonic() - started.get(cur, 0.0) < hold:
+                await asyncio.sleep(0.02)
+                continue
+            else:
+                ack = await tab.command(cid, "end", turn_id=cur)
+                if ack and ack.get("ok"):
+                    run.finished.append(cur)
+        else:
+            await asyncio.sleep(0.02)  # our view is behind: wait for the next queue:state
+            continue
+        await asyncio.sleep(pause)
+
+
+async def desk(tab: Tablet, cid: int, pause: float, line: int = 6) -> None:
+    """The chair: keep about ``line`` people in the line; approve phone registrations."""
+    run = tab.run
+    n = 0
+    while not run.over:
+        turns = tab.turns()
+        pending = [t for t in turns.values() if t["status"] == "pending_approval"]
+        if pending:
+            await tab.command(cid, "approve_turn", turn_id=pending[0]["id"])
+        elif len(tab.staff["order"]) < line:
+            n += 1
+            await tab.command(cid, "register_turn", display_name=f"Hoàng Văn Dân {n}",
+                              hamlet=f"Thôn {n % 9 + 1}", topic=f"Kiến nghị số {n}: đường, điện",
+                              **({"source": "qr"} if n % 3 == 0 else {}))
+        else:
+            await asyncio.sleep(0.05)
+            continue
+        await asyncio.sleep(pause)
+
+
+async def write_transcripts(http: Http, run: Run, stop: asyncio.Event) -> None:
+    """The chair's second hand: each finished turn's text is typed in (PUT with revision)."""
+    done = 0
+    while not (stop.is_set() and done >= len(run.finished)):
+        if done >= len(run.finished):
+            await asyncio.sleep(0.05)
+            continue
+        turn_id = run.finished[done]
+        done += 1
+        t0 = time.monotonic()
+        try:
+            status, view = await http.call("GET", f"/api/turns/{turn_id}/transcript")
+            revision = view["revision"] if status == 200 else 0
+            for _attempt in range(3):
+                status, body = await http.call("PUT", f"/api/turns/{turn_id}/transcript",
+                                               {"text": TEXT, "base_revision": revision})
+                if status != 409:
+                    break
+                run.transcript_conflicts += 1  # the machine draft came in between
+                revision = body["error"]["current"]["revision"]
+            if status == 200:
+                run.transcripts += 1
+                run.transcript_ms.append((time.monotonic() - t0) * 1000)
+            else:
+                run.errors[f"transcript:{status}"] += 1
+        except Exception as exc:
+            run.errors[f"transcript:{type(exc).__name__}"] += 1
+
+
+async def warm_up(base: str, admin: Http, chair: Http, mod_cookie: str) -> dict[str, Any]:
+    """One whole turn on another conference, so the model and caches are loaded."""
+    conf = await admin.ok("POST", "/api/conferences", {
+        "title": "Hội nghị khởi động", "starts_at": "2026-12-10T08:00",
+        "venue": "Hội trường", "format": "in_person"})
+    cid = conf["id"]
+    run = Run(50, time.monotonic() + 120)
+    tab = Tablet("warm-up", run)
+    await tab.connect(base, mod_cookie, cid)
+    try:
+        await tab.command(cid, "register_turn", display_name="Đinh Văn Thử", hamlet="Thôn 1")
+        await tab.command(cid, "call_next")
+        turn_id = tab.staff["state"]["current_turn_id"]
+        await tab.command(cid, "start", turn_id=turn_id)
+        await asyncio.sleep(2.0)
+        await tab.command(cid, "end", turn_id=turn_id)
+    finally:
+        await tab.sio.disconnect()
+    run.finished.append(turn_id)
+    stop = asyncio.Event()
+    stop.set()
+    await write_transcripts(chair, run, stop)
+    t0 = time.monotonic()
+    status: dict[str, Any] = {}
+    while time.monotonic() - t0 < 90:  # the cut, then the model's first transcription
+        status = await chair.ok("GET", "/api/transcription")
+        if not status.get("running") or status.get("done", 0) + status.get("failed", 0) >= 1:
+            break
+        await asyncio.sleep(0.5)
+    return {"errors": dict(run.errors), "transcription": status,
+            "seconds": round(time.monotonic() - t0, 1)}
+
+
+async def day(base: str, pid: int, commands: int, pause: float, hold: float,
+              deadline: float) -> dict[str, Any]:
+    admin, chair, mod = Http(base), Http(base), Http(base)
+    out: dict[str, Any] = {}
+    try:
+        await admin.login("bench")
+        for username, name, role in (("dieuhanh", "Vũ Thị Điều Hành", "moderator"),
+                                     ("chutri", "Ngô Văn Chủ Trì", "chair")):
+            await admin.ok("POST", "/api/users", {"username": username, "full_name": name,
+                                                  "role": role, "password": PASSWORD})
+        await chair.login("chutri")
+        await mod.login("dieuhanh")
+        out["broadcast_on_air"] = (await mod.ok("POST", "/api/broadcast/on-air",
+                                                {"on_air": True, "chime": False}))["on_air"]
+        log("warm-up turn (recording cut, speech model, transcript) ...")
+        out["warm_up"] = await warm_up(base, admin, chair, mod.cookie())
+        await asyncio.sleep(2.0)
+        out["rss_start_mb"] = rss_mb(pid)
+        log(f"warm-up done: {out['warm_up']}; server RSS {out['rss_start_mb']} MB")
+
+        conf = await admin.ok("POST", "/api/conferences", {
+            "title": "Hội nghị đối thoại cả ngày", "starts_at": "2026-12-18T07:30",
+            "venue": "Hội trường UBND xã", "format": "in_person"})
+        cid = conf["id"]
+        run = Run(commands, deadline)
+        moderator, secretary = Tablet("moderator", run), Tablet("chair", run)
+        await moderator.connect(base, mod.cookie(), cid)
+        await secretary.connect(base, chair.cookie(), cid)
+        stop = asyncio.Event()
+        t0 = time.monotonic()
+        writer = asyncio.create_task(write_transcripts(chair, run, stop))
+        try:
+            await asyncio.gather(floor(moderator, cid, pause, hold),
+                                 desk(secretary, cid, pause))
+        finally:
+            stop.set()
+            await asyncio.wait_for(writer, 300)
+            for tab in (moderator, secretary):
+                await tab.sio.disconnect()
+        out["commands_s"] = round(time.monotonic() - t0, 1)
+        out["rss_end_mb"] = rss_mb(pid)
+        # what the server still has to do: cut and transcribe the last turns
+        drain0 = time.monotonic()
+        status: dict[str, Any] = {}
+        while time.monotonic() - drain0 < 120 and time.monotonic() < deadline + 30:
+            status = await chair.ok("GET", "/api/transcription")
+            if not status.get("running") or (not status.get("backlog") and not status.get("current")):
+                break
+            await asyncio.sleep(1.0)
+        await asyncio.sleep(2.0)
+        out["rss_after_drain_mb"] = rss_mb(pid)
+        out["rss_peak_mb"] = rss_mb(pid, "VmHWM")
+        out["drain_s"] = round(time.monotonic() - drain0, 1)
+        out["transcription"] = {k: status.get(k) for k in ("engine", "done", "failed",
+                                                            "backlog", "error")}
+        recordings = await chair.ok("GET", f"/api/conferences/{cid}/recordings")
+        queue = await chair.ok("GET", f"/api/conferences/{cid}/queue")
+        broadcast = await chair.ok("GET", "/api/broadcast")
+        out["recordings"] = len(recordings)
+        out["turns"] = dict(Counter(t["status"] for t in queue["state"]["turns"]))
+        out["queue_version"] = queue["version"]
+        out["recorder"] = {k: broadcast.get("recorder", {}).get(k)
+                           for k in ("state", "segments", "recorded_s", "last_error")}
+        out["run"] = run
+    finally:
+        for h in (admin, chair, mod):
+            await h.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--commands", type=int, default=2000)
+    ap.add_argument("--db", default=None, help="database URL (default: SQLite in a temp folder)")
+    ap.add_argument("--pause", type=float, default=0.03, help="each moderator's pause (s)")
+    ap.add_argument("--hold", type=float, default=0.3, help="seconds of speech per turn")
+    args = ap.parse_args(argv)
+    if not 200 <= args.commands <= 20000:
+        ap.error("--commands 200..20000")
+    t_wall = time.monotonic()
+    deadline = t_wall + DEADLINE_S
+    commit = subprocess.run(["git", "log", "-1", "--format=%h"], cwd=REPO_ROOT,
+                            capture_output=True, text=True).stdout.strip() or None
+    out: dict[str, Any] = {"commands": args.commands, "commit": commit,
+                           "load_avg_before": [round(x, 2) for x in os.getloadavg()],
+                           "db": "postgresql" if args.db else "sqlite"}
+    failure = None
+    with tempfile.TemporaryDirectory(prefix="long-day-") as tmp:
+        proc = None
+        try:
+            proc, base = start_server(Path(tmp), args.db)
+            log(f"server {base} pid {proc.pid}")
+            got = asyncio.run(day(base, proc.pid, args.commands, args.pause, args.hold,
+                                  deadline))
+            out.update(got)
+        except Exception as exc:
+            failure = f"{type(exc).__name__}: {exc}"[:2000]
+            log(f"run failed: {failure}")
+        finally:
+            if proc is not None:
+                out["server_exited"] = proc.poll()
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                server_log = (Path(tmp) / "server.log").read_text(errors="replace")
+                out["server_log_errors"] = server_log.count(" ERROR ")
+    run: Run | None = out.pop("run", None)
+    if run is not None:
+        acks = [d for _, d in sorted(run.acks)]
+        first, last = acks[:100], acks[-100:]
+        p50_first, p50_last = percentile(first, 50), percentile(last, 50)
+        out.update({
+            "sent": run.sent, "applied": len(acks), "applied_by_type": dict(run.applied),
+            "conflicts_retried": run.conflicts,
+            "first100_p50_ms": p50_first, "first100_p95_ms": percentile(first, 95),
+            "last100_p50_ms": p50_last, "last100_p95_ms": percentile(last, 95),
+            "last_over_first_p50": round(p50_last / p50_first, 2)
+            if p50_first and p50_last else None,
+            "all_p50_ms": percentile(acks, 50), "all_p99_ms": percentile(acks, 99),
+            "max_ms": round(max(acks), 1) if acks else None,
+            # p50 of each tenth of the run, in order: a trend, or noise from the machine
+            "p50_by_tenth_ms": [percentile(acks[i * len(acks) // 10:(i + 1) * len(acks) // 10],
+                                           50) for i in range(10)],
+            "transcripts_written": run.transcripts,
+            "transcript_conflicts_retried": run.transcript_conflicts,
+            "transcript_p50_ms": percentile(run.transcript_ms, 50),
+            "errors": sum(run.errors.values()), "errors_by_kind": dict(run.errors),
+            "stopped_by_deadline": run.sent < run.budget,
+        })
+    if out.get("rss_start_mb") and out.get("rss_end_mb"):
+        out["rss_growth_mb"] = round(out["rss_end_mb"] - out["rss_start_mb"], 1)
+        if out.get("rss_after_drain_mb"):
+            out["rss_growth_after_drain_mb"] = round(
+                out["rss_after_drain_mb"] - out["rss_start_mb"], 1)
+    out["wall_s"] = round(time.monotonic() - t_wall, 1)
+    out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
+    out["goals"] = {"last_over_first_p50_max": GOAL_RATIO, "rss_growth_mb_max": GOAL_GROWTH_MB,
+                    "errors": 0}
+    if run is not None:
+        ratio, growth = out.get("last_over_first_p50"), out.get("rss_growth_mb")
+        out["goals_met"] = {"last_over_first_p50_max": ratio is not None and ratio <= GOAL_RATIO,
+                            "rss_growth_mb_max": growth is not None and growth < GOAL_GROWTH_MB,
+                            "errors": out["errors"] == 0}
+    if failure:
+        out["failure"] = failure
+    print(json.dumps(out, ensure_ascii=False))
+    return 1 if failure else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
