@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -94,3 +95,61 @@ async def actor_from_device_token(db: AsyncSession, token: str) -> Actor | None:
 
 def csrf_ok(actor: Actor, presented: str | None) -> bool:
     return bool(actor.csrf_token and presented and hmac.compare_digest(actor.csrf_token, presented))
+
+
+class Identities:
+    """The one way to learn who is calling, for HTTP, sockets and relays alike: a login
+    cookie or a device token, looked up once and remembered for ``ttl`` seconds, so a
+    hall of polling screens does not cost a database round trip per request.
+
+    Logging out forgets that session at once; any change to users or devices
+    (``AccountsChanged``) forgets everything, so a locked account or a revoked token
+    stops working immediately in this process (and within ``ttl`` in any other).
+    """
+
+    def __init__(self, ttl: float = 10.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._known: dict[str, tuple[float, Actor | None]] = {}
+
+    def _get(self, key: str) -> tuple[bool, Actor | None]:
+        hit = self._known.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def _put(self, key: str, actor: Actor | None) -> Actor | None:
+        if len(self._known) >= self.max_entries:
+            self._known.clear()
+        self._known[key] = (time.monotonic() + self.ttl, actor)
+        return actor
+
+    def known_session(self, token: str) -> tuple[bool, Actor | None]:
+        """(True, actor) when the cookie was looked up in the last ``ttl`` seconds."""
+        return self._get("s:" + token_digest(token))
+
+    def known_device(self, token: str) -> tuple[bool, Actor | None]:
+        return self._get("d:" + token_digest(token))
+
+    async def from_session(self, db: AsyncSession, token: str) -> Actor | None:
+        key = "s:" + token_digest(token)
+        found, actor = self._get(key)
+        if found:
+            return actor
+        return self._put(key, await actor_from_session(db, token))
+
+    async def from_device_token(self, db: AsyncSession, token: str) -> Actor | None:
+        key = "d:" + token_digest(token)
+        found, actor = self._get(key)
+        if found:
+            return actor
+        return self._put(key, await actor_from_device_token(db, token))
+
+    def forget_session(self, token: str) -> None:
+        self._known.pop("s:" + token_digest(token), None)
+
+    def forget_all(self, _event: object = None) -> None:
+        self._known.clear()
+
+    async def on_accounts_changed(self, _event: object) -> None:
+        self.forget_all()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from server.asr.engines import ENV_ENGINE
 from server.net import lan_addresses
 
 
@@ -37,6 +38,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = Config(data_dir=args.data_dir, db_url=args.db, host=args.host, port=args.port,
                     audio_source=args.audio_source, icecast_urls=args.icecast or [],
                     rtp_targets=args.rtp or [], line_out=args.line_out, public_url=args.public_url,
+                    disk_reserve=args.disk_reserve, db_pool_size=args.db_pool_size,
+                    db_pool_timeout=args.db_pool_timeout,
+                    asr_engine=os.environ.get(ENV_ENGINE) or None,
                     on_admin_password=show_password)
     try:
         app = create_app(config)
@@ -147,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--public-url", default=os.environ.get("DOITHOAI_PUBLIC_URL"),
                        metavar="URL", help="address phones in the hall use for the registration "
                        "QR code (default: the address the screen uses, or the first LAN address)")
+    serve.add_argument("--disk-reserve", default=os.environ.get("DOITHOAI_DISK_RESERVE"),
+                       metavar="SIZE|PCT", help="free space the recording leaves for the database "
+                       "on the data dir's filesystem, e.g. 200MB or 2%% (default: the larger of "
+                       "200MB and 2%%)")
+    serve.add_argument("--db-pool-size", type=int, default=10, metavar="N",
+                       help="database connections kept open (a request uses at most one)")
+    serve.add_argument("--db-pool-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="how long a request waits for a free database connection")
     serve.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_cmd", required=True)
@@ -154,8 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common_db_args(add)
     add.add_argument("username")
     add.add_argument("--name", required=True, help="full name")
-    add.add_argument("--role", required=True,
-                     choices=["admin", "chair", "moderator", "secretary", "front", "viewer"])
+    from server.domain.roles import Role
+
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--password", help="(default: asked, or generated and printed)")
     add.set_defaults(func=cmd_user_add)
 

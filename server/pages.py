@@ -12,6 +12,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 
 from server.db.models import Commune, Conference
+from server.domain import limits
+from server.keys import EXECUTOR
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -29,6 +31,7 @@ def local_time(value: datetime | None) -> str:
 
 TEMPLATES.filters["local_time"] = local_time
 TEMPLATES.globals["FORMATS"] = FORMATS
+TEMPLATES.globals["LIMITS"] = limits
 
 
 def render(name: str, status: int = 200, **ctx: Any) -> web.Response:
@@ -52,7 +55,7 @@ def _file(path: Path):  # type: ignore[no-untyped-def]
 
 async def public_conference(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
-    async with request.app["sessionmaker"]() as db:
+    async with request.app[EXECUTOR].reading() as db:
         conf = (await db.execute(select(Conference).where(Conference.public_slug == slug))
                 ).scalar_one_or_none()
         if conf is None or conf.announced_at is None:

@@ -18,6 +18,8 @@ import aiohttp
 import asyncpg
 import pytest
 
+from server.keys import SESSIONMAKER
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_DSN = os.environ.get("DOITHOAI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN_PASSWORD = "mat-khau-thu-nghiem"
@@ -114,7 +116,7 @@ async def app_server(db_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, An
     port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         from sqlalchemy import select
 
         from server.db.models import User

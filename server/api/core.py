@@ -3,9 +3,14 @@ petitions, fields, users, devices, commune settings, audit log and search."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from server.api.registry import Api, Call, json_response
+from server.api.responses import OkOut
 from server.api.schemas import (
     AuditOut,
     CheckInIn,
@@ -50,9 +55,12 @@ from server.db.models import (
     TranscriptSegment,
     User,
 )
+from server.domain import catalogue
 from server.domain.errors import Forbidden, Invalid, RateLimited, Unauthenticated
 from server.domain.roles import PERMISSIONS, can
 from server.domain.text import fold
+from server.events import AccountsChanged
+from server.keys import CACHE, EXECUTOR, IDENTITIES, LOGIN_LIMITER, RULES
 
 api = Api()
 
@@ -60,11 +68,33 @@ api = Api()
 # ---- health and session ----------------------------------------------------------------
 
 
+class _DatabaseProbe:
+    """The database's answer to ``SELECT 1``, asked at most once a second however many
+    monitors poll /healthz; concurrent callers share the one probe in flight."""
+
+    def __init__(self, max_age_s: float = 1.0) -> None:
+        self.max_age_s = max_age_s
+        self._checked_at = -1e9
+        self._dialect = ""
+        self._lock = asyncio.Lock()
+
+    async def dialect(self, call: Call) -> str:
+        if time.monotonic() - self._checked_at < self.max_age_s:
+            return self._dialect
+        async with self._lock:
+            if time.monotonic() - self._checked_at >= self.max_age_s:
+                async with call.app[EXECUTOR].reading() as db:
+                    await db.execute(select(1))  # raises (500) when the database is down
+                    self._dialect = db.bind.dialect.name
+                self._checked_at = time.monotonic()
+        return self._dialect
+
+
 @api.route("GET", "/healthz", summary="Server and database are up", tag="system",
-           permission=None, response=Health)
+           permission=None, response=Health, transaction=False)
 async def healthz(call: Call) -> Health:
-    await call.db.execute(select(1))
-    return Health(status="ok", database=call.db.bind.dialect.name, version="0.1.0")
+    probe = call.app[CACHE].setdefault("database_probe", _DatabaseProbe())
+    return Health(status="ok", database=await probe.dialect(call), version="0.1.0")
 
 
 def _session_out(user: User, csrf: str, commune: str) -> SessionOut:
@@ -73,11 +103,22 @@ def _session_out(user: User, csrf: str, commune: str) -> SessionOut:
                       permissions=perms)
 
 
+ADDRESS_LOGIN_LIMIT = 20  # failed logins per address (any username) in the limiter's window
+
+
 @api.route("POST", "/api/session", summary="Log in", tag="session", permission=None,
            body=LoginIn, response=SessionOut, raw=True)
 async def login(call: Call):
-    limiter = call.app["login_limiter"]
-    key = (call.request.remote or "?", call.body.username.lower())
+    limiter = call.app[LOGIN_LIMITER]
+    address = call.request.remote or "?"
+    key = (address, call.body.username.lower())
+    # Failures from one address count across usernames too (trying many accounts once each);
+    # the address count is not cleared by a success, so one known account cannot reset it.
+    address_key = ("address", address)
+    if not limiter.allow(address_key, limit=ADDRESS_LOGIN_LIMIT):
+        raise RateLimited("too_many_attempts",
+                          "Máy này đã đăng nhập sai quá nhiều lần (với nhiều tên đăng nhập); "
+                          "vui lòng thử lại sau ít phút.")
     if not limiter.allow(key):
         raise RateLimited("too_many_attempts",
                        "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau ít phút.")
@@ -86,6 +127,7 @@ async def login(call: Call):
     if not verify_password(user.password_hash if user else None, call.body.password) \
             or user is None or not user.active:
         limiter.fail(key)
+        limiter.fail(address_key)
         raise Unauthenticated("bad_credentials", "Sai tên đăng nhập hoặc mật khẩu.")
     limiter.reset(key)
     token, csrf = await open_session(call.db, user)
@@ -107,11 +149,12 @@ async def whoami(call: Call) -> SessionOut:
 
 
 @api.route("DELETE", "/api/session", summary="Log out", tag="session", raw=True,
-           response={"application/json": {"schema": {"type": "object"}}})
+           response=OkOut)
 async def logout(call: Call):
     cookie = call.request.cookies.get(SESSION_COOKIE, "")
     await call.db.execute(LoginSession.__table__.delete().where(
         LoginSession.id == token_digest(cookie)))
+    call.app[IDENTITIES].forget_session(cookie)
     resp = json_response({"ok": True})
     resp.del_cookie(SESSION_COOKIE, path="/")
     return resp
@@ -124,7 +167,7 @@ async def conference_out(call: Call, conf: Conference) -> ConferenceOut:
     out = ConferenceOut.model_validate(conf)
     out.public_url = f"/c/{conf.public_slug}"
     commune = await call.db.get(Commune, conf.commune_id)
-    out.announcement_warning = call.app["rules"].announcement_warning(conf, commune.rule_profile)
+    out.announcement_warning = call.app[RULES].announcement_warning(conf, commune.rule_profile)
     return out
 
 
@@ -194,7 +237,7 @@ async def update_participant(call: Call) -> ParticipantOut:
 
 
 @api.route("DELETE", "/api/conferences/{id}/participants/{pid}", summary="Remove an invitation",
-           tag="participants", permission="manage_invitations")
+           tag="participants", permission="manage_invitations", response=OkOut)
 async def remove_participant(call: Call) -> dict:
     await participants.remove(call.db, call.user, call.path_int("id"), call.path_int("pid"))
     return {"ok": True}
@@ -290,8 +333,9 @@ async def add_user(call: Call) -> UserOut:
 @api.route("PATCH", "/api/users/{id}", summary="Change role, password or lock an account",
            tag="admin", body=UserPatch, response=UserOut, permission="manage_users")
 async def update_user(call: Call) -> UserOut:
-    return UserOut.model_validate(
-        await accounts.update_user(call.db, call.user, call.path_int("id"), call.body))
+    user = await accounts.update_user(call.db, call.user, call.path_int("id"), call.body)
+    call.emit(AccountsChanged(call.user.commune_id))  # a locked account stops at once
+    return UserOut.model_validate(user)
 
 
 @api.route("GET", "/api/devices", summary="Device tokens (public screens, relays)", tag="admin",
@@ -314,8 +358,9 @@ async def add_device(call: Call) -> DeviceOut:
 @api.route("DELETE", "/api/devices/{id}", summary="Revoke a device token", tag="admin",
            response=DeviceOut, permission="manage_devices")
 async def revoke_device(call: Call) -> DeviceOut:
-    return DeviceOut.model_validate(
-        await accounts.revoke_device(call.db, call.user, call.path_int("id")))
+    dev = await accounts.revoke_device(call.db, call.user, call.path_int("id"))
+    call.emit(AccountsChanged(call.user.commune_id))  # a revoked token stops at once
+    return DeviceOut.model_validate(dev)
 
 
 @api.route("GET", "/api/commune", summary="The commune's settings", tag="admin",
@@ -327,7 +372,7 @@ async def get_commune(call: Call) -> CommuneOut:
 @api.route("PATCH", "/api/commune", summary="Change the commune's settings", tag="admin",
            body=CommuneIn, response=CommuneOut, permission="manage_settings")
 async def update_commune(call: Call) -> CommuneOut:
-    if call.body.rule_profile and call.body.rule_profile not in call.app["rules"].profile_keys():
+    if call.body.rule_profile and call.body.rule_profile not in call.app[RULES].profile_keys():
         raise Invalid("unknown_rule_profile",
                        f"Không có bộ quy tắc “{call.body.rule_profile}”.")
     return CommuneOut.model_validate(await accounts.update_commune(call.db, call.user, call.body))
@@ -379,3 +424,33 @@ async def search(call: Call) -> list[SearchHit]:
                               conference_id=turn.conference_id))
     return hits
 
+
+
+# ---- catalogue ---------------------------------------------------------------------------
+
+
+class CatalogueOut(BaseModel):
+    """Text limits (characters) by name, and the Vietnamese label of each enumeration value."""
+
+    limits: dict[str, int]
+    roles: dict[str, str]
+    conference_formats: dict[str, str]
+    conference_statuses: dict[str, str]
+    participant_kinds: dict[str, str]
+    petition_statuses: dict[str, str]
+    answer_outcomes: dict[str, str]
+    competences: dict[str, str]
+    petition_sources: dict[str, str]
+    device_kinds: dict[str, str]
+    document_kinds: dict[str, str]
+    document_statuses: dict[str, str]
+    dispatch_channels: dict[str, str]
+    turn_kinds: dict[str, str]
+    turn_statuses: dict[str, str]
+    turn_sources: dict[str, str]
+
+
+@api.route("GET", "/api/catalogue", summary="Text limits and the labels of every enumeration",
+           tag="system", permission=None, response=CatalogueOut)
+async def get_catalogue(call: Call) -> CatalogueOut:
+    return CatalogueOut(**catalogue.catalogue())

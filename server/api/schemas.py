@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from server.api.formats import (
+    PHONE,
+    USERNAME,
+    IsoDateTime,
+    JsonScalars,
+    schema_extra,
+    text_schema,
+)
+from server.domain import limits
+from server.domain.conferences import ConferenceFormat, ConferenceStatus, ParticipantKind
+from server.domain.devices import DeviceKind
+from server.domain.petitions import Competence, PetitionSource, PetitionStatus
+from server.domain.roles import Role
+from server.domain.rule_profiles import load_profiles
 from server.domain.text import clean_line, clean_text
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -23,7 +38,8 @@ def _local_to_utc(value: datetime) -> datetime:
 
 def _phone(value: str) -> str:
     digits = value.replace(" ", "").replace(".", "").replace("-", "")
-    if digits and not (digits.lstrip("+").isdigit() and 9 <= len(digits.lstrip("+")) <= 12):
+    number = digits.lstrip("+")
+    if digits and not (number.isascii() and number.isdigit() and 9 <= len(number) <= 12):
         raise ValueError("Số điện thoại không hợp lệ (9–12 chữ số).")
     return digits
 
@@ -34,14 +50,19 @@ def _username(value: str) -> str:
     return value.lower()
 
 
-def Line(max_length: int = 200, min_length: int = 0):  # noqa: N802 - type factory
+def Line(max_length: int, min_length: int = 0):  # noqa: N802 - type factory
     return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(clean_line),
-                     AfterValidator(_min(min_length))]
+                     AfterValidator(_min(min_length)), text_schema(min_length)]
 
 
-def Para(max_length: int = 10_000, min_length: int = 0):  # noqa: N802 - type factory
+def Para(max_length: int = limits.LONG_TEXT, min_length: int = 0):  # noqa: N802 - type factory
     return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(clean_text),
-                     AfterValidator(_min(min_length))]
+                     AfterValidator(_min(min_length)), text_schema(min_length)]
+
+
+def OneOf(values: type[StrEnum]):  # noqa: N802 - type factory
+    """The values of an enumeration, as a Literal (so a wrong value is a literal_error)."""
+    return Literal[tuple(v.value for v in values)]
 
 
 def _min(n: int):
@@ -52,70 +73,76 @@ def _min(n: int):
     return check
 
 
-LocalDateTime = Annotated[datetime, AfterValidator(_local_to_utc)]
-Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_phone)]
-Format = Literal["in_person", "online", "hybrid"]
+LocalDateTime = Annotated[datetime, *IsoDateTime, AfterValidator(_local_to_utc)]
+Phone = Annotated[str, StringConstraints(max_length=limits.PHONE), AfterValidator(_phone),
+                  schema_extra(pattern=PHONE)]
+Format = OneOf(ConferenceFormat)
+Password = Annotated[str, StringConstraints(min_length=limits.PASSWORD_MIN,
+                                            max_length=limits.PASSWORD)]
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Input(JsonScalars):
+    # Texts are not trimmed here: a limit counts what was sent, as the API document says;
+    # Line and Para trim and clean what they keep.
+    model_config = ConfigDict(extra="forbid")
 
 
 class LoginIn(Input):
-    username: Line(64, 1)
-    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    username: Line(limits.USERNAME, 1)
+    password: Annotated[str, StringConstraints(min_length=1, max_length=limits.PASSWORD)]
 
 
 class ConferenceIn(Input):
-    title: Line(300, 1)
+    title: Line(limits.CONFERENCE_TITLE, 1)
     starts_at: LocalDateTime = Field(description="Giờ địa phương (Asia/Ho_Chi_Minh) nếu không ghi múi giờ")
     ends_at: LocalDateTime | None = None
-    venue: Line(300, 1)
-    format: Format = "in_person"
-    online_url: Line(500) = ""
-    chair_name: Line(200) = ""
-    front_name: Line(200) = ""
-    council_name: Line(200) = ""
+    venue: Line(limits.VENUE, 1)
+    format: Format = ConferenceFormat.IN_PERSON.value
+    online_url: Line(limits.URL) = ""
+    chair_name: Line(limits.PERSON_NAME) = ""
+    front_name: Line(limits.PERSON_NAME) = ""
+    council_name: Line(limits.PERSON_NAME) = ""
     content: Para() = ""
     purpose: Para() = ""
     how_to_attend: Para() = ""
 
 
 class ConferencePatch(Input):
-    title: Line(300, 1) | None = None
+    title: Line(limits.CONFERENCE_TITLE, 1) | None = None
     starts_at: LocalDateTime | None = None
     ends_at: LocalDateTime | None = None
-    venue: Line(300, 1) | None = None
+    venue: Line(limits.VENUE, 1) | None = None
     format: Format | None = None
-    online_url: Line(500) | None = None
-    chair_name: Line(200) | None = None
-    front_name: Line(200) | None = None
-    council_name: Line(200) | None = None
+    online_url: Line(limits.URL) | None = None
+    chair_name: Line(limits.PERSON_NAME) | None = None
+    front_name: Line(limits.PERSON_NAME) | None = None
+    council_name: Line(limits.PERSON_NAME) | None = None
     content: Para() | None = None
     purpose: Para() | None = None
     how_to_attend: Para() | None = None
-    status: Literal["planned", "announced", "held", "closed", "cancelled"] | None = None
+    status: OneOf(ConferenceStatus) | None = None
 
 
 class YearQuery(Input):
+    json_body = False  # a query string: every value is text
     year: Annotated[int, Field(ge=2000, le=2100)] | None = None
 
 
 class ParticipantIn(Input):
-    full_name: Line(200, 1)
-    kind: Literal["delegate", "citizen_rep", "citizen"] = "citizen_rep"
-    title: Line(200) = ""
-    hamlet: Line(200) = ""
+    full_name: Line(limits.PERSON_NAME, 1)
+    kind: OneOf(ParticipantKind) = ParticipantKind.CITIZEN_REP.value
+    title: Line(limits.POSITION) = ""
+    hamlet: Line(limits.HAMLET) = ""
     phone: Phone = ""
     invited: bool = True
     consent_full_name: bool = False
 
 
 class ParticipantPatch(Input):
-    full_name: Line(200, 1) | None = None
-    kind: Literal["delegate", "citizen_rep", "citizen"] | None = None
-    title: Line(200) | None = None
-    hamlet: Line(200) | None = None
+    full_name: Line(limits.PERSON_NAME, 1) | None = None
+    kind: OneOf(ParticipantKind) | None = None
+    title: Line(limits.POSITION) | None = None
+    hamlet: Line(limits.HAMLET) | None = None
     phone: Phone | None = None
     invited: bool | None = None
     consent_full_name: bool | None = None
@@ -127,84 +154,90 @@ class CheckInIn(Input):
 
 class PetitionIn(Input):
     conference_id: int | None = Field(default=None, ge=1)
-    raised_by: Line(200, 1)
-    hamlet: Line(200) = ""
+    raised_by: Line(limits.PERSON_NAME, 1)
+    hamlet: Line(limits.HAMLET) = ""
     phone: Phone = ""
     consent_full_name: bool = False
     field_id: int = Field(ge=1)
-    content: Para(10_000, 1)
-    authority: Line(300) = ""
-    competence: Literal["commune", "higher"] = "commune"
-    source: Literal["before", "during"] = "before"
+    content: Para(limits.LONG_TEXT, 1)
+    authority: Line(limits.ORGANISATION) = ""
+    competence: OneOf(Competence) = Competence.COMMUNE.value
+    source: OneOf(PetitionSource) = PetitionSource.BEFORE.value
 
 
 class PetitionPatch(Input):
     conference_id: int | None = Field(default=None, ge=1)
-    raised_by: Line(200, 1) | None = None
-    hamlet: Line(200) | None = None
+    raised_by: Line(limits.PERSON_NAME, 1) | None = None
+    hamlet: Line(limits.HAMLET) | None = None
     phone: Phone | None = None
     consent_full_name: bool | None = None
     field_id: int | None = Field(default=None, ge=1)
-    content: Para(10_000, 1) | None = None
-    authority: Line(300) | None = None
-    competence: Literal["commune", "higher"] | None = None
-    status: Literal["open", "answered", "assigned", "verifying", "forwarded", "resolved"] | None = None
+    content: Para(limits.LONG_TEXT, 1) | None = None
+    authority: Line(limits.ORGANISATION) | None = None
+    competence: OneOf(Competence) | None = None
+    status: OneOf(PetitionStatus) | None = None
 
 
 class PetitionQuery(Input):
+    json_body = False
     conference_id: int | None = Field(default=None, ge=1)
-    q: Line(200) | None = None
+    q: Line(limits.SEARCH_QUERY) | None = None
 
 
 class FieldIn(Input):
-    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
-    name: Line(200, 1)
+    code: Annotated[str, StringConstraints(pattern=rf"^[a-z0-9_-]{{1,{limits.FIELD_CODE}}}$")]
+    name: Line(limits.FIELD_NAME, 1)
     position: int = Field(default=0, ge=0, le=10_000)
     active: bool = True
 
 
 class FieldPatch(Input):
-    name: Line(200, 1) | None = None
+    name: Line(limits.FIELD_NAME, 1) | None = None
     position: int | None = Field(default=None, ge=0, le=10_000)
     active: bool | None = None
 
 
-RoleName = Literal["admin", "chair", "moderator", "secretary", "front", "viewer", "overseer"]
+RoleName = OneOf(Role)
 
 
 class UserIn(Input):
-    username: Annotated[str, StringConstraints(min_length=3, max_length=64), AfterValidator(_username)]
-    full_name: Line(200, 1)
+    username: Annotated[str, StringConstraints(min_length=limits.USERNAME_MIN,
+                                               max_length=limits.USERNAME),
+                        AfterValidator(_username), schema_extra(pattern=USERNAME)]
+    full_name: Line(limits.PERSON_NAME, 1)
     role: RoleName
-    password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+    password: Password
 
 
 class UserPatch(Input):
-    full_name: Line(200, 1) | None = None
+    full_name: Line(limits.PERSON_NAME, 1) | None = None
     role: RoleName | None = None
-    password: Annotated[str, StringConstraints(min_length=8, max_length=200)] | None = None
+    password: Password | None = None
     active: bool | None = None
 
 
 class DeviceIn(Input):
-    name: Line(200, 1)
-    kind: Literal["display", "relay"]
+    name: Line(limits.DEVICE_NAME, 1)
+    kind: OneOf(DeviceKind)
 
 
 class CommuneIn(Input):
-    name: Line(200, 1) | None = None
-    issuing_body: Line(200, 1) | None = None
-    body_code: Annotated[str, StringConstraints(pattern=r"^[A-ZĐ0-9-]{1,20}$")] | None = None
-    place_name: Line(100, 1) | None = None
-    province: Line(200) | None = None
-    higher_authority: Line(200) | None = None
-    rule_profile: Line(50, 1) | None = None
+    name: Line(limits.COMMUNE_NAME, 1) | None = None
+    issuing_body: Line(limits.ISSUING_BODY, 1) | None = None
+    body_code: Annotated[str, StringConstraints(
+        pattern=rf"^[A-ZĐ0-9-]{{1,{limits.BODY_CODE}}}$")] | None = None
+    place_name: Line(limits.PLACE_NAME, 1) | None = None
+    province: Line(limits.PROVINCE) | None = None
+    higher_authority: Line(limits.HIGHER_AUTHORITY) | None = None
+    # checked by the handler (code unknown_rule_profile) against the profiles it knows
+    rule_profile: Annotated[str, schema_extra(enum=sorted(load_profiles()))] | None = None
     retention_days: int | None = Field(default=None, ge=30, le=3650)
-    chairman_name: Line(200) | None = None
+    chairman_name: Line(limits.PERSON_NAME) | None = None
 
 
 class SearchQuery(Input):
-    q: Line(200, 1)
+    json_body = False
+    q: Line(limits.SEARCH_QUERY, 1)
 
 
 # ---- outputs -------------------------------------------------------------------------

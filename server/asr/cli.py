@@ -33,7 +33,7 @@ MESSAGES = {
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("transcribe", help=MESSAGES["help"], description=MESSAGES["help"])
     parser.add_argument("files", nargs="*", metavar="FILE", help=MESSAGES["files"])
-    parser.add_argument("--engine", choices=engine_names(), default=None, help=MESSAGES["engine"])
+    parser.add_argument("--engine", choices=engine_names(), default=os.environ.get(ENV_ENGINE) or None, help=MESSAGES["engine"])
     parser.add_argument("--conference", metavar="ID", default=None, help=MESSAGES["conference"])
     parser.add_argument("--all", dest="redo_all", action="store_true", help=MESSAGES["redo_all"])
     parser.add_argument("--db", default=os.environ.get("DOITHOAI_DB"), help=MESSAGES["db"])

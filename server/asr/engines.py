@@ -21,8 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-ENV_ENGINE = "DOITHOAI_ASR_ENGINE"
-ENV_DATA_DIR = "DOITHOAI_DATA"  # the server's data folder (doithoai --data-dir)
+ENV_ENGINE = "DOITHOAI_ASR_ENGINE"  # read by the command line only (server/cli.py)
+_cache_dir: Path | None = None  # set from the server's data folder by use_data_dir()
 DEFAULT_ENGINE = "viet-asr"
 
 
@@ -75,11 +75,16 @@ class VietAsrEngine:
         return _clean(result.text)
 
 
+def use_data_dir(data_dir: Path | None) -> None:
+    """Keep assembled models under ``data_dir/cache`` (the server's --data-dir)."""
+    global _cache_dir
+    _cache_dir = Path(data_dir) / "cache" if data_dir is not None else None
+
+
 def cache_root() -> Path:
-    """Where assembled models live: ``$DOITHOAI_DATA/cache`` or ``~/.cache/doithoai``."""
-    data_dir = os.environ.get(ENV_DATA_DIR)
-    if data_dir:
-        return Path(data_dir) / "cache"
+    """Where assembled models live: ``<data dir>/cache`` or ``~/.cache/doithoai``."""
+    if _cache_dir is not None:
+        return _cache_dir
     return Path.home() / ".cache" / "doithoai"
 
 
@@ -178,8 +183,8 @@ def engine_names() -> list[str]:
 
 
 def get_engine(name: str | None = None) -> Engine:
-    """The shared engine called ``name`` (default: ``$DOITHOAI_ASR_ENGINE`` or DEFAULT_ENGINE)."""
-    chosen = (name or os.environ.get(ENV_ENGINE) or DEFAULT_ENGINE).strip()
+    """The shared engine called ``name`` (default: DEFAULT_ENGINE)."""
+    chosen = (name or DEFAULT_ENGINE).strip()
     if chosen not in ENGINES:
         raise EngineError(f"unknown engine {chosen!r}; known: {', '.join(ENGINES)}")
     with _instances_lock:

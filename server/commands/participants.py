@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.api.schemas import ParticipantIn, ParticipantPatch
 from server.auth import Actor
 from server.commands import audit, scope
-from server.db.models import Participant
+from server.db.models import Participant, SpeakingTurn
+from server.domain.errors import Conflict
 from server.domain.text import search_key
 
 FIELDS = ("full_name", "kind", "title", "hamlet", "phone", "invited", "checked_in_at",
@@ -58,6 +60,12 @@ async def check_in(db: AsyncSession, actor: Actor, conference_id: int, participa
 
 async def remove(db: AsyncSession, actor: Actor, conference_id: int, participant_id: int) -> None:
     p = await scope.participant(db, actor, conference_id, participant_id)
+    spoke = (await db.execute(select(SpeakingTurn.id).where(
+        SpeakingTurn.participant_id == p.id).limit(1))).scalar_one_or_none()
+    if spoke is not None:
+        raise Conflict("participant_has_turn",
+                       f"{p.full_name} đã đăng ký phát biểu tại hội nghị nên không xóa khỏi "
+                       "danh sách mời được.")
     before = audit.snapshot(p, FIELDS)
     await db.delete(p)
     await db.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from alembic import command
@@ -30,9 +31,22 @@ def database_url(url: str | None, data_dir: Path) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str) -> AsyncEngine:
+class PreEncodedJSON(str):
+    """JSON text the caller already made (the queue's state, written after every command
+    from each turn's cached text): a JSON column stores it as it is."""
+
+
+def _json_serializer(value: object) -> str:
+    return str(value) if isinstance(value, PreEncodedJSON) else json.dumps(value)
+
+
+def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
+    """The engine and its pool. Every request and job holds at most one connection at a
+    time, so waiting for one always ends when another request finishes."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=pool_size,
+                                     max_overflow=pool_size, pool_timeout=pool_timeout,
+                                     json_serializer=_json_serializer)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -43,7 +57,9 @@ def make_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                               pool_timeout=pool_timeout, pool_pre_ping=True,
+                               json_serializer=_json_serializer)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

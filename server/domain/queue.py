@@ -14,7 +14,7 @@ from typing import Any
 
 from server.domain import limits
 from server.domain.names import public_name
-from server.domain.queue_codec import from_dict, to_dict, view_dict
+from server.domain.queue_codec import from_dict, to_dict, to_json, view_dict
 from server.domain.queue_commands import (
     COMMAND_TYPES,
     AddAnswerTurn,
@@ -86,7 +86,7 @@ __all__ = [
     "Move", "Pause", "QueueSettings", "QueueState", "RegisterTurn", "RejectTurn", "Requeue",
     "Result", "Resume", "Skip", "Start", "TimerView", "Turn", "Undo", "UpdateSettings",
     "Withdraw", "apply", "command_from_dict", "command_to_dict", "from_dict", "new_queue",
-    "next_speakers", "public_view", "timer", "to_dict", "view_dict", "STATUS_LABELS",
+    "next_speakers", "public_view", "timer", "to_dict", "to_json", "view_dict", "STATUS_LABELS",
 ]
 
 STATUS_LABELS = {

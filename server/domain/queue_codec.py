@@ -13,10 +13,16 @@ Schema 1 (every list of turns written out in full) is still read.
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime
 from typing import Any
 
 from server.domain.queue_model import (
+    CITIZEN,
+    COUNTED_STATUSES,
+    DONE,
+    FINAL_STATUSES,
+    FLOOR_STATUSES,
     HistoryEntry,
     QueueSettings,
     QueueState,
@@ -91,16 +97,20 @@ class _TurnTable:
     """
 
     def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+        self.objects: list[Turn] = []
         self._index: dict[int, int] = {}
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return [_turn_to_dict(t) for t in self.objects]
 
     def refs(self, turns: tuple[Turn, ...]) -> list[int]:
         out = []
         for t in turns:
             i = self._index.get(id(t))
             if i is None:
-                i = self._index[id(t)] = len(self.rows)
-                self.rows.append(_turn_to_dict(t))
+                i = self._index[id(t)] = len(self.objects)
+                self.objects.append(t)
             out.append(i)
         return out
 
@@ -202,9 +212,62 @@ def to_dict(state: QueueState) -> dict[str, Any]:
     }
 
 
-def view_dict(state: QueueState) -> dict[str, Any]:
-    """The state for a client: every turn written out, without the undo copies and command ids."""
-    return _common(state) | {"turns": [_turn_to_dict(t) for t in state.turns]}
+RECENT_FINAL = 10  # finished turns a tablet still shows (the rest are in the minutes)
+
+
+def to_json(state: QueueState) -> str:
+    """``json.dumps(to_dict(state))``, made from each turn's JSON text written once: the
+    server stores this after every command, so its cost follows the turns that changed,
+    not the length of the day."""
+    table = _TurnTable()
+    turns = table.refs(state.turns)
+    undo_stack = [_undo_to_dict(u, table) for u in state.undo_stack]
+    rows = ",".join(_turn_json(t) for t in table.objects)
+    rest = json.dumps(_common(state) | {"turns": turns, "undo_stack": undo_stack,
+                                        "applied_command_ids": list(state.applied_command_ids)})
+    return '{"turn_table":[' + rows + "]," + rest[1:]
+
+
+_JSON: dict[int, tuple[Turn, str]] = {}
+
+
+def _turn_json(t: Turn) -> str:
+    hit = _JSON.get(id(t))
+    if hit is not None and hit[0] is t:
+        return hit[1]
+    if len(_JSON) >= _ENCODED_MAX:
+        _JSON.clear()
+    text = json.dumps(_encode_turn(t))
+    _JSON[id(t)] = (t, text)
+    return text
+
+
+def view_dict(state: QueueState, recent_final: int | None = RECENT_FINAL) -> dict[str, Any]:
+    """The state for a client, without the undo copies and command ids: every turn that
+    is not finished, and the ``recent_final`` last finished ones (None: all), so what a
+    tablet receives after each command does not grow with the day. ``people`` tells, for
+    each person in the view, the citizen turns they used and whether they already spoke
+    (counted over the whole day); ``earlier_final_turns`` how many finished turns were
+    left out."""
+    turns = state.turns
+    final = [t for t in turns if t.status in FINAL_STATUSES]
+    left_out: set[int] = set()
+    if recent_final is not None and len(final) > recent_final:
+        final.sort(key=lambda t: (t.ended_at or t.registered_at, t.seq))
+        left_out = {id(t) for t in final[:len(final) - recent_final]}
+        turns = tuple(t for t in turns if id(t) not in left_out)
+    shown = {t.person_key for t in turns}
+    people: dict[str, dict[str, Any]] = {k: {"turns_used": 0, "spoken": False} for k in shown}
+    for t in state.turns:
+        person = people.get(t.person_key)
+        if person is None or t.kind != CITIZEN:
+            continue
+        if t.status in COUNTED_STATUSES:
+            person["turns_used"] += 1
+        if t.status == DONE or t.status in FLOOR_STATUSES:
+            person["spoken"] = True
+    return _common(state) | {"turns": [_turn_to_dict(t) for t in turns], "people": people,
+                             "earlier_final_turns": len(left_out)}
 
 
 def from_dict(d: dict[str, Any]) -> QueueState:

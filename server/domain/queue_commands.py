@@ -207,6 +207,8 @@ def _check_value(name: str, annotation: str, value: Any) -> Any:
         return value
     if base == "int" and isinstance(value, int) and not isinstance(value, bool):
         return value
+    if base == "int" and isinstance(value, float) and value.is_integer():
+        return int(value)  # JSON does not tell 3 from 3.0
     if base == "bool" and isinstance(value, bool):
         return value
     if base == "tuple[str, ...]" and isinstance(value, list | tuple):

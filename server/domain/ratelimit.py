@@ -36,9 +36,10 @@ class SlidingWindowLimiter:
         while len(self._events) >= self.max_keys:
             self._events.pop(next(iter(self._events)))
 
-    def allow(self, key: Hashable) -> bool:
-        """Whether another event for ``key`` is within the limit (does not count one)."""
-        return len(self._recent(key)) < self.limit
+    def allow(self, key: Hashable, limit: int | None = None) -> bool:
+        """Whether another event for ``key`` is within the limit (does not count one);
+        ``limit`` overrides the limiter's own for this key (a wider key, a higher limit)."""
+        return len(self._recent(key)) < (self.limit if limit is None else limit)
 
     def fail(self, key: Hashable) -> None:
         """Count an event for ``key``."""

@@ -17,28 +17,43 @@ import logging
 import re
 import shutil
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Float, ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.api.errors import from_validation
-from server.api.registry import Api, Call
+from server.api.registry import Api, Call, read_json, request_schema
 from server.api.schemas import Input, Line, LocalDateTime
 from server.commands import audit, scope
 from server.db.models import Base, Recording, utcnow
+from server.domain import limits
 from server.domain.errors import (
     BadRequest,
+    DomainError,
     Gone,
     Invalid,
     TooLarge,
     Unsupported,
     conflict,
     not_found,
+)
+from server.events import BulletinsChanged
+from server.fanout import fan_out
+from server.keys import (
+    APIS,
+    BROADCAST,
+    BULLETIN_SCHEDULER,
+    CONFIG,
+    EXECUTOR,
+    OPENAPI_EXTRA,
+    SIO,
 )
 
 log = logging.getLogger(__name__)
@@ -59,17 +74,17 @@ class Bulletin(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
     conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), index=True)
-    title: Mapped[str] = mapped_column(String(300))
-    audio_path: Mapped[str] = mapped_column(String(500))  # relative to the data folder
-    original_name: Mapped[str] = mapped_column(String(255), default="")
-    sha256: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(limits.BULLETIN_TITLE))
+    audio_path: Mapped[str] = mapped_column(String(limits.FILE_PATH))  # relative to the data folder
+    original_name: Mapped[str] = mapped_column(String(limits.FILE_NAME), default="")
+    sha256: Mapped[str] = mapped_column(String(limits.SHA256_HEX))
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
     recording_id: Mapped[int | None] = mapped_column(ForeignKey("recording.id"))
     play_at: Mapped[datetime] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    status: Mapped[str] = mapped_column(String(limits.CODE), default="scheduled", index=True)
     played_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(String(500))
-    created_by: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str | None] = mapped_column(String(limits.ERROR))
+    created_by: Mapped[str] = mapped_column(String(limits.ACTOR), default="")  # an actor's label
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -138,12 +153,12 @@ class BulletinOut(BaseModel):
 
 class FromRecordingIn(Input):
     recording_id: int = Field(ge=1)
-    title: Line(300, 1)  # type: ignore[valid-type]
+    title: Line(limits.BULLETIN_TITLE, 1)  # type: ignore[valid-type]
     play_at: LocalDateTime | None = None
 
 
 class UploadFields(Input):
-    title: Line(300, 1)  # type: ignore[valid-type]
+    title: Line(limits.BULLETIN_TITLE, 1)  # type: ignore[valid-type]
     play_at: LocalDateTime | None = None
 
 
@@ -159,7 +174,7 @@ def _out(b: Bulletin) -> BulletinOut:
 
 
 def _root(app: web.Application) -> Path:
-    return Path(app["config"].data_dir) / "bulletins"
+    return Path(app[CONFIG].data_dir) / "bulletins"
 
 
 async def probe_audio(path: Path) -> tuple[float | None, str | None]:
@@ -205,9 +220,17 @@ async def _receive_upload(request: web.Request, incoming: Path) -> tuple[dict[st
     if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES + 65536:
         raise TooLarge("file_too_large", "Tệp quá lớn: tối đa 50 MB.")
     try:
-        reader = await request.multipart()
-    except (AssertionError, ValueError, KeyError):
-        raise BadRequest("bad_form", "Biểu mẫu tải lên không đọc được.") from None
+        return await _read_upload(request, incoming)
+    except DomainError:
+        raise
+    except (AssertionError, ValueError, LookupError, HttpProcessingError):
+        # a missing or wrong boundary, a broken part header, a body cut short
+        raise BadRequest("bad_form", "Biểu mẫu tải lên không đọc được (dữ liệu multipart bị "
+                                     "hỏng hoặc không đầy đủ); vui lòng gửi lại.") from None
+
+
+async def _read_upload(request: web.Request, incoming: Path) -> tuple[dict[str, str], Path, str]:
+    reader = await request.multipart()
     fields: dict[str, str] = {}
     filename = ""
     got_file = False
@@ -216,10 +239,15 @@ async def _receive_upload(request: web.Request, incoming: Path) -> tuple[dict[st
         if part is None:
             break
         if not isinstance(part, BodyPartReader):
-            continue
+            raise BadRequest("bad_form", "Biểu mẫu tải lên không được chứa multipart lồng nhau.")
+        if not part.name:
+            raise BadRequest("bad_form", "Một phần của biểu mẫu tải lên thiếu tên "
+                                         "(Content-Disposition: form-data; name=...).")
         if part.filename is not None and part.name == "file":
             if got_file:
                 raise BadRequest("bad_form", "Chỉ tải lên một tệp mỗi lần.")
+            if "\x00" in part.filename:
+                raise BadRequest("bad_form", "Tên tệp chứa ký tự NUL (\\u0000), không được phép.")
             got_file, filename = True, part.filename
             size = 0
             with open(incoming, "wb") as fh:
@@ -237,6 +265,9 @@ async def _receive_upload(request: web.Request, incoming: Path) -> tuple[dict[st
             if len(raw) > 2000:
                 raise BadRequest("bad_form", f"Trường {part.name} quá dài.")
             fields[part.name] = raw.decode("utf-8", "replace")
+            if "\x00" in fields[part.name]:
+                raise BadRequest("bad_form", f"Trường {part.name} chứa ký tự NUL (\\u0000), "
+                                             "không được phép.")
         else:
             await part.release()
     if not got_file:
@@ -281,10 +312,7 @@ async def create_bulletin(call: Call) -> BulletinOut:
             form = _validated(UploadFields, fields)
             title, play_at = form.title, _check_time(form.play_at)
         elif call.request.content_type == "application/json":
-            try:
-                body = await call.request.json()
-            except (ValueError, UnicodeDecodeError):
-                raise BadRequest("malformed_json", "JSON không đọc được.") from None
+            body = await read_json(call.request)
             form = _validated(FromRecordingIn, body if isinstance(body, dict) else {})
             title, play_at = form.title, _check_time(form.play_at)
             rec = await call.db.get(Recording, form.recording_id)
@@ -309,8 +337,9 @@ async def create_bulletin(call: Call) -> BulletinOut:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     row = Bulletin(commune_id=conf.commune_id, conference_id=conf.id, title=title,
-                   audio_path=str(final.relative_to(Path(call.app["config"].data_dir))),
-                   original_name=original[:255], sha256=digest, duration_s=round(duration or 0, 2),
+                   audio_path=str(final.relative_to(Path(call.app[CONFIG].data_dir))),
+                   original_name=original[:limits.FILE_NAME], sha256=digest,
+                   duration_s=round(duration or 0, 2),
                    recording_id=recording_id, play_at=play_at, status="scheduled",
                    created_by=call.user.label)
     call.db.add(row)
@@ -322,7 +351,7 @@ async def create_bulletin(call: Call) -> BulletinOut:
     audit.record(call.db, call.user, "bulletin.create", "bulletin", row.id,
                  after={"title": title, "play_at": play_at.isoformat(), "sha256": digest,
                         "file": final.name, "recording_id": recording_id})
-    call.after_commit(lambda: _wake(call.app))
+    call.emit(BulletinsChanged(row.commune_id, row.conference_id))
     return _out(row)
 
 
@@ -351,15 +380,15 @@ async def cancel_bulletin(call: Call) -> BulletinOut:
         raise conflict("bulletin_not_cancellable", "Bản tin này đã phát xong, bị lỗi hoặc đã hủy.")
     before = b.status
     if b.status == "playing":
-        sched: BulletinScheduler | None = call.app.get("bulletin_scheduler")
+        sched: BulletinScheduler | None = call.app.get(BULLETIN_SCHEDULER)
         if sched is not None and sched.playing_id == b.id:
-            svc = call.app.get("broadcast")
+            svc = call.app.get(BROADCAST)
             if svc is not None:
                 svc.stop_bulletin()
     b.status = "cancelled"
     audit.record(call.db, call.user, "bulletin.cancel", "bulletin", b.id,
                  before={"status": before}, after={"status": "cancelled"})
-    call.after_commit(lambda: _wake(call.app))
+    call.emit(BulletinsChanged(b.commune_id, b.conference_id))
     return _out(b)
 
 
@@ -370,20 +399,24 @@ async def play_now(call: Call) -> BulletinOut:
     b = await _bulletin(call)
     if b.status == "playing":
         raise conflict("bulletin_playing", "Bản tin này đang được phát.")
-    if not (Path(call.app["config"].data_dir) / b.audio_path).is_file():
+    if not (Path(call.app[CONFIG].data_dir) / b.audio_path).is_file():
         raise Gone("bulletin_file_gone", "Tệp âm thanh của bản tin không còn.")
     before = {"status": b.status, "play_at": b.play_at.isoformat()}
     b.status, b.play_at, b.error, b.played_at = "scheduled", datetime.now(UTC), None, None
     audit.record(call.db, call.user, "bulletin.play_now", "bulletin", b.id, before=before,
                  after={"status": b.status, "play_at": b.play_at.isoformat()})
-    call.after_commit(lambda: _wake(call.app))
+    call.emit(BulletinsChanged(b.commune_id, b.conference_id))
     return _out(b)
 
 
-async def _wake(app: web.Application) -> None:
-    sched: BulletinScheduler | None = app.get("bulletin_scheduler")
+async def on_bulletins_changed(app: web.Application, event: BulletinsChanged) -> None:
+    """Listener: the scheduler looks again, and the tablets showing bulletins reload them
+    (pushed, so no page polls)."""
+    sched: BulletinScheduler | None = app.get(BULLETIN_SCHEDULER)
     if sched is not None:
         sched.wake.set()
+    room = f"staff:{event.conference_id}" if event.conference_id else "staff"
+    await fan_out(app[SIO], "bulletins:changed", {"conference_id": event.conference_id}, room)
 
 
 # ---- scheduler ----------------------------------------------------------------------------
@@ -398,6 +431,12 @@ class BulletinScheduler:
         self.playing_id: int | None = None
         self._task: asyncio.Task[None] | None = None
 
+    async def running(self, app: web.Application) -> AsyncIterator[None]:
+        """Background job (cleanup_ctx): plays bulletins from start-up to shutdown."""
+        await self.start(app)
+        yield
+        await self.stop(app)
+
     async def start(self, _app: web.Application) -> None:
         await self.recover()
         self._task = asyncio.create_task(self.run(), name="bulletin-scheduler")
@@ -411,7 +450,8 @@ class BulletinScheduler:
 
     async def recover(self) -> None:
         """A bulletin left 'playing' by a server that stopped mid-way is marked failed."""
-        async with self.app["sessionmaker"]() as db, db.begin():
+        async with self.app[EXECUTOR].unit() as unit:
+            db = unit.db
             rows = (await db.execute(select(Bulletin).where(Bulletin.status == "playing"))).scalars()
             for b in rows:
                 b.status, b.error = "failed", "Máy chủ dừng khi bản tin đang phát."
@@ -435,7 +475,7 @@ class BulletinScheduler:
 
     async def step(self) -> None:
         self.wake.clear()
-        async with self.app["sessionmaker"]() as db:
+        async with self.app[EXECUTOR].reading() as db:
             b = (await db.execute(select(Bulletin).where(Bulletin.status == "scheduled")
                                   .order_by(Bulletin.play_at, Bulletin.id).limit(1))).scalar_one_or_none()
         if b is None:
@@ -450,19 +490,20 @@ class BulletinScheduler:
             await self._finish(b.id, "scheduled", "failed", None,
                                "Quá giờ phát hơn 60 phút (máy chủ không chạy lúc đó); bấm “Phát ngay” để phát.")
             return
-        svc = self.app.get("broadcast")
+        svc = self.app.get(BROADCAST)
         if svc is None:
             await self._sleep(2.0)
             return
-        async with self.app["sessionmaker"]() as db, db.begin():
-            res = await db.execute(update(Bulletin).where(Bulletin.id == b.id,
-                                                          Bulletin.status == "scheduled")
-                                   .values(status="playing", error=None))
+        async with self.app[EXECUTOR].unit() as unit:
+            res = await unit.db.execute(update(Bulletin).where(Bulletin.id == b.id,
+                                                               Bulletin.status == "scheduled")
+                                        .values(status="playing", error=None))
             if res.rowcount != 1:
                 return  # cancelled in the meantime
+            unit.emit(BulletinsChanged(b.commune_id, b.conference_id))
         self.playing_id = b.id
         try:
-            result = await svc.play_file(Path(self.app["config"].data_dir) / b.audio_path,
+            result = await svc.play_file(Path(self.app[CONFIG].data_dir) / b.audio_path,
                                          title=b.title)
         finally:
             self.playing_id = None
@@ -475,7 +516,8 @@ class BulletinScheduler:
 
     async def _finish(self, bid: int, expected: str, result_state: str,
                       played_at: datetime | None, error: str | None) -> None:
-        async with self.app["sessionmaker"]() as db, db.begin():
+        async with self.app[EXECUTOR].unit() as unit:
+            db = unit.db
             b = await db.get(Bulletin, bid)
             if b is None or b.status != expected:
                 return
@@ -484,44 +526,51 @@ class BulletinScheduler:
                 return
             b.status, b.played_at, b.error = status, played_at, (error or None)
             if b.error:
-                b.error = b.error[:500]
+                b.error = b.error[:limits.ERROR]
             audit.record(db, "system", f"bulletin.{status}", "bulletin", b.id,
                          after={"status": status, "error": b.error,
                                 "played_at": played_at.isoformat() if played_at else None},
                          commune_id=b.commune_id)
+            unit.emit(BulletinsChanged(b.commune_id, b.conference_id))
 
 
 def _upload_doc() -> dict[str, Any]:
     """The POST operation with both request bodies (the registry only describes JSON ones)."""
-    bulletin_ref = {"$ref": "#/components/schemas/BulletinOut"}
+    form = request_schema(UploadFields.model_json_schema())
+    when = form["properties"]["play_at"]["anyOf"][0]
+    form["properties"] = {
+        "file": {"type": "string", "format": "binary",
+                 "description": "Any audio file ffmpeg reads, at most 50 MB"},
+        "title": form["properties"]["title"],
+        "play_at": {"anyOf": [when, {"type": "string", "maxLength": 0}],
+                    "description": "Local time (Asia/Ho_Chi_Minh) unless it has a zone; "
+                                   "empty = now; at most a year ahead"}}
+    form["required"] = ["file", "title"]
+    form.pop("additionalProperties", None)  # other named parts are read and dropped
+    form["propertyNames"] = {"pattern": r'^[^"\\\x00-\x1f\x7f]+$'}  # every part is named
+    reuse = request_schema(FromRecordingIn.model_json_schema())
+    reuse["properties"]["play_at"]["anyOf"].append({"type": "string", "maxLength": 0})
     return {"post": {
         "summary": "Schedule a broadcast bulletin: upload an audio file (multipart) or reuse a recorded turn",
         "tags": [TAG], "operationId": "create_bulletin", "x-permission": "control_broadcast",
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
         "requestBody": {"required": True, "content": {
-            "multipart/form-data": {"schema": {"type": "object", "required": ["file", "title"],
-                                               "properties": {
-                "file": {"type": "string", "format": "binary",
-                         "description": "Any audio file ffmpeg reads, at most 50 MB"},
-                "title": {"type": "string", "maxLength": 300},
-                "play_at": {"type": "string", "format": "date-time",
-                            "description": "Local time (Asia/Ho_Chi_Minh) unless it has a zone; "
-                                           "empty = now"}}}},
-            "application/json": {"schema": {"type": "object", "required": ["recording_id", "title"],
-                                            "properties": {
-                "recording_id": {"type": "integer"}, "title": {"type": "string", "maxLength": 300},
-                "play_at": {"type": "string", "format": "date-time"}}}}}},
-        "responses": {"201": {"description": "Scheduled", "content": {
-            "application/json": {"schema": bulletin_ref}}},
-            "4XX": {"description": "Refused (not audio, too large, time in the past, ...)"}},
+            "multipart/form-data": {"schema": form},
+            "application/json": {"schema": reuse}}},
+        "responses": {
+            "201": {"description": "Scheduled", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/BulletinOut"}}}},
+            "4XX": {"description": "Refused (not audio, too large, time in the past, ...)",
+                    "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}}}}},
     }}
 
 
 def setup_bulletins(app: web.Application) -> None:
-    app["apis"].append(api)
+    app[APIS].append(api)
     api.add_to(app)
-    app["openapi_extra"]["/api/conferences/{id}/bulletins"] = _upload_doc()
+    app[OPENAPI_EXTRA]["/api/conferences/{id}/bulletins"] = _upload_doc()
     sched = BulletinScheduler(app)
-    app["bulletin_scheduler"] = sched
-    app.on_startup.append(sched.start)
-    app.on_cleanup.insert(0, sched.stop)
+    app[BULLETIN_SCHEDULER] = sched
+    app.cleanup_ctx.append(sched.running)

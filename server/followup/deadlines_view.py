@@ -15,11 +15,11 @@ from server.domain.deadlines import (
     deadlines_for_conference,
     deadlines_for_petition,
 )
+from server.domain.local_time import local_date
 from server.domain.names import public_name
 from server.domain.rule_profiles import RuleProfile
 from server.followup.records import CommuneRecord, ConferenceRecord, PetitionRecord
 from server.followup.state import STATE_LABELS, conference_done, outcome_of
-from server.rules import local_date
 
 #: Board order: the most urgent first.
 URGENCY = {DeadlineStatus.OVERDUE: 0, DeadlineStatus.DUE_TODAY: 1, DeadlineStatus.DUE_SOON: 2,

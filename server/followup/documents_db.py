@@ -46,12 +46,12 @@ from server.documents.model import (
 from server.domain.calendar import WorkCalendar
 from server.domain.deadlines import add_working_days, deadlines_for_petition
 from server.domain.errors import Conflict, Invalid, Unavailable
+from server.domain.local_time import LOCAL_TZ
 from server.domain.names import short_name
 from server.domain.rule_profiles import PetitionOutcome, RuleProfile
 from server.followup.docjson import ContentError, deep_merge, from_json, model_for, to_json
 from server.followup.records import ConferenceRecord, PetitionRecord
 from server.followup.state import outcome_of
-from server.rules import LOCAL_TZ
 
 KIND_LABELS = {
     "conclusion": "Thông báo kết luận",

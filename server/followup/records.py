@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Answer, Commune, Conference, Dispatch, Document, Petition
+from server.domain.local_time import local_date
 from server.followup.state import DocumentEvents, petition_state
-from server.rules import local_date
 
 
 @dataclass

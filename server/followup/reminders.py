@@ -10,9 +10,11 @@ releases its claim, so the next run tries again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import smtplib
 import ssl
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
@@ -25,10 +27,11 @@ from sqlalchemy.exc import IntegrityError
 
 from server.commands import audit
 from server.db.models import Commune, Setting
+from server.domain.local_time import local_date
 from server.followup.deadlines_view import BoardItem, board
 from server.followup.models import ReminderLog
 from server.followup.records import load_commune
-from server.rules import local_date
+from server.keys import EXECUTOR, REMINDER_FIRST_CHECK_S, REMINDER_TASK, RULES
 
 log = logging.getLogger("doithoai.reminders")
 SETTING_KEY = "smtp"
@@ -91,7 +94,8 @@ async def _claim(app: web.Application, commune_id: int, today: date, items: list
                  recipients: str) -> list[BoardItem]:
     """Record the reminders about to be sent; the ones already recorded today are skipped."""
     claimed: list[BoardItem] = []
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[EXECUTOR].unit() as unit:
+        db = unit.db
         for item in items:
             try:
                 async with db.begin_nested():
@@ -106,7 +110,8 @@ async def _claim(app: web.Application, commune_id: int, today: date, items: list
 
 async def _settle(app: web.Application, commune_id: int, today: date, keys: list[str], ok: bool,
                   detail: str) -> None:
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[EXECUTOR].unit() as unit:
+        db = unit.db
         where = (ReminderLog.commune_id == commune_id, ReminderLog.day == today,
                  ReminderLog.channel == "email", ReminderLog.item_key.in_(keys))
         if ok:
@@ -127,9 +132,9 @@ async def send_due_reminders(app: web.Application, today: date | None = None,
     Returns per commune id: {"sent": n, "already": m, "error": message or None}.
     """
     today = today or local_date(datetime.now(UTC))
-    rules = app["rules"]
+    rules = app[RULES]
     result: dict[int, dict[str, Any]] = {}
-    async with app["sessionmaker"]() as db:
+    async with app[EXECUTOR].reading() as db:
         q = select(Setting).where(Setting.key == SETTING_KEY)
         if commune_ids is not None:
             q = q.where(Setting.commune_id.in_(commune_ids))
@@ -144,7 +149,7 @@ async def send_due_reminders(app: web.Application, today: date | None = None,
         if not config.to:
             result[cid] = {"sent": 0, "already": 0, "error": "Chưa có địa chỉ nhận nhắc việc."}
             continue
-        async with app["sessionmaker"]() as db:
+        async with app[EXECUTOR].reading() as db:
             record = await load_commune(db, cid)
             items = board(record, rules.profile(record.commune.rule_profile), rules.calendar(), today)
         claimed = await _claim(app, cid, today, items, ", ".join(config.to))
@@ -167,10 +172,10 @@ async def send_due_reminders(app: web.Application, today: date | None = None,
 
 
 async def _loop(app: web.Application) -> None:
-    await asyncio.sleep(app.get("reminder_first_check_s", FIRST_CHECK_AFTER_S))
+    await asyncio.sleep(app.get(REMINDER_FIRST_CHECK_S, FIRST_CHECK_AFTER_S))
     while True:
         try:
-            from server.rules import LOCAL_TZ
+            from server.domain.local_time import LOCAL_TZ
 
             now = datetime.now(LOCAL_TZ)
             if now.hour >= REMINDER_HOUR:
@@ -182,18 +187,11 @@ async def _loop(app: web.Application) -> None:
         await asyncio.sleep(CHECK_EVERY_S)
 
 
-def start_daily(app: web.Application) -> None:
-    async def on_startup(app: web.Application) -> None:
-        app["reminder_task"] = asyncio.create_task(_loop(app), name="deadline-reminders")
-
-    async def on_cleanup(app: web.Application) -> None:
-        task = app.get("reminder_task")
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-
-    app.on_startup.append(on_startup)
-    app.on_cleanup.insert(0, on_cleanup)
+async def daily_reminders(app: web.Application) -> AsyncIterator[None]:
+    """Background job (cleanup_ctx): the daily e-mail reminders, stopped on shutdown."""
+    task = asyncio.create_task(_loop(app), name="deadline-reminders")
+    app[REMINDER_TASK] = task
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -16,7 +16,22 @@ from aiohttp import web
 from pydantic import AfterValidator, Field, field_validator
 from sqlalchemy import delete, func, select
 
+from server.api.formats import EMAIL, HOST, IsoDate, JsonObject, schema_extra
 from server.api.registry import Api, Call, read_json
+from server.api.responses import (
+    CalendarIn,
+    CalendarOut,
+    ConferenceDeadlines,
+    DeadlineBoard,
+    DeadlineCounts,
+    DispatchOut,
+    DocumentOut,
+    OkOut,
+    Overview,
+    RemindResult,
+    SmtpOut,
+    SpecialDay,
+)
 from server.api.schemas import Input, Line
 from server.commands import audit, scope
 from server.db.models import Commune, Conference, Dispatch, Document, Participant, Setting, User
@@ -32,6 +47,7 @@ from server.domain.calendar import (
     validate_overrides,
 )
 from server.domain.errors import Conflict, Failed, Invalid, Unavailable, UpstreamFailed, not_found
+from server.domain.local_time import local_date
 from server.domain.names import public_name
 from server.followup import bulletins, reminders
 from server.followup import documents_db as docs
@@ -41,8 +57,8 @@ from server.followup.docjson import ContentError
 from server.followup.records import issued_on as printed_date
 from server.followup.records import load_commune
 from server.followup.state import STATE_LABELS
+from server.keys import APIS, CONFIG, DOCUMENT_LOCKS, EXECUTOR, RULES
 from server.pages import error_page, render
-from server.rules import local_date
 
 api = Api()
 TAG_D, TAG_DOC, TAG_ADMIN, TAG_OV = "deadlines", "documents", "admin", "overview"
@@ -53,7 +69,9 @@ def today_local() -> date:
 
 
 class OnQuery(Input):
-    on: date | None = Field(default=None, description="Xem trạng thái tính đến ngày này (mặc định: hôm nay)")
+    json_body = False  # a query string: every value is text
+    on: Annotated[date, *IsoDate] | None = Field(
+        default=None, description="Xem trạng thái tính đến ngày này (mặc định: hôm nay)")
 
 
 class BoardQuery(OnQuery):
@@ -64,11 +82,11 @@ class BoardQuery(OnQuery):
 
 
 @api.route("GET", "/api/conferences/{id}/deadlines", summary="The conference's and its petitions' deadlines",
-           tag=TAG_D, query=OnQuery)
+           tag=TAG_D, query=OnQuery, response=ConferenceDeadlines)
 async def conference_deadlines(call: Call) -> dict:
     conf = await scope.conference(call.db, call.user, call.path_int("id"))
     today = call.query.on or today_local()
-    rules = call.app["rules"]
+    rules = call.app[RULES]
     record = await load_commune(call.db, conf.commune_id, conference_ids=[conf.id])
     profile = rules.profile(record.commune.rule_profile)
     if not record.conferences:  # cancelled
@@ -81,14 +99,14 @@ async def conference_deadlines(call: Call) -> dict:
 
 
 async def _board(call: Call, today: date, include_all: bool) -> list:
-    rules = call.app["rules"]
+    rules = call.app[RULES]
     record = await load_commune(call.db, call.user.commune_id)
     return board(record, rules.profile(record.commune.rule_profile), rules.calendar(), today,
                  include_all)
 
 
 @api.route("GET", "/api/deadlines", summary="Due and overdue board of the commune, most urgent first",
-           tag=TAG_D, query=BoardQuery)
+           tag=TAG_D, query=BoardQuery, response=DeadlineBoard)
 async def deadline_board(call: Call) -> dict:
     today = call.query.on or today_local()
     items = await _board(call, today, call.query.all)
@@ -98,16 +116,18 @@ async def deadline_board(call: Call) -> dict:
 
 
 @api.route("GET", "/api/deadlines/count", summary="How many deadlines need attention (for the nav badge)",
-           tag=TAG_D)
+           tag=TAG_D, response=DeadlineCounts)
 async def deadline_count(call: Call) -> dict:
     return counts(await _board(call, today_local(), False))
 
 
 @api.route("POST", "/api/deadlines/remind", summary="Send today's e-mail reminders now (once a day each)",
-           tag=TAG_D, permission="manage_settings")
+           tag=TAG_D, permission="manage_settings", response=RemindResult, transaction=False)
 async def remind_now(call: Call) -> dict:
+    # No unit of work around it: sending mail can take a while, and each step of the
+    # reminder job records its own result with one connection at a time.
     cid = call.user.commune_id
-    async with call.app["sessionmaker"]() as db:
+    async with call.app[EXECUTOR].reading() as db:
         configured = (await db.execute(select(Setting).where(
             Setting.commune_id == cid, Setting.key == reminders.SETTING_KEY))).scalar_one_or_none()
     if configured is None:
@@ -119,20 +139,20 @@ async def remind_now(call: Call) -> dict:
     return result
 
 
-_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
+_EMAIL = re.compile(EMAIL)
 
 
 def _email(value: str) -> str:
-    if not _EMAIL.match(value):
+    if not _EMAIL.fullmatch(value):
         raise ValueError(f"Địa chỉ thư không hợp lệ: {value!r}.")
     return value
 
 
-Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email), schema_extra(pattern=EMAIL)]
 
 
 class SmtpIn(Input):
-    host: Line(200, 1)
+    host: Annotated[Line(200, 1), schema_extra(pattern=HOST)]
     port: int = Field(default=25, ge=1, le=65535)
     sender: Email = Field(alias="from")
     to: Annotated[list[Email], Field(min_length=1, max_length=20)]
@@ -158,14 +178,14 @@ def _smtp_out(value: dict[str, Any] | None) -> dict[str, Any]:
 
 
 @api.route("GET", "/api/settings/smtp", summary="E-mail (SMTP) settings for reminders, without the password",
-           tag=TAG_ADMIN, permission="manage_settings")
+           tag=TAG_ADMIN, permission="manage_settings", response=SmtpOut)
 async def get_smtp(call: Call) -> dict:
     s = await call.db.get(Setting, (call.user.commune_id, reminders.SETTING_KEY))
     return _smtp_out(s.value if s else None)
 
 
 @api.route("PUT", "/api/settings/smtp", summary="Set the e-mail (SMTP) settings for reminders",
-           tag=TAG_ADMIN, permission="manage_settings", body=SmtpIn)
+           tag=TAG_ADMIN, permission="manage_settings", body=SmtpIn, response=SmtpOut)
 async def put_smtp(call: Call) -> dict:
     key = (call.user.commune_id, reminders.SETTING_KEY)
     s = await call.db.get(Setting, key)
@@ -184,7 +204,7 @@ async def put_smtp(call: Call) -> dict:
 
 
 @api.route("DELETE", "/api/settings/smtp", summary="Stop e-mail reminders", tag=TAG_ADMIN,
-           permission="manage_settings")
+           permission="manage_settings", response=SmtpOut)
 async def delete_smtp(call: Call) -> dict:
     await call.db.execute(delete(Setting).where(Setting.commune_id == call.user.commune_id,
                                                 Setting.key == reminders.SETTING_KEY))
@@ -210,11 +230,11 @@ def _of_year(ov_: CalendarOverrides, year: int) -> dict[str, Any]:
 
 
 def _overrides_file(call: Call, year: int) -> Path:
-    return call.app["config"].data_dir / "calendar-overrides" / f"{year}.json"
+    return call.app[CONFIG].data_dir / "calendar-overrides" / f"{year}.json"
 
 
 @api.route("GET", "/api/calendar/{year}", summary="The administrator's calendar overrides of a year",
-           tag=TAG_ADMIN)
+           tag=TAG_ADMIN, response=CalendarOut)
 async def get_calendar(call: Call) -> dict:
     year = _year(call)
     path = _overrides_file(call, year)
@@ -227,7 +247,8 @@ async def get_calendar(call: Call) -> dict:
 
 
 @api.route("PUT", "/api/calendar/{year}", summary="Replace the calendar overrides of a year",
-           tag=TAG_ADMIN, permission="manage_settings", raw=False)
+           tag=TAG_ADMIN, permission="manage_settings", raw=False, body=CalendarIn,
+           response=CalendarOut)
 async def put_calendar(call: Call) -> dict:
     year = _year(call)
     data = await read_json(call.request)
@@ -256,10 +277,10 @@ async def put_calendar(call: Call) -> dict:
 
 
 @api.route("GET", "/api/calendar/{year}/days", summary="Every holiday, day off and worked weekend day of a year",
-           tag=TAG_ADMIN)
+           tag=TAG_ADMIN, response=[SpecialDay])
 async def calendar_days(call: Call) -> list:
     year = _year(call)
-    cal = call.app["rules"].calendar()
+    cal = call.app[RULES].calendar()
     return [{"date": d, "name": name, "working": working,
              "weekday": d.weekday()} for d, name, working in cal.special_days(year)]
 
@@ -274,11 +295,11 @@ class DraftIn(Input):
 
 
 class DocumentPatch(Input):
-    content: dict[str, Any]
+    content: Annotated[dict[str, Any], JsonObject]
 
 
 class IssueIn(Input):
-    issued_on: date | None = None
+    issued_on: Annotated[date, *IsoDate] | None = None
 
 
 class DispatchIn(Input):
@@ -309,7 +330,7 @@ async def _dispatch_counts(call: Call, ids: list[int]) -> dict[int, int]:
 
 
 @api.route("GET", "/api/conferences/{id}/documents", summary="Documents of a conference (drafts and issued)",
-           tag=TAG_DOC)
+           tag=TAG_DOC, response=[DocumentOut])
 async def list_documents(call: Call) -> list:
     conf = await scope.conference(call.db, call.user, call.path_int("id"))
     rows = list((await call.db.execute(select(Document).where(Document.conference_id == conf.id)
@@ -319,10 +340,11 @@ async def list_documents(call: Call) -> list:
 
 
 @api.route("POST", "/api/conferences/{id}/documents", summary="Draft a document from the conference record",
-           tag=TAG_DOC, body=DraftIn, permission="draft_documents", status=201)
+           tag=TAG_DOC, body=DraftIn, permission="draft_documents", status=201,
+           response=DocumentOut)
 async def create_draft(call: Call) -> dict:
     conf = await scope.conference(call.db, call.user, call.path_int("id"))
-    rules = call.app["rules"]
+    rules = call.app[RULES]
     commune = await call.db.get(Commune, conf.commune_id)
     profile, cal = rules.profile(commune.rule_profile), rules.calendar()
     info = await docs.conference_info(call.db, conf, commune)
@@ -361,14 +383,15 @@ async def create_draft(call: Call) -> dict:
     return docs.document_json(d)
 
 
-@api.route("GET", "/api/documents/{id}", summary="One document with its editable content", tag=TAG_DOC)
+@api.route("GET", "/api/documents/{id}", summary="One document with its editable content",
+           tag=TAG_DOC, response=DocumentOut)
 async def get_document(call: Call) -> dict:
     d = await _document(call)
     return docs.document_json(d, (await _dispatch_counts(call, [d.id])).get(d.id, 0))
 
 
 @api.route("PATCH", "/api/documents/{id}", summary="Edit a draft's text (objects merge, lists replace)",
-           tag=TAG_DOC, body=DocumentPatch, permission="draft_documents")
+           tag=TAG_DOC, body=DocumentPatch, permission="draft_documents", response=DocumentOut)
 async def edit_document(call: Call) -> dict:
     d = await _document(call)
     before = d.content.get("doc")
@@ -380,7 +403,7 @@ async def edit_document(call: Call) -> dict:
 
 
 @api.route("DELETE", "/api/documents/{id}", summary="Discard a draft", tag=TAG_DOC,
-           permission="draft_documents")
+           permission="draft_documents", response=OkOut)
 async def delete_document(call: Call) -> dict:
     d = await _document(call)
     if d.status != "draft":
@@ -392,7 +415,7 @@ async def delete_document(call: Call) -> dict:
 
 
 @api.route("POST", "/api/documents/{id}/issue", summary="Issue: the next number of the year, then frozen",
-           tag=TAG_DOC, body=IssueIn, permission="issue_documents")
+           tag=TAG_DOC, body=IssueIn, permission="issue_documents", response=DocumentOut)
 async def issue_document(call: Call) -> dict:
     d = await _document(call)
     commune = await call.db.get(Commune, d.commune_id)
@@ -417,7 +440,7 @@ def _download(path: Path, name: str, media: str) -> web.FileResponse:
 
 
 def _docs_dir(app: web.Application) -> Path:
-    return app["config"].data_dir / "documents"
+    return app[CONFIG].data_dir / "documents"
 
 
 @api.route("GET", "/api/documents/{id}/docx", summary="Download as DOCX", tag=TAG_DOC, raw=True,
@@ -438,7 +461,7 @@ async def download_docx(call: Call) -> web.StreamResponse:
            raw=True, response={"application/pdf": {}})
 async def download_pdf(call: Call) -> web.StreamResponse:
     d = await _document(call)
-    locks = call.app["document_locks"]
+    locks = call.app[DOCUMENT_LOCKS]
     try:
         path = await docs.pdf_path(d, _docs_dir(call.app), locks[d.id])
     except docs.DocumentInputError as exc:
@@ -457,7 +480,8 @@ def _dispatch_json(x: Dispatch) -> dict:
             "sent_at": x.sent_at}
 
 
-@api.route("GET", "/api/documents/{id}/dispatches", summary="To whom the document was sent", tag=TAG_DOC)
+@api.route("GET", "/api/documents/{id}/dispatches", summary="To whom the document was sent",
+           tag=TAG_DOC, response=[DispatchOut])
 async def list_dispatches(call: Call) -> list:
     d = await _document(call)
     rows = (await call.db.execute(select(Dispatch).where(Dispatch.document_id == d.id)
@@ -466,7 +490,8 @@ async def list_dispatches(call: Call) -> list:
 
 
 @api.route("POST", "/api/documents/{id}/dispatches", summary="Record that the document was sent to someone",
-           tag=TAG_DOC, body=DispatchIn, permission="draft_documents", status=201)
+           tag=TAG_DOC, body=DispatchIn, permission="draft_documents", status=201,
+           response=DispatchOut)
 async def add_dispatch(call: Call) -> dict:
     d = await _document(call)
     if d.status != "issued":
@@ -484,6 +509,7 @@ async def add_dispatch(call: Call) -> dict:
 
 
 class YearIn(Input):
+    json_body = False
     year: Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR)] | None = None
 
 
@@ -496,7 +522,7 @@ async def _overview(call: Call) -> dict:
             Commune.province == own.province).order_by(Commune.name))).scalars())
     else:
         ids = [own.id]
-    rules, today = call.app["rules"], today_local()
+    rules, today = call.app[RULES], today_local()
     rows = []
     for cid in ids:
         record = await load_commune(call.db, cid, year=year)
@@ -508,13 +534,14 @@ async def _overview(call: Call) -> dict:
 
 
 @api.route("GET", "/api/overview", summary="Conferences, petitions by field and state, share on time",
-           tag=TAG_OV, query=YearIn, permission="view_overview")
+           tag=TAG_OV, query=YearIn, permission="view_overview", response=Overview)
 async def get_overview(call: Call) -> dict:
     return await _overview(call)
 
 
 @api.route("GET", "/api/overview.csv", summary="The overview as CSV (UTF-8)", tag=TAG_OV, query=YearIn,
-           permission="view_overview", raw=True, response={"text/csv": {}})
+           permission="view_overview", raw=True,
+           response={"text/csv": {"schema": {"type": "string"}}})
 async def overview_csv(call: Call) -> web.Response:
     data = await _overview(call)
     return web.Response(body=ov.to_csv(data), headers={
@@ -540,7 +567,7 @@ async def results_page(request: web.Request) -> web.Response:
     """GET /c/{slug}/results: the conclusions and each petition's state, no personal data
     beyond consent (short name and hamlet by default, never a phone number)."""
     slug = request.match_info["slug"]
-    async with request.app["sessionmaker"]() as db:
+    async with request.app[EXECUTOR].reading() as db:
         conf = (await db.execute(select(Conference).where(Conference.public_slug == slug))
                 ).scalar_one_or_none()
         if conf is None:
@@ -576,10 +603,10 @@ async def results_page(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app["apis"].append(api)
+    app[APIS].append(api)
     api.add_to(app)
-    app["document_locks"] = defaultdict(asyncio.Lock)
+    app[DOCUMENT_LOCKS] = defaultdict(asyncio.Lock)
     app.router.add_get("/c/{slug}/results", results_page)
-    reminders.start_daily(app)
+    app.cleanup_ctx.append(reminders.daily_reminders)
     bulletins.setup_bulletins(app)
 

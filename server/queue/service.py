@@ -8,29 +8,26 @@ PostgreSQL), so every client converges on the same sequence of versions.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Actor
 from server.commands import audit, scope
 from server.db.models import Participant, Petition, SpeakingTurn, TurnPetition
+from server.db.session import PreEncodedJSON
 from server.domain import queue as q
-from server.domain.errors import Forbidden, Invalid, NotFound
+from server.domain.errors import Invalid, NotFound
 from server.domain.queue_commands import settings_from_dict
-from server.domain.roles import can
 from server.domain.text import fold
 
 log = logging.getLogger(__name__)
 
 # Who may send which command: registering at the desk is the secretary's job too.
 COMMAND_PERMISSION = {"register_turn": "register_speaker", "link_petition": "register_speaker"}
-Hook = Callable[[int, q.QueueState, tuple[q.Event, ...]], Awaitable[None]]
 
 
 def person_key(participant_id: int | None, name: str, hamlet: str) -> str:
@@ -67,19 +64,34 @@ def _mirrored(t: q.Turn | None) -> tuple | None:
 
 
 class QueueService:
-    def __init__(self, sessionmaker: async_sessionmaker,
-                 publish: Callable[[int, q.QueueState], Awaitable[None]]) -> None:
-        self.sessionmaker = sessionmaker
-        self.publish = publish
-        self.hooks: list[Hook] = []
-        self._locks: dict[int, asyncio.Lock] = {}
-        # The last decoded state of each conference. A version's state never changes, so a
-        # stored queue_version equal to the cached one means the stored state is this one,
-        # and the state column (deferred) is not even read.
-        self._decoded: dict[int, q.QueueState] = {}
+    """The queues of the conferences in memory, and the one way to change them.
 
-    def _lock(self, conference_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(conference_id, asyncio.Lock())
+    Each conference's last state is kept decoded in memory with the commune it belongs
+    to, so reads (the staff snapshot, the public screen) never touch the database nor
+    wait for a command. A command runs inside the caller's unit of work (one session,
+    one transaction); the executor serialises commands of one conference and publishes
+    the change after the commit, when ``remember`` makes it the state readers see.
+    """
+
+    def __init__(self) -> None:
+        # A version's state never changes, so a stored queue_version equal to the cached
+        # one means the stored state is this one, and the state column (deferred) is not
+        # even read.
+        self._decoded: dict[int, q.QueueState] = {}
+        self._commune: dict[int, int] = {}
+
+    def cached(self, actor: Actor, conference_id: int) -> q.QueueState | None:
+        """The conference's queue from memory, if known and the caller's commune's."""
+        state = self._decoded.get(conference_id)
+        if state is None or self._commune.get(conference_id) != actor.commune_id:
+            return None
+        return state
+
+    def remember(self, conference_id: int, commune_id: int, state: q.QueueState) -> None:
+        current = self._decoded.get(conference_id)
+        if current is None or current.version <= state.version:
+            self._decoded[conference_id] = state
+            self._commune[conference_id] = commune_id
 
     async def _current(self, db: AsyncSession, conf: Any) -> q.QueueState:
         """The conference's queue at its stored version (``queue_version``; 0: nothing stored)."""
@@ -89,57 +101,44 @@ class QueueService:
         await db.refresh(conf, ["queue_state"])  # a deferred column: read only on a miss
         if conf.queue_state:
             state = q.from_dict(conf.queue_state)
-            self._decoded[conf.id] = state
+        else:
+            settings = settings_from_dict(conf.queue_settings) if conf.queue_settings else None
+            state = q.new_queue(conf.id, settings)
+        self.remember(conf.id, conf.commune_id, state)
+        return state
+
+    async def snapshot(self, db: AsyncSession, actor: Actor, conference_id: int) -> q.QueueState:
+        """From memory when known; else loaded once with the caller's session."""
+        state = self.cached(actor, conference_id)
+        if state is not None:
             return state
-        settings = settings_from_dict(conf.queue_settings) if conf.queue_settings else None
-        return q.new_queue(conf.id, settings)
+        conf = await scope.conference(db, actor, conference_id)
+        return await self._current(db, conf)
 
-    async def snapshot(self, actor: Actor, conference_id: int) -> q.QueueState:
-        async with self.sessionmaker() as db:
-            conf = await scope.conference(db, actor, conference_id)
-            return await self._current(db, conf)
-
-    async def execute(self, actor: Actor, conference_id: int, payload: Any,
-                      now: datetime | None = None) -> tuple[q.QueueState, bool]:
-        """Apply one command; returns the new state and whether it was a duplicate."""
-        if not isinstance(payload, dict):
-            raise Invalid("bad_command", "Lệnh phải là một đối tượng JSON.")
-        kind = payload.get("type")
-        permission = COMMAND_PERMISSION.get(kind, "run_queue")
-        if actor.kind == "public":  # the phone form: only a self-registration, never approved
-            payload = {**payload, "source": "qr"}
-            if kind != "register_turn":
-                raise Forbidden("forbidden", "Chỉ được đăng ký phát biểu.")
-        elif actor.kind != "user" or not can(actor.role, permission):
-            raise Forbidden("forbidden", "Bạn không có quyền điều hành hàng đợi phát biểu.")
-        async with self._lock(conference_id):
-            async with self.sessionmaker() as db, db.begin():
-                conf = await scope.conference(db, actor, conference_id)
-                if db.bind.dialect.name == "postgresql":
-                    await db.refresh(conf, with_for_update=True)
-                state = await self._current(db, conf)
-                payload = await self._complete(db, actor, conference_id, dict(payload))
-                command = q.command_from_dict(payload)
-                result = q.apply(state, command, now or datetime.now(UTC), actor.label)
-                if result.state is state or result.state.version == state.version:
-                    return state, True
-                new = result.state
-                conf.queue_state = q.to_dict(new)
-                conf.queue_version = new.version
-                await self._mirror(db, conference_id, state, new)
-                last = new.history[-1]
-                audit.record(db, actor, f"queue.{command.type_name}", "conference", conference_id,
-                             before={"version": state.version},
-                             after={"version": new.version, "summary": last.summary,
-                                    "turn_id": last.turn_id}, reason=last.reason)
-            self._decoded[conference_id] = new
-            await self.publish(conference_id, new)
-        for hook in self.hooks:
-            try:
-                await hook(conference_id, new, result.events)
-            except Exception:  # a failing listener never undoes a committed command
-                log.exception("queue hook failed")
-        return new, False
+    async def apply(self, db: AsyncSession, actor: Actor, conference_id: int,
+                    payload: dict[str, Any], now: datetime
+                    ) -> tuple[q.QueueState, q.QueueState, tuple[q.Event, ...], int]:
+        """Apply one command in the caller's transaction. Returns (old state, new state,
+        domain events, commune id); new is old for a duplicate command."""
+        conf = await scope.conference(db, actor, conference_id)
+        if db.bind.dialect.name == "postgresql":
+            await db.refresh(conf, with_for_update=True)
+        state = await self._current(db, conf)
+        payload = await self._complete(db, actor, conference_id, dict(payload))
+        command = q.command_from_dict(payload)
+        result = q.apply(state, command, now, actor.label)
+        if result.state is state or result.state.version == state.version:
+            return state, state, (), conf.commune_id
+        new = result.state
+        conf.queue_state = PreEncodedJSON(q.to_json(new))
+        conf.queue_version = new.version
+        await self._mirror(db, conference_id, state, new)
+        last = new.history[-1]
+        audit.record(db, actor, f"queue.{command.type_name}", "conference", conference_id,
+                     before={"version": state.version},
+                     after={"version": new.version, "summary": last.summary,
+                            "turn_id": last.turn_id}, reason=last.reason)
+        return state, new, tuple(result.events), conf.commune_id
 
     async def _complete(self, db: AsyncSession, actor: Actor, conference_id: int,
                         payload: dict[str, Any]) -> dict[str, Any]:

@@ -15,9 +15,10 @@ from aiohttp import web
 
 
 def setup(app: web.Application) -> None:
+    from server.keys import APIS
     from server.transcripts import api, drafts, export
 
     for module in (api, export):
-        app["apis"].append(module.api)
+        app[APIS].append(module.api)
         module.api.add_to(app)
     drafts.setup(app)

@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
+from aiohttp import web
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
+from server.api.formats import IsoDate
 from server.api.registry import Api, Call
 from server.api.schemas import Input, Line, Para, PetitionOut
 from server.commands import audit, scope
@@ -22,11 +24,14 @@ from server.db.models import (
     SpeakingTurn,
     TurnPetition,
 )
+from server.domain import limits
 from server.domain.errors import Conflict, Invalid, not_found
+from server.domain.local_time import LOCAL_TZ, local_date
 from server.domain.roles import can
 from server.domain.rule_profiles import DEFAULT_PROFILE_KEY
+from server.events import AnswerCreated, TranscriptUpdated
 from server.fanout import fan_out
-from server.rules import LOCAL_TZ, local_date
+from server.keys import RULES, SIO
 from server.transcripts import store
 from server.transcripts.rules import (
     MAX_TRANSCRIPT_CHARS,
@@ -38,7 +43,7 @@ from server.transcripts.rules import (
 from server.transcripts.store import TranscriptView
 
 api = Api()
-TurnId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+TurnId = Annotated[str, StringConstraints(min_length=1, max_length=limits.TURN_ID)]
 
 
 # ---- shapes ---------------------------------------------------------------------------
@@ -54,12 +59,13 @@ class ConfirmIn(Input):
 
 
 class AnswerIn(Input):
-    answered_by: Line(200, 1)
+    answered_by: Line(limits.PERSON_NAME, 1)
     outcome: Literal["answered", "assigned", "verifying", "forwarded"]
-    unit: Line(300) = ""
-    due_date: date | None = Field(default=None, description="Required for 'assigned'; for "
-                                  "'verifying' defaults to the rule profile's reply date")
-    text: Para(10_000) = ""
+    unit: Line(limits.ORGANISATION) = ""
+    due_date: Annotated[date, *IsoDate] | None = Field(
+        default=None, description="Required for 'assigned'; for 'verifying' defaults to the rule "
+                                  "profile's reply date")
+    text: Para(limits.LONG_TEXT) = ""
     turn_id: TurnId | None = None
 
 
@@ -110,7 +116,7 @@ class PetitionDetail(BaseModel):
 
 
 async def turn_of(call: Call, turn_id: str) -> SpeakingTurn:
-    turn = await call.db.get(SpeakingTurn, turn_id) if len(turn_id) <= 40 else None
+    turn = await call.db.get(SpeakingTurn, turn_id) if len(turn_id) <= limits.TURN_ID else None
     if turn is None:
         raise not_found(f"Không có lượt phát biểu {turn_id!r}.")
     await scope.conference(call.db, call.user, turn.conference_id)
@@ -124,7 +130,7 @@ class EditConflictError(Conflict):
         who = current.updated_by or "người khác"
         when = current.updated_at.astimezone(LOCAL_TZ).strftime("%H:%M:%S %d/%m/%Y") \
             if current.updated_at else ""
-        super().__init__(409, "edit_conflict",
+        super().__init__("edit_conflict",
                          f"Nội dung đã được {who} sửa lúc {when} trong khi bạn đang sửa; "
                          "hãy so sánh hai bản và lưu lại bản đúng.")
         self.current = current
@@ -136,10 +142,17 @@ class EditConflictError(Conflict):
 
 
 def publish_transcript(call: Call, view: store.TranscriptView) -> None:
-    async def send() -> None:
-        await fan_out(call.app["sio"], "transcript:updated", view.event(),
-                      f"staff:{view.conference_id}")
-    call.after_commit(send)
+    call.emit(TranscriptUpdated(view.conference_id, view.event()))
+
+
+async def send_transcript(app: web.Application, event: TranscriptUpdated) -> None:
+    """Listener: a saved transcript goes to the conference's staff tablets."""
+    await fan_out(app[SIO], "transcript:updated", event.payload, f"staff:{event.conference_id}")
+
+
+async def send_answer(app: web.Application, event: AnswerCreated) -> None:
+    """Listener: a recorded answer goes to the conference's staff tablets."""
+    await fan_out(app[SIO], "answer:created", event.payload, f"staff:{event.conference_id}")
 
 
 def answer_out(a: Answer) -> AnswerOut:
@@ -242,7 +255,7 @@ async def add_answer(call: Call) -> AnswerOut:
     raised = await raised_on(call, p)
     due = data.due_date
     if due is None and data.outcome == "verifying":
-        rules = call.app["rules"]
+        rules = call.app[RULES]
         commune = await call.db.get(Commune, p.commune_id)
         due = default_reply_date("verifying", raised, rules.profile(commune.rule_profile),
                                  rules.profile(DEFAULT_PROFILE_KEY), rules.calendar(),
@@ -268,13 +281,8 @@ async def add_answer(call: Call) -> AnswerOut:
         "status": p.status, "answer_id": a.id, "answered_by": a.answered_by, "outcome": a.outcome,
         "unit": a.unit, "due_date": due.isoformat() if due else None, "turn_id": a.turn_id})
     out = answer_out(a)
-    conference_id = p.conference_id
-
-    async def send() -> None:
-        if conference_id is not None:
-            await fan_out(call.app["sio"], "answer:created", out.model_dump(mode="json"),
-                          f"staff:{conference_id}")
-    call.after_commit(send)
+    if p.conference_id is not None:
+        call.emit(AnswerCreated(p.conference_id, out.model_dump(mode="json")))
     return out
 
 

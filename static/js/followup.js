@@ -4,6 +4,7 @@
 import { api, ApiError, can, session } from "./api.js";
 import { T } from "./i18n.js";
 import { banner, field, formData, h, localDateTime, reloadPage as rerender, select, showErrors, toLocalInput } from "./ui.js";
+import { loadSocketIo } from "/display-assets/clock.js";
 
 const F = T.followup;
 
@@ -113,9 +114,17 @@ function bulletinCard(confId) {
   }
   card.append(h("table", { class: "list", id: "bulletin-list" }, list));
   load().catch((e) => list.replaceChildren(h("tr", {}, h("td", { class: "problems" }, e.message))));
-  // statuses change on their own (scheduled → playing → played)
-  const timer = setInterval(() => load().catch(() => {}), 5000);
-  return { card, stop: () => clearInterval(timer) };
+  // Statuses change on their own (scheduled → playing → played): the server pushes
+  // `bulletins:changed` to the conference's staff room after each change; no polling.
+  let socket = null;
+  let stopped = false;
+  loadSocketIo().then((io) => {
+    if (stopped) return;
+    socket = io({ transports: ["websocket"] });
+    socket.on("connect", () => socket.emit("join", { conference_id: Number(confId) }, () => load().catch(() => {})));
+    socket.on("bulletins:changed", (ev) => { if (!ev.conference_id || String(ev.conference_id) === String(confId)) load().catch(() => {}); });
+  }).catch(() => {});
+  return { card, stop: () => { stopped = true; if (socket) socket.close(); } };
 }
 
 function documentCard(d) {

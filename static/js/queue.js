@@ -192,7 +192,10 @@ class QueuePage {
     this.renderCurrent(turns, run);
     this.renderPetition(turns);
     // waiting: exactly the server's order
-    const spoken = new Set(s.state.turns.filter((t) => t.kind === "citizen" && ["done", "called", "speaking", "paused"].includes(t.status)).map((t) => t.person_key));
+    // who already spoke today, counted by the server over the whole day (the view only
+    // carries the unfinished turns and the last few finished ones)
+    const people = s.state.people || {};
+    const spoken = new Set(Object.keys(people).filter((k) => people[k].spoken));
     this.el.waiting.replaceChildren(...(s.order.length ? s.order.map((tid, i) => this.waitingRow(turns.get(tid), i, s.order.length, run, spoken))
       : [h("li", { class: "muted q-empty" }, Q.emptyQueue)]));
     const pending = s.state.turns.filter((t) => t.status === "pending_approval");

@@ -18,12 +18,10 @@ from server.asr.engines import (
 from server.asr.metrics import word_error_rate
 
 
-def test_default_engine_and_env_override(monkeypatch):
-    monkeypatch.delenv(engines.ENV_ENGINE, raising=False)
+def test_default_engine_and_a_named_one(monkeypatch):
+    monkeypatch.setenv(engines.ENV_ENGINE, "faster-whisper")  # only the command line reads it
     assert get_engine().name == DEFAULT_ENGINE == "viet-asr"
-    monkeypatch.setenv(engines.ENV_ENGINE, "faster-whisper")
-    assert get_engine().name == "faster-whisper"
-    assert get_engine("viet-asr").name == "viet-asr"  # an explicit name beats the variable
+    assert get_engine("faster-whisper").name == "faster-whisper"
 
 
 def test_engines_are_shared_and_satisfy_the_protocol():
@@ -59,10 +57,12 @@ def test_whisper_model_is_assembled_once_and_repaired(tmp_path):
     assert model.stat().st_size == size
 
 
-def test_whisper_cache_follows_the_data_dir(monkeypatch, tmp_path):
-    monkeypatch.setenv(engines.ENV_DATA_DIR, str(tmp_path / "data"))
-    assert engines.cache_root() == tmp_path / "data" / "cache"
-    monkeypatch.delenv(engines.ENV_DATA_DIR)
+def test_whisper_cache_follows_the_data_dir(tmp_path):
+    engines.use_data_dir(tmp_path / "data")
+    try:
+        assert engines.cache_root() == tmp_path / "data" / "cache"
+    finally:
+        engines.use_data_dir(None)
     assert engines.cache_root() == engines.Path.home() / ".cache" / "doithoai"
 
 

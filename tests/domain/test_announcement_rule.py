@@ -1,7 +1,7 @@
 from datetime import date
 
+from server.domain.announcement import announcement_warning
 from server.domain.rule_profiles import get_profile
-from server.rules import announcement_warning
 
 LAW = get_profile("luat-2025")
 SEED = get_profile("cong-van-457")

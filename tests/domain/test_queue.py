@@ -734,8 +734,9 @@ def test_a_state_stored_by_the_first_schema_is_still_read():
 
 def test_view_dict_writes_every_turn_out_without_undo_copies():
     q = _busy_queue()
-    view = view_dict(q.state)
+    view = view_dict(q.state, recent_final=None)
     assert [t["id"] for t in view["turns"]] == [t.id for t in q.state.turns]
+    assert view_dict(q.state)["turns"] == view["turns"]  # few finished turns: all shown
     assert view["turns"] == _schema1(q.state)["turns"]
     assert "undo_stack" not in view and "applied_command_ids" not in view
     assert view["version"] == q.state.version
@@ -870,3 +871,32 @@ def test_the_stored_state_keeps_windows_so_a_command_costs_the_same_all_day():
         range(q.state.version - MAX_HISTORY + 1, q.state.version + 1))
     assert len(q.state.applied_command_ids) <= MAX_APPLIED_IDS
     assert len(json.dumps(to_dict(q.state))) < 200_000
+
+
+def test_view_dict_keeps_unfinished_turns_and_the_last_finished_ones_with_per_person_counts():
+    q = Q(QueueSettings(max_turns_per_person=0))
+    for i in range(15):
+        t = q.reg("p-an" if i % 5 == 0 else f"p{i}", hamlet="Thôn 3")
+        q.do(CallTurn, turn_id=t, reason="theo danh sách")
+        q.do(Start, turn_id=t)
+        q.do(End, turn_id=t)
+    waiting = q.reg("p-an")
+    view = view_dict(q.state, recent_final=4)
+    ids = [t["id"] for t in view["turns"]]
+    finished = [t.id for t in q.state.turns if t.status == "done"]
+    assert ids == [*finished[-4:], waiting]  # state order kept
+    assert view["earlier_final_turns"] == 11
+    # counted over the whole day, not over what the view shows
+    assert view["people"]["p-an"] == {"turns_used": 4, "spoken": True}
+    assert set(view["people"]) == {t["person_key"] for t in view["turns"]}
+
+
+def test_to_json_is_the_json_of_to_dict_and_reads_back():
+    from server.domain.queue_codec import to_json
+
+    q = _busy_queue()
+    q.do(Undo, reason="bấm nhầm")
+    text = to_json(q.state)
+    assert json.loads(text) == json.loads(json.dumps(to_dict(q.state)))
+    assert from_dict(json.loads(text)) == q.state
+    assert json.loads(to_json(q.state)) == json.loads(text)  # from the cached turn texts

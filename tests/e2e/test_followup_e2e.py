@@ -11,6 +11,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.db.session import session_factory
+from server.keys import SESSIONMAKER
 from tests.conftest import ADMIN_PASSWORD, ApiClient
 from tests.e2e.conftest import login
 from tests.server.test_followup_support import make_conference, setup_commune
@@ -23,7 +24,7 @@ async def test_issue_conclusion_notice_and_open_public_results(browser, live_ser
             client = ApiClient(live_server.base, http)
             await client.login("admin2", ADMIN_PASSWORD)
             await setup_commune(client)
-            made = await make_conference(client, {"sessionmaker": session_factory(engine)})
+            made = await make_conference(client, {SESSIONMAKER: session_factory(engine)})
     finally:
         await engine.dispose()
     cid = made["conference"]["id"]

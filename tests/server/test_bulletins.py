@@ -24,6 +24,7 @@ from server.followup.bulletins import (
     due_action,
     final_status,
 )
+from server.keys import BROADCAST, BULLETIN_SCHEDULER, CONFIG, SESSIONMAKER
 from tests.conftest import ApiClient
 
 CONF = {"title": "Hội nghị đối thoại với Nhân dân năm 2026", "starts_at": "2026-02-13T08:00",
@@ -103,7 +104,7 @@ async def test_scheduled_bulletin_is_heard_on_the_mount_and_marked_played(client
         assert status == 201, made
         assert made["status"] == "scheduled" and abs(made["duration_s"] - 1.5) < 0.05
         assert len(made["sha256"]) == 64 and made["original_name"] == "ban-tin.wav"
-        svc = app["broadcast"]
+        svc = app[BROADCAST]
         assert svc.on_air is False
         assert await wait_for(lambda: svc.on_air, 5)  # on air for the bulletin
         st = await client.ok("GET", "/api/broadcast")
@@ -128,7 +129,7 @@ async def test_scheduled_bulletin_is_heard_on_the_mount_and_marked_played(client
     assert abs(dominant_frequency(mid, rate) - 1000.0) < 2.0
     assert 0.2 < float(np.sqrt(np.mean(mid ** 2))) < 0.5  # the file's level (0.5 FS sine)
     assert not tone_blocks(x, rate, 440)  # off air: the hall's 440 Hz tone never went out
-    stored = Path(app["config"].data_dir) / "bulletins" / f"conference-{conf['id']}"
+    stored = Path(app[CONFIG].data_dir) / "bulletins" / f"conference-{conf['id']}"
     assert len(list(stored.iterdir())) == 1
 
 
@@ -147,7 +148,7 @@ async def test_bad_uploads_are_refused_and_nothing_is_stored(client: ApiClient, 
     assert body["error"]["fields"][0]["field"] == "play_at"
     status, body = await upload(client, cid, good, title="  ")
     assert status == 422 and body["error"]["fields"][0]["field"] == "title"
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         other = Commune(name="Xã Khác", issuing_body="ỦY BAN NHÂN DÂN XÃ KHÁC", place_name="Khác")
         db.add(other)
         await db.flush()
@@ -172,9 +173,9 @@ async def test_bad_uploads_are_refused_and_nothing_is_stored(client: ApiClient, 
     await viewer.login("viewer1")
     status, _ = await upload(viewer, cid, good)
     assert status == 403
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         assert (await db.execute(select(func.count(Bulletin.id)))).scalar_one() == 0
-    root = Path(app["config"].data_dir) / "bulletins"
+    root = Path(app[CONFIG].data_dir) / "bulletins"
     assert [p for p in root.rglob("*") if p.is_file()] == []
 
 
@@ -184,7 +185,7 @@ async def test_recorded_turn_cancel_play_now_and_a_scheduler_started_later(clien
     cid = conf["id"]
     turn_wav = tmp_path / "turn.wav"
     sox_tone(turn_wav, 800, 0.6)
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         rec = Recording(conference_id=cid, path=str(turn_wav), sha256="1" * 64, end_s=0.6)
         db.add(rec)
         await db.flush()
@@ -198,13 +199,13 @@ async def test_recorded_turn_cancel_play_now_and_a_scheduler_started_later(clien
     status, body = await client.call("DELETE", f"/api/conferences/{cid}/bulletins/{later['id']}")
     assert status == 409
     # The scheduler is down (as during a restart): the schedule waits in the database.
-    sched = app["bulletin_scheduler"]
+    sched = app[BULLETIN_SCHEDULER]
     await sched.stop(app)
     again = await client.ok("POST", f"/api/conferences/{cid}/bulletins/{later['id']}/play-now", {})
     assert again["status"] == "scheduled"
     await asyncio.sleep(1.0)
     assert (await wait_status(client, cid, later["id"], "played", 0))["status"] == "scheduled"
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         commune_id = (await db.get(Conference, cid)).commune_id
         stuck = Bulletin(commune_id=commune_id, conference_id=cid,
                          title="Đang phát khi máy chủ dừng", audio_path="bulletins/none.wav", sha256="2" * 64,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from server.app import Config, create_app
 from server.db.models import Conference, Recording, SpeakingTurn, TranscriptSegment
+from server.keys import SESSIONMAKER
 from tests.server.test_transcripts import espeak
 
 
@@ -25,7 +26,7 @@ async def test_missing_drafts_are_queued_again_after_a_restart(tmp_path):
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'd.sqlite3'}"
     wav = espeak("Xin chào, tôi là người dân thôn ba.", tmp_path / "turn.wav")
     runner, app = await run_app(tmp_path, db_url)
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         conf = Conference(commune_id=1, year=2026, title="Hội nghị", venue="Hội trường",
                           starts_at=datetime.now(UTC), public_slug="resume-test")
         db.add(conf)
@@ -40,7 +41,7 @@ async def test_missing_drafts_are_queued_again_after_a_restart(tmp_path):
     runner, app = await run_app(tmp_path, db_url)
     try:
         for _ in range(150):
-            async with app["sessionmaker"]() as db:
+            async with app[SESSIONMAKER]() as db:
                 seg = (await db.execute(select(TranscriptSegment).where(
                     TranscriptSegment.turn_id == "t-resume"))).scalar_one_or_none()
             if seg is not None and seg.engine:

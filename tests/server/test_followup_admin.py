@@ -17,9 +17,10 @@ from server.api.schemas import UserIn
 from server.commands.accounts import add_user
 from server.commands.petitions import ensure_default_fields
 from server.db.models import Answer, AuditEvent, Commune, Conference, Petition, PetitionField
+from server.domain.local_time import local_date
 from server.followup.models import ReminderLog
 from server.followup.reminders import send_due_reminders
-from server.rules import local_date
+from server.keys import CONFIG, SESSIONMAKER
 from tests.conftest import ADMIN_PASSWORD, ApiClient, free_port
 from tests.server.test_followup_support import make_conference, setup_commune
 
@@ -42,7 +43,7 @@ def smtp_server() -> tuple[Controller, Inbox, int]:
 
 
 async def reminder_rows(app) -> list[ReminderLog]:
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         return list((await db.execute(select(ReminderLog).order_by(ReminderLog.item_key))).scalars())
 
 
@@ -133,7 +134,7 @@ async def test_calendar_overrides_edited_by_the_administrator(client: ApiClient,
     assert status == 422 and body["error"]["code"] == "calendar.duplicate_date"
     status, body = await client.call("PUT", "/api/calendar/2026", {"days_off": [{"date": "2027-01-04", "name": "x"}]})
     assert status == 422 and body["error"]["code"] == "calendar.wrong_year"
-    path = app["config"].data_dir / "calendar-overrides" / "2026.json"
+    path = app[CONFIG].data_dir / "calendar-overrides" / "2026.json"
     assert not path.exists()
     viewer = ApiClient(client.base, anon.http)
     await viewer.login("viewer1")
@@ -150,7 +151,7 @@ async def test_calendar_overrides_edited_by_the_administrator(client: ApiClient,
     # the deadline moves by the added day off, without a restart
     d = await client.ok("GET", f"/api/conferences/{cid}/deadlines")
     assert {x["key"]: x["due"] for x in d["conference"]}["conclusion_notice"] == "2026-10-19"
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         n = (await db.execute(select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "calendar.update"))).scalar_one()
     assert n == 1
@@ -166,7 +167,7 @@ async def test_overview_across_communes_and_exports(client: ApiClient, app_serve
                              {"kind": "conclusion"}, status=201)
     await client.ok("POST", f"/api/documents/{notice['id']}/issue", {"issued_on": "2026-03-05"})
     # a second commune of the same province, and one of another province
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         other = Commune(name="Xã Nam Bình", issuing_body="ỦY BAN NHÂN DÂN XÃ NAM BÌNH", place_name="Nam Bình",
                         province="Lâm Đồng")
         far = Commune(name="Xã Xa Lạ", issuing_body="ỦY BAN NHÂN DÂN XÃ XA LẠ", place_name="Xa Lạ",

@@ -9,6 +9,7 @@ from docx import Document as read_docx
 from sqlalchemy import select
 
 from server.db.models import AuditEvent, Document
+from server.keys import SESSIONMAKER
 from tests.conftest import ApiClient
 from tests.server.test_followup_support import PHONES, make_conference, setup_commune
 
@@ -102,7 +103,7 @@ async def test_numbers_restart_each_year_and_never_repeat_under_concurrent_issue
     assert notice["number"] == "05/TB-UBND"
     status, body = await client.call("POST", f"/api/documents/{notice['id']}/issue", {})
     assert status == 409 and body["error"]["code"] == "document_issued"
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         rows = (await db.execute(select(Document.year, Document.seq).where(Document.seq.is_not(None)))).all()
     assert len(rows) == len(set(rows)) == 7
 
@@ -180,7 +181,7 @@ async def test_conclusion_draft_edit_issue_and_docx(client: ApiClient, app_serve
     assert "03/04/2026" in text and "20/03/2026" in text
     assert "Nguyễn Văn Chủ" in text  # signer
     assert not any(p in text for p in PHONES)
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         actions = list((await db.execute(select(AuditEvent.action).where(
             AuditEvent.entity == "document"))).scalars())
     assert actions.count("document.edit") == 3 and "document.issue" in actions

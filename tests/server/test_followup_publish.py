@@ -10,6 +10,7 @@ import subprocess
 from sqlalchemy import func, select
 
 from server.db.models import Document
+from server.keys import SESSIONMAKER
 from tests.conftest import ApiClient
 from tests.server.test_followup_api import fetch
 from tests.server.test_followup_support import make_conference, setup_commune
@@ -41,7 +42,7 @@ async def test_dispatch_record_and_permissions(client: ApiClient, app_server, an
     status, body = await viewer.call("POST", f"/api/conferences/{cid}/documents", {"kind": "report"})
     assert status == 403
     assert (await viewer.call("GET", f"/api/documents/{draft['id']}"))[0] == 200
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         n = (await db.execute(select(func.count(Document.id)))).scalar_one()
     assert n == 1
     status, _, _ = await fetch(ApiClient(client.base, anon.http), "/api/documents/999999/docx")

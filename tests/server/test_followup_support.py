@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.db.models import Answer, Participant
+from server.keys import SESSIONMAKER
 from tests.conftest import ApiClient
 
 COMMUNE = {
@@ -59,7 +60,7 @@ async def make_conference(client: ApiClient, app: Any, starts_at: str = "2026-02
         ("verifying", "Công chức Địa chính - Xây dựng", None, "Kiểm tra hồ sơ địa chính và thực địa."),
         ("forwarded", "Văn phòng Đăng ký đất đai tỉnh Lâm Đồng", None, "Chuyển hồ sơ để giải quyết."),
     ]
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         for p, (outcome, unit, due, text) in zip(petitions, answers, strict=True):
             db.add(Answer(petition_id=p["id"], answered_by="Nguyễn Văn Chủ", outcome=outcome,
                           unit=unit, due_date=due, text=text,
@@ -68,6 +69,6 @@ async def make_conference(client: ApiClient, app: Any, starts_at: str = "2026-02
 
 
 async def checked_in(app: Any, cid: int) -> int:
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         return len(list((await db.execute(select(Participant).where(
             Participant.conference_id == cid, Participant.checked_in_at.is_not(None)))).scalars()))

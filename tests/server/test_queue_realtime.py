@@ -14,6 +14,7 @@ from aiohttp import web
 from yarl import URL
 
 from server.app import Config, create_app
+from server.keys import CONFIG, SESSIONMAKER
 from tests.conftest import ApiClient, free_port
 from tests.server.test_record_api import CONF
 
@@ -166,7 +167,7 @@ async def test_restart_restores_queue_and_running_timer(db_url, tmp_path):
         return runner, f"http://127.0.0.1:{port}"
 
     runner, base = await start_app()
-    async with runner.app["sessionmaker"]() as db, db.begin():
+    async with runner.app[SESSIONMAKER]() as db, db.begin():
         from sqlalchemy import select
 
         from server.auth import hash_password
@@ -226,6 +227,6 @@ async def test_registration_link_is_reachable_from_phones(client: ApiClient, app
     host = lan[0] if lan else "127.0.0.1"
     assert info["url"] == f"http://{host}:{port}/r/{conf['public_slug']}"
     _, app = app_server
-    app["config"].public_url = "http://hoitruong.local:8080/"
+    app[CONFIG].public_url = "http://hoitruong.local:8080/"
     info = await client.ok("GET", f"/api/conferences/{conf['id']}/registration")
     assert info["url"] == f"http://hoitruong.local:8080/r/{conf['public_slug']}"

@@ -10,6 +10,7 @@ from server.api.schemas import UserIn
 from server.auth import hash_password
 from server.commands.accounts import add_user
 from server.db.models import AuditEvent, Commune, Conference, Petition, PetitionField
+from server.keys import SESSIONMAKER
 from tests.conftest import ADMIN_PASSWORD, ApiClient
 
 CONF = {
@@ -27,7 +28,7 @@ CONF = {
 
 
 async def counts(app) -> tuple[int, int, int]:
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         return (
             (await db.execute(select(func.count(Conference.id)))).scalar_one(),
             (await db.execute(select(func.count(Petition.id)))).scalar_one(),
@@ -121,7 +122,7 @@ async def test_unknown_and_other_communes_ids_are_not_found(client: ApiClient, a
         status, body = await client.call("GET" if "participants" not in path else "PATCH", path,
                                          {"hamlet": "x"} if "participants" in path else None)
         assert status == 404 and body["error"]["code"] == "not_found", path
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         other = Commune(name="Xã Khác", issuing_body="ỦY BAN NHÂN DÂN XÃ KHÁC", place_name="Khác")
         db.add(other)
         await db.flush()
@@ -207,7 +208,7 @@ async def test_every_change_is_audited_and_the_log_is_append_only(client: ApiCli
     update = next(e for e in log if e["action"] == "conference.update")
     assert update["before"]["title"] == CONF["title"] and update["after"]["title"] == "Tiêu đề mới"
     assert update["actor"].startswith("user:") and update["at"]
-    async with app_server[1]["sessionmaker"]() as db:
+    async with app_server[1][SESSIONMAKER]() as db:
         for sql in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):
             with pytest.raises(Exception, match="append-only"):
                 async with db.begin():
@@ -280,7 +281,7 @@ async def test_openapi_document_matches_the_routes(client: ApiClient, app_server
 async def test_late_announcement_warns_under_the_2025_law_profile(client: ApiClient):
     from datetime import UTC, datetime, timedelta
 
-    from server.rules import local_date
+    from server.domain.local_time import local_date
 
     soon = (local_date(datetime.now(UTC)) + timedelta(days=3)).strftime("%Y-%m-%dT08:00")
     conf = await client.ok("POST", "/api/conferences", {**CONF, "starts_at": soon}, status=201)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from server.broadcasting import expire_recordings
 from server.db.models import AuditEvent, Conference, Recording
+from server.keys import SESSIONMAKER
 from tests.conftest import ApiClient
 from tests.server.test_record_api import CONF
 
@@ -20,7 +21,7 @@ async def test_turn_audio_is_deleted_after_the_retention_period(client: ApiClien
     old_wav.write_bytes(b"RIFF old")
     new_wav.write_bytes(b"RIFF new")
     now = datetime.now(UTC)
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         assert await db.get(Conference, conf["id"])
         old = Recording(conference_id=conf["id"], path=str(old_wav), sha256="a" * 64,
                         created_at=now - timedelta(days=31))
@@ -34,7 +35,7 @@ async def test_turn_audio_is_deleted_after_the_retention_period(client: ApiClien
     assert status == 410 and body["error"]["code"] == "recording_gone"
     status, _ = await client.call("GET", f"/api/recordings/{new.id}/audio")
     assert status == 200
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         events = (await db.execute(select(AuditEvent).where(
             AuditEvent.action == "recording.expire"))).scalars().all()
     assert [e.entity_id for e in events] == [str(old.id)]

@@ -24,6 +24,7 @@ from server.app import Config, create_app
 from server.asr.cli import main as cli_main
 from server.db.models import AuditEvent, Recording, TranscriptSegment
 from server.domain.deadlines import add_working_days
+from server.keys import RULES, SESSIONMAKER
 from server.transcripts import drafts
 from tests.conftest import ADMIN_PASSWORD, ApiClient, free_port
 from tests.server.test_queue_realtime import session_cookie
@@ -77,7 +78,7 @@ async def speech_server(tmp_path: Path) -> AsyncIterator[tuple[str, web.Applicat
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         from server.auth import hash_password
         from server.db.models import User
 
@@ -192,7 +193,7 @@ async def test_two_editors_never_overwrite_each_other(client: ApiClient, app_ser
         assert (await viewer.ok("GET", path))["text"] == "Nguyễn"
     status, _ = await client.call("GET", "/api/turns/khong-co/transcript")
     assert status == 404
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         actions = [a.action for a in (await db.execute(select(AuditEvent).where(
             AuditEvent.entity_id == turn).order_by(AuditEvent.id))).scalars()]
     assert actions.count("transcript.edit") == 3  # the refused write left no trace
@@ -245,7 +246,7 @@ async def test_answers_petition_file_and_who_hears_the_audio(client: ApiClient, 
     v = await client.ok("POST", url, {"answered_by": "Ông Nguyễn Văn Chủ, Chủ tịch UBND xã",
                                       "outcome": "verifying", "unit": "Công chức Tư pháp",
                                       "text": "Sẽ xác minh hiện trạng.", "turn_id": turn}, status=201)
-    expected = add_working_days(date(2026, 12, 18), 30, app["rules"].calendar())
+    expected = add_working_days(date(2026, 12, 18), 30, app[RULES].calendar())
     assert v["due_date"] == expected.isoformat() and v["outcome_label"].startswith("Cần xác minh")
     assert (await client.ok("GET", f"/api/petitions/{pid}"))["status"] == "verifying"
     a = await client.ok("POST", url, {"answered_by": "Chủ tịch UBND xã", "outcome": "assigned",
@@ -264,7 +265,7 @@ async def test_answers_petition_file_and_who_hears_the_audio(client: ApiClient, 
     assert detail["speaker"] == {"name": "Nguyễn Văn Ấn", "hamlet": "Thôn 3"}
     assert [t["id"] for t in detail["turns"]] == [turn]
     wav = espeak("Đường thôn ba", tmp_path / "turn.wav")
-    async with app["sessionmaker"]() as db, db.begin():
+    async with app[SESSIONMAKER]() as db, db.begin():
         db.add(Recording(conference_id=cid, turn_id=turn, path=str(wav), sha256="0" * 64,
                          start_s=1.0, end_s=2.5))
     detail = await client.ok("GET", f"/api/petitions/{pid}/detail")
@@ -319,7 +320,7 @@ async def test_exports_read_back_with_vietnamese(client: ApiClient, app_server):
     assert "BIÊN BẢN" in text and "Đề nghị xã sớm bê tông hóa đường thôn 3" in text
     assert "Nguyễn Văn Ấn" in text and "Giao khảo sát hiện trạng" in text and "15/01/2027" in text
     assert "Lê Thị Thư" in text
-    async with app["sessionmaker"]() as db:
+    async with app[SESSIONMAKER]() as db:
         segs = (await db.execute(select(TranscriptSegment))).scalars().all()
     assert len(segs) == 1
 
@@ -333,7 +334,7 @@ def test_transcribe_conference_command_completes_drafts_and_keeps_human_text(tmp
         runner = web.AppRunner(app)
         await runner.setup()
         try:
-            async with app["sessionmaker"]() as db, db.begin():
+            async with app[SESSIONMAKER]() as db, db.begin():
                 from server.auth import hash_password
                 from server.db.models import User
 
@@ -347,7 +348,7 @@ def test_transcribe_conference_command_completes_drafts_and_keeps_human_text(tmp
                 human = await register(c, cid, "Người Gõ")
                 blank = await register(c, cid, "Người Nói", petition_ids=[pid])
                 await c.ok("PUT", f"/api/turns/{human}/transcript", {"text": "Thư ký đã ghi.", "base_revision": 0})
-            async with app["sessionmaker"]() as db, db.begin():
+            async with app[SESSIONMAKER]() as db, db.begin():
                 for i, t in enumerate((human, blank)):
                     wav = espeak(SPEECH, tmp_path / f"{t}.wav")
                     db.add(Recording(conference_id=cid, turn_id=t, path=str(wav), sha256="0" * 64,

@@ -14,23 +14,45 @@ import secrets
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlsplit
 
 import segno
 import socketio
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy import select
 
-from server.api.registry import Api, Call, json_response, read_json
-from server.auth import SESSION_COOKIE, Actor, actor_from_device_token, actor_from_session
+from server.actions.queue.command import QueueCommand
+from server.api.registry import Api, Call, json_response, read_json, refuse_nul
+from server.api.responses import (
+    CommandReply,
+    PublicQueue,
+    QueueCommandIn,
+    RegistrationOut,
+    StaffQueue,
+)
+from server.auth import SESSION_COOKIE, Actor
 from server.commands import scope
 from server.db.models import Conference
+from server.domain import limits
 from server.domain import queue as q
-from server.domain.errors import DomainError, NotFound
+from server.domain.errors import BadRequest, DomainError, NotFound
 from server.domain.ratelimit import SlidingWindowLimiter
+from server.events import QueueChanged
 from server.fanout import fan_out
+from server.keys import (
+    APIS,
+    CONFIG,
+    EXECUTOR,
+    IDENTITIES,
+    JOIN_EXTRAS,
+    QUEUE,
+    REGISTRATION_LIMITER,
+    SIO,
+)
 from server.net import lan_addresses
 from server.pages import error_page, render
-from server.queue_service import QueueService, staff_view
+from server.queue.service import staff_view
 
 log = logging.getLogger(__name__)
 api = Api()
@@ -44,27 +66,30 @@ def _now() -> datetime:
 
 
 @api.route("GET", "/api/conferences/{id}/queue", summary="The speaking queue (full state)",
-           tag="queue")
+           tag="queue", response=StaffQueue)
 async def get_queue(call: Call) -> dict:
-    state = await call.app["queue"].snapshot(call.user, call.path_int("id"))
+    state = await call.app[QUEUE].snapshot(call.db, call.user, call.path_int("id"))
     return staff_view(state, _now())
 
 
 @api.route("GET", "/api/conferences/{id}/queue/public",
-           summary="What the public screen shows", tag="queue", devices=True)
+           summary="What the public screen shows", tag="queue", devices=True,
+           response=PublicQueue)
 async def get_public_queue(call: Call) -> dict:
-    state = await call.app["queue"].snapshot(call.user, call.path_int("id"))
+    state = await call.app[QUEUE].snapshot(call.db, call.user, call.path_int("id"))
     return q.public_view(state, _now())
 
 
 @api.route("POST", "/api/conferences/{id}/queue/commands",
            summary="Run a queue command (same payload as the queue:command event)", tag="queue",
-           permission="view", response={"application/json": {"schema": {"type": "object"}}},
-           raw=True)
+           permission="view", body=QueueCommandIn, response=CommandReply,
+           raw=True, transaction=False)
 async def post_queue_command(call: Call) -> web.Response:
     payload = await read_json(call.request)
-    state, duplicate = await call.app["queue"].execute(call.user, call.path_int("id"), payload)
-    return json_response({"ok": True, "version": state.version, "duplicate": duplicate})
+    if not isinstance(payload, dict):
+        raise BadRequest("bad_command", "Lệnh phải là một đối tượng JSON.")
+    done = await call.run(QueueCommand(), {**payload, "conference_id": call.path_int("id")})
+    return json_response(command_reply(done))
 
 
 # ---- socket.io -----------------------------------------------------------------------------
@@ -73,16 +98,41 @@ async def post_queue_command(call: Call) -> web.Response:
 def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
     async def authenticate(environ: dict[str, Any], auth: Any) -> Actor | None:
         token = auth.get("token") if isinstance(auth, dict) else None
-        async with app["sessionmaker"]() as db:
+        identities = app[IDENTITIES]
+        async with app[EXECUTOR].reading() as db:
             if isinstance(token, str) and token:
-                return await actor_from_device_token(db, token)
+                return await identities.from_device_token(db, token)
             cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
             if SESSION_COOKIE in cookie:
-                return await actor_from_session(db, cookie[SESSION_COOKIE].value)
+                return await identities.from_session(db, cookie[SESSION_COOKIE].value)
         return None
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        # A page of another site (or of another port on this host) must not drive the queue
+        # with the moderator's cookie: a browser's Origin must be this server (as the request
+        # reached it, or its configured public address). Clients without an Origin header
+        # (relays, scripts) are not browsers and carry no one else's cookie.
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None:
+            def place(url: str) -> tuple[str, str, int] | None:
+                try:
+                    parts = urlsplit(url.strip())
+                    scheme = parts.scheme.lower()
+                    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+                except ValueError:
+                    return None
+                return (scheme, parts.hostname, port) if parts.hostname and port else None
+
+            req = environ.get("aiohttp.request")
+            own = {place(f"{req.scheme}://{req.host}")} if req is not None else set()
+            if app[CONFIG].public_url:
+                own.add(place(app[CONFIG].public_url))
+            if place(origin) is None or place(origin) not in own:
+                text = ("Kết nối bị từ chối: trang web ở địa chỉ khác không được điều khiển "
+                        "hội nghị; hãy mở trang từ chính máy chủ này.")
+                raise socketio.exceptions.ConnectionRefusedError(
+                    text, {"code": "foreign_origin", "message": text})
         actor = await authenticate(environ, auth)
         if actor is None:
             # the client's connect_error gets {message, data}: the text, and the code with it
@@ -104,7 +154,10 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
         except (TypeError, ValueError):
             return {"ok": False, "error": {"code": "bad_request", "message": "Thiếu mã hội nghị."}}
         try:
-            state = await app["queue"].snapshot(actor, cid)
+            state = app[QUEUE].cached(actor, cid)
+            if state is None:
+                async with app[EXECUTOR].reading() as db:
+                    state = await app[QUEUE].snapshot(db, actor, cid)
         except DomainError as exc:
             return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
         now = _now()
@@ -116,28 +169,22 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
             reply["staff"] = staff_view(state, now)  # full names and topics: staff only
         else:
             await sio.enter_room(sid, "public")
-        for extra in app["join_extras"]:
+        for extra in app[JOIN_EXTRAS]:
             reply.update(await extra(actor, cid))
         return reply
 
     @sio.on("queue:command")
     async def command(sid: str, data: Any) -> dict[str, Any]:
         actor = await _actor(sid)
-        if not isinstance(data, dict):
-            return {"ok": False, "error": {"code": "bad_command", "message": "Lệnh không hợp lệ."}}
-        payload = dict(data)
         try:
-            cid = int(payload.pop("conference_id"))
-            state, duplicate = await app["queue"].execute(actor, cid, payload)
-        except (KeyError, TypeError, ValueError):
-            return {"ok": False, "error": {"code": "bad_command", "message": "Thiếu mã hội nghị."}}
+            done = await app[EXECUTOR].run(QueueCommand(), actor, data)
         except DomainError as exc:
             return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
         except Exception:
             log.exception("queue command failed")
             return {"ok": False, "error": {"code": "internal_error",
                                            "message": "Lỗi máy chủ; lệnh chưa được thực hiện."}}
-        return {"ok": True, "version": state.version, "duplicate": duplicate}
+        return command_reply(done)
 
     @sio.on("time")
     async def server_time(sid: str, _data: Any = None) -> dict[str, str]:
@@ -145,8 +192,18 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
         return {"server_time": _now().isoformat()}
 
 
+def command_reply(done: dict[str, Any]) -> dict[str, Any]:
+    """What the sender of a queue command gets back, over HTTP and socket.io alike."""
+    return {"ok": True, "version": done["version"], "duplicate": done["duplicate"]}
+
+
+async def send_queue(app: web.Application, event: QueueChanged) -> None:
+    """Listener: a committed queue change goes to the conference's rooms."""
+    await publish(app, event.conference_id, event.state)
+
+
 async def publish(app: web.Application, conference_id: int, state: q.QueueState) -> None:
-    sio: socketio.AsyncServer = app["sio"]
+    sio: socketio.AsyncServer = app[SIO]
     now = _now()
     # Staff first: the few tablets that are waiting for the result of their command.
     await fan_out(sio, "queue:state", staff_view(state, now), f"staff:{conference_id}")
@@ -157,7 +214,7 @@ async def publish(app: web.Application, conference_id: int, state: q.QueueState)
 
 
 async def _conference_by_slug(request: web.Request) -> Conference:
-    async with request.app["sessionmaker"]() as db:
+    async with request.app[EXECUTOR].reading() as db:
         conf = (await db.execute(select(Conference).where(
             Conference.public_slug == request.match_info["slug"]))).scalar_one_or_none()
     if conf is None:
@@ -172,13 +229,18 @@ async def registration_form(request: web.Request) -> web.Response:
 
 async def registration_submit(request: web.Request) -> web.Response:
     conf = await _conference_by_slug(request)
-    limiter: SlidingWindowLimiter = request.app["registration_limiter"]
+    limiter: SlidingWindowLimiter = request.app[REGISTRATION_LIMITER]
     device = request.cookies.get("doithoai_device") or ""
     keys = [("ip", request.remote or "?")] + ([("device", device)] if device else [])
     if not all(limiter.allow(k) for k in keys):
         return error_page(429, "Bạn đã đăng ký nhiều lần trong thời gian ngắn; "
                                "vui lòng chờ vài phút hoặc đăng ký tại bàn thư ký.")
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, AssertionError, LookupError, HttpProcessingError):  # a broken form
+        raise BadRequest("bad_form", "Biểu mẫu đăng ký không đọc được; vui lòng tải lại trang "
+                                     "và gửi lại.") from None
+    refuse_nul(form, "bad_form", "Ô")
     values = {k: str(form.get(k, "")) for k in ("display_name", "hamlet", "topic")}
     values["consent_full_name"] = form.get("consent_full_name") == "on"
     errors: dict[str, str] = {}
@@ -186,7 +248,8 @@ async def registration_submit(request: web.Request) -> web.Response:
         errors["display_name"] = "Vui lòng nhập họ và tên."
     if not values["hamlet"].strip():
         errors["hamlet"] = "Vui lòng nhập thôn, bon hoặc tổ dân phố."
-    for k, limit in (("display_name", 120), ("hamlet", 120), ("topic", 1000)):
+    for k, limit in (("display_name", limits.PERSON_NAME), ("hamlet", limits.HAMLET),
+                     ("topic", limits.TOPIC)):
         if len(values[k]) > limit:
             errors[k] = f"Quá dài (tối đa {limit} ký tự)."
     if errors:
@@ -197,11 +260,13 @@ async def registration_submit(request: web.Request) -> web.Response:
                    name=f"điện thoại {request.remote or '?'}")
     command_id = "qr-" + secrets.token_hex(8)
     try:
-        state, _ = await request.app["queue"].execute(system, conf.id, {
+        done = await request.app[EXECUTOR].run(QueueCommand(), system, {
+            "conference_id": conf.id,
             "type": "register_turn", "command_id": command_id, "base_version": 0,
             "display_name": values["display_name"], "hamlet": values["hamlet"],
             "topic": values["topic"], "consent_full_name": values["consent_full_name"],
             "source": "qr"})
+        state = done["state"]
     except DomainError as exc:
         return render("register.html", status=422, conf=conf, values=values,
                       errors={"form": exc.message})
@@ -218,7 +283,7 @@ def phone_base_url(request: web.Request) -> str:
     """The address phones in the hall can reach: the configured public URL, else the
     address the request came in on, unless that is loopback (a screen on the server
     itself), in which case the server's first LAN address."""
-    configured = request.app["config"].public_url
+    configured = request.app[CONFIG].public_url
     if configured:
         return configured.rstrip("/")
     host = request.host
@@ -244,7 +309,7 @@ async def registration_qr(request: web.Request) -> web.Response:
 
 
 @api.route("GET", "/api/conferences/{id}/registration", summary="Self-registration link and QR",
-           tag="queue", devices=True)
+           tag="queue", devices=True, response=RegistrationOut)
 async def registration_info(call: Call) -> dict:
     conf = await scope.conference(call.db, call.user, call.path_int("id"))
     return {"url": f"{phone_base_url(call.request)}/r/{conf.public_slug}",
@@ -252,19 +317,11 @@ async def registration_info(call: Call) -> dict:
 
 
 def setup(app: web.Application) -> None:
-    app["apis"].append(api)
+    app[APIS].append(api)
     api.add_to(app)
-    app["registration_limiter"] = SlidingWindowLimiter(limit=3, window_s=600)
-    app["join_extras"] = []
-    attach(app, app["sio"])
+    app[REGISTRATION_LIMITER] = SlidingWindowLimiter(limit=3, window_s=600)
+    app[JOIN_EXTRAS] = []
+    attach(app, app[SIO])
     app.router.add_get("/r/{slug}", registration_form)
     app.router.add_post("/r/{slug}", registration_submit)
     app.router.add_get("/r/{slug}/qr.svg", registration_qr)
-
-    async def start(app: web.Application) -> None:
-        async def _publish(cid: int, state: q.QueueState) -> None:
-            await publish(app, cid, state)
-
-        app["queue"] = QueueService(app["sessionmaker"], _publish)
-
-    app.on_startup.append(start)

@@ -1,0 +1,243 @@
+"""The live broadcast inside the server: the BroadcastService (broadcast/) started with
+the server, controlled from the tablets, its state pushed to every tablet and, reduced to
+``on_air``/``live_audio``, to the public screens (both as ``broadcast:status``); it
+follows the floor (auto-mute between turns) and has each finished turn cut out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from broadcast.service import BroadcastService
+from server.api.registry import Api, Call
+from server.api.responses import BroadcastStatus, RelayError, RelayReportOut
+from server.api.schemas import Input
+from server.auth import Actor
+from server.broadcasting.recordings import api as recordings_api
+from server.broadcasting.recordings import expire_recordings, record_turn
+from server.commands import audit
+from server.domain.errors import Unavailable
+from server.events import QueueChanged
+from server.fanout import fan_out
+from server.keys import (
+    APIS,
+    BACKGROUND,
+    BROADCAST,
+    CONFIG,
+    EXECUTOR,
+    IDENTITIES,
+    JOIN_EXTRAS,
+    OPENAPI_EXTRA,
+    SIO,
+)
+
+log = logging.getLogger(__name__)
+api = Api()
+
+
+class OnAirIn(Input):
+    on_air: bool
+    chime: bool = True
+
+
+class MuteIn(Input):
+    muted: bool
+
+
+class AutoMuteIn(Input):
+    enabled: bool
+
+
+def _service(call: Call) -> BroadcastService:
+    svc = call.app.get(BROADCAST)
+    if svc is None:
+        raise Unavailable("broadcast_unavailable", "Phát thanh chưa khởi động.")
+    return svc
+
+
+@api.route("GET", "/api/broadcast", summary="Broadcast state: source, level, outputs, relays",
+           tag="broadcast", response=BroadcastStatus)
+async def get_broadcast(call: Call) -> dict:
+    return _service(call).status()
+
+
+@api.route("POST", "/api/broadcast/on-air", summary="Go on air (with a chime) or off air",
+           tag="broadcast", body=OnAirIn, permission="control_broadcast",
+           response=BroadcastStatus)
+async def set_on_air(call: Call) -> dict:
+    svc = _service(call)
+    before = svc.on_air
+    await svc.set_on_air(call.body.on_air, chime=call.body.chime)
+    audit.record(call.db, call.user, "broadcast.on_air", "broadcast", "live",
+                 before={"on_air": before}, after={"on_air": svc.on_air})
+    return svc.status()
+
+
+@api.route("POST", "/api/broadcast/mute", summary="Mute or unmute the broadcast", tag="broadcast",
+           body=MuteIn, permission="control_broadcast", response=BroadcastStatus)
+async def set_muted(call: Call) -> dict:
+    svc = _service(call)
+    before = svc.muted
+    await svc.set_muted(call.body.muted)
+    audit.record(call.db, call.user, "broadcast.mute", "broadcast", "live",
+                 before={"muted": before}, after={"muted": svc.muted})
+    return svc.status()
+
+
+@api.route("POST", "/api/broadcast/auto-mute", summary="Mute automatically between turns",
+           tag="broadcast", body=AutoMuteIn, permission="control_broadcast",
+           response=BroadcastStatus)
+async def set_auto_mute(call: Call) -> dict:
+    svc = _service(call)
+    await svc.set_auto_mute_between_turns(call.body.enabled)
+    audit.record(call.db, call.user, "broadcast.auto_mute", "broadcast", "live",
+                 after={"enabled": call.body.enabled})
+    return svc.status()
+
+
+async def follow_queue(app: web.Application, event: QueueChanged) -> None:
+    """Listener: the broadcast follows the floor (auto-mute between turns), and each
+    finished turn is cut out of the recording in the background (the queue never waits
+    for ffmpeg)."""
+    svc: BroadcastService | None = app.get(BROADCAST)
+    if svc is None:
+        return
+    for ev in event.happenings:
+        if ev.type in ("speech_started", "speech_resumed"):
+            await svc.turn_started()
+        elif ev.type in ("speech_ended", "speech_paused"):
+            await svc.turn_ended()
+        if ev.type == "speech_ended" and ev.turn_id:
+            turn = next(t for t in event.state.turns if t.id == ev.turn_id)
+            task = asyncio.get_running_loop().create_task(
+                record_turn(app, event.conference_id, turn))
+            app[BACKGROUND].add(task)
+            task.add_done_callback(app[BACKGROUND].discard)
+
+
+def setup(app: web.Application) -> None:
+    for part in (api, recordings_api):
+        app[APIS].append(part)
+        part.add_to(app)
+    app[OPENAPI_EXTRA].update({
+        "/live.opus": {"get": {"summary": "Live Ogg/Opus stream (headers first for late joiners)",
+                               "tags": ["broadcast"], "security": [], "responses": {"200": {
+                                   "description": "An endless audio stream", "content": {
+                                       "audio/ogg": {"schema": {"type": "string",
+                                                                "format": "binary"}}}}}}},
+        "/live.mp3": {"get": {"summary": "Live MP3 stream", "tags": ["broadcast"], "security": [],
+                              "responses": {"200": {
+                                  "description": "An endless audio stream", "content": {
+                                      "audio/mpeg": {"schema": {"type": "string",
+                                                                "format": "binary"}}}}}}},
+        "/api/relays/report": {"post": {
+            "summary": "A loudspeaker relay reports its health (Bearer relay device token)",
+            "tags": ["broadcast"], "security": [{"device": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["name", "connected"], "properties": {
+                    "name": {"type": "string", "maxLength": 100,
+                             "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"},
+                    "connected": {"type": "boolean"},
+                    "buffer_ms": {"type": "number", "minimum": 0},
+                    "last_audio_at": {"anyOf": [{"type": "string", "format": "date-time"},
+                                                {"type": "null"}]},
+                    "errors": {"type": "array", "items": {"type": "string"}},
+                    "url": {"type": "string"},
+                    "underruns": {"type": "integer", "minimum": 0},
+                    "restarts": {"type": "integer", "minimum": 0}}}}}},
+            "responses": {
+                "200": {"description": "Recorded", "content": {"application/json": {
+                    "schema": RelayReportOut.model_json_schema()}}},
+                "4XX": {"description": "Refused: no relay token, or a malformed report",
+                        "content": {"application/json": {
+                            "schema": RelayError.model_json_schema()}}}}}},
+    })
+    config = app[CONFIG]
+
+    async def authorize_relay(token: str) -> bool:
+        """A loudspeaker relay's device token, through the same Identities as HTTP and
+        sockets (remembered for a few seconds; a revoked token is forgotten at once)."""
+        found, actor = app[IDENTITIES].known_device(token)
+        if not found:
+            async with app[EXECUTOR].reading() as db:
+                actor = await app[IDENTITIES].from_device_token(db, token)
+        return actor is not None and actor.role == "relay"
+
+    last_public: dict[str, dict[str, Any]] = {}
+
+    def on_change(status: dict[str, Any]) -> None:
+        sio = app[SIO]
+        asyncio.get_running_loop().create_task(fan_out(sio, "broadcast:status", status, "staff"))
+        public = {"on_air": status["on_air"], "live_audio": status["live_audio"]}
+        if public != last_public.get("value"):
+            last_public["value"] = public
+            asyncio.get_running_loop().create_task(
+                fan_out(sio, "broadcast:status", public, "public"))
+
+    svc = BroadcastService(config.audio_source, config.data_dir, icecast_urls=config.icecast_urls,
+                           rtp_targets=config.rtp_targets, line_out=config.line_out,
+                           on_change=on_change, authorize_device=authorize_relay,
+                           disk_reserve=config.disk_reserve)
+    svc.add_routes(app)
+
+    loops: list[asyncio.Task] = []  # periodic jobs, cancelled on shutdown
+
+    async def start(app: web.Application) -> None:
+        await svc.start()
+        app[BROADCAST] = svc
+
+        async def say_why_no_audio() -> None:
+            await asyncio.sleep(3)  # the source and the encoder need a moment to start
+            reason = svc.no_live_audio_reason()
+            if reason:
+                log.warning("no live audio: %s", reason)
+                print(f"  Chưa có âm thanh trực tiếp / no live audio: {reason}", flush=True)
+
+        async def retention_sweeps() -> None:
+            while True:
+                try:
+                    gone = await expire_recordings(app)
+                    if gone:
+                        log.info("retention period ended: deleted %d audio files", len(gone))
+                except Exception:
+                    log.exception("recording retention sweep failed")
+                await asyncio.sleep(6 * 3600)
+
+        for job in (say_why_no_audio(), retention_sweeps()):
+            loops.append(asyncio.get_running_loop().create_task(job))
+
+    async def stop(app: web.Application) -> None:
+        for task in loops:
+            task.cancel()
+        await svc.stop()
+
+    async def join_extra(actor: Actor, cid: int) -> dict[str, Any]:
+        status = svc.status()
+        if actor.kind == "user":
+            return {"broadcast": status}
+        return {"broadcast": {"on_air": status["on_air"], "live_audio": status["live_audio"]}}
+
+    @app[SIO].on("broadcast:watch")
+    async def watch(sid: str, _data: Any = None) -> dict[str, Any]:
+        """A tablet's broadcast panel: the full state now, then every change."""
+        actor: Actor = (await app[SIO].get_session(sid))["actor"]
+        if actor.kind != "user":
+            return {"ok": False, "error": {"code": "forbidden",
+                                           "message": "Chỉ cán bộ đã đăng nhập xem được."}}
+        await app[SIO].enter_room(sid, "staff")
+        return {"ok": True, "broadcast": svc.status()}
+
+    app[BACKGROUND] = set()
+    app[JOIN_EXTRAS].append(join_extra)
+    async def running(app: web.Application) -> AsyncIterator[None]:
+        """Background job (cleanup_ctx): started after the database, stopped on shutdown."""
+        await start(app)
+        yield
+        await stop(app)
+
+    app.cleanup_ctx.append(running)
+

@@ -1,0 +1,141 @@
+"""Runs every action the same way, whatever carried it (HTTP, socket.io, the CLI):
+
+    permission -> validation -> [the action's lock] -> one session, one transaction
+    -> run (the action writes its audit record in the same transaction) -> commit
+    -> publish the events the action emitted -> [release the lock]
+
+A request never holds more than one pooled connection: the unit of work is the only
+place that opens a session for it, and everything the action calls gets that session.
+A refused action raises a ``DomainError`` before the commit, so it writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.api.errors import from_validation
+from server.auth import Actor
+from server.commands import audit
+from server.domain.errors import forbidden, unauthenticated
+from server.domain.inputs import refuse_big_ints
+from server.domain.roles import can
+from server.events import Bus
+
+
+@dataclass
+class Unit:
+    """One unit of work: its session (inside one transaction) and the events to publish
+    once it has committed."""
+
+    db: AsyncSession
+    events: list[Any] = field(default_factory=list)
+
+    def emit(self, event: Any) -> None:
+        self.events.append(event)
+
+
+@dataclass
+class Context:
+    """What an action runs with."""
+
+    unit: Unit
+    actor: Actor
+    now: datetime
+    services: Any  # the aiohttp application, read through its AppKeys
+
+    @property
+    def db(self) -> AsyncSession:
+        return self.unit.db
+
+    def emit(self, event: Any) -> None:
+        self.unit.emit(event)
+
+    def audit(self, action: str, entity: str, entity_id: Any, *,
+              before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+              reason: str = "") -> None:
+        audit.record(self.db, self.actor, action, entity, entity_id, before=before, after=after,
+                     reason=reason)
+
+
+class Action:
+    """One thing a person or device can do. Subclasses set ``name``, ``permission`` and
+    ``Input`` (a pydantic model, or None for a free-form payload checked by the domain),
+    and implement ``run``."""
+
+    name: ClassVar[str] = ""
+    permission: ClassVar[str | None] = "view"  # None: anyone, even without a login
+    devices: ClassVar[bool] = False  # device tokens (screens, relays) may run it
+    Input: ClassVar[type[BaseModel] | None] = None
+
+    def authorize(self, actor: Actor | None, data: Any) -> None:
+        """Refuse a caller without the permission (``data`` is the parsed input)."""
+        if self.permission is None:
+            return
+        if actor is None:
+            raise unauthenticated()
+        if actor.kind == "device":
+            if not self.devices:
+                raise forbidden("Thiết bị chỉ được đọc dữ liệu công khai.")
+            return
+        if actor.kind != "user" or not can(actor.role, self.permission):
+            raise forbidden()
+
+    def parse(self, raw: Any) -> Any:
+        if self.Input is None:
+            return raw
+        try:
+            return self.Input.model_validate(raw)
+        except ValidationError as exc:
+            raise from_validation(exc) from None
+
+    def lock_key(self, data: Any) -> Hashable | None:
+        """Actions with the same key run one at a time, commit and publish included."""
+        return None
+
+    async def run(self, ctx: Context, data: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Executor:
+    def __init__(self, sessionmaker: async_sessionmaker, bus: Bus, services: Any) -> None:
+        self.sessionmaker = sessionmaker
+        self.bus = bus
+        self.services = services
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def unit(self, lock_key: Hashable | None = None) -> AsyncIterator[Unit]:
+        """One session and one transaction; the events emitted inside are published
+        after the commit (and before the lock, if any, is released)."""
+        lock = self._locks.setdefault(lock_key, asyncio.Lock()) if lock_key else nullcontext()
+        async with lock:
+            async with self.sessionmaker() as db:
+                unit = Unit(db=db)
+                async with db.begin():
+                    yield unit
+            await self.bus.publish(unit.events)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads outside any action (background jobs, pages)."""
+        async with self.sessionmaker() as db:
+            yield db
+
+    async def run(self, action: Action, actor: Actor | None, raw: Any, *,
+                  now: datetime | None = None) -> Any:
+        data = action.parse(raw)
+        refuse_big_ints(data)
+        action.authorize(actor, data)
+        assert actor is not None or action.permission is None
+        async with self.unit(action.lock_key(data)) as unit:
+            ctx = Context(unit=unit, actor=actor, now=now or datetime.now(UTC),  # type: ignore[arg-type]
+                          services=self.services)
+            return await action.run(ctx, data)

@@ -1,0 +1,1 @@
+"""The speaking queue inside the server: its in-memory state and transports."""
