@@ -158,7 +158,7 @@ def create_app(config: Config) -> web.Application:
     app[BACKGROUND] = set()
     # the one way to act
     app[BUS] = Bus()
-    app[EXECUTOR] = Executor(app[SESSIONMAKER], app[BUS], app)
+    app[EXECUTOR] = Executor(app[SESSIONMAKER], app[BUS], app, readers=config.db_pool_size)
     # transports: socket.io, the declared HTTP endpoints, pages
     # no CORS headers for other sites; the Origin itself is checked by realtime's connect,
     # which refuses a foreign page with a message its client can show

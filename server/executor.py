@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from server.api.errors import from_validation
 from server.auth import Actor
@@ -28,6 +30,19 @@ from server.domain.errors import forbidden, unauthenticated
 from server.domain.inputs import refuse_big_ints
 from server.domain.roles import can
 from server.events import Bus
+
+WROTE = "doithoai.wrote"  # set on a session that sent an INSERT, UPDATE or DELETE
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
 
 
 @dataclass
@@ -105,28 +120,50 @@ class Action:
 
 
 class Executor:
-    def __init__(self, sessionmaker: async_sessionmaker, bus: Bus, services: Any) -> None:
+    """``readers`` bounds how many read-only units hold a connection at once, below the
+    pool's size, so however many screens and phones read, a command always finds a
+    connection without queueing behind them. ``generation`` grows after every unit that
+    may have written: cached reads made at an older generation are not served again."""
+
+    def __init__(self, sessionmaker: async_sessionmaker, bus: Bus, services: Any,
+                 readers: int = 8) -> None:
         self.sessionmaker = sessionmaker
         self.bus = bus
         self.services = services
+        self.generation = 0
+        # the HTTP edge's copies of cacheable reads, and the ones being made (api/registry.py)
+        self.cached_reads: dict[tuple, tuple[int, float, bytes]] = {}
+        self.reads_in_flight: dict[tuple, tuple[int, asyncio.Future[bytes]]] = {}
+        self._readers = asyncio.Semaphore(max(1, readers))
+        # GET requests handled at once: the rest wait, costing nothing, so a command (a
+        # socket event, a POST) never queues behind hundreds of runnable reads
+        self.read_turns = asyncio.Semaphore(8)
         self._locks: dict[Hashable, asyncio.Lock] = {}
 
     @asynccontextmanager
-    async def unit(self, lock_key: Hashable | None = None) -> AsyncIterator[Unit]:
+    async def unit(self, lock_key: Hashable | None = None, *,
+                   read_only: bool = False) -> AsyncIterator[Unit]:
         """One session and one transaction; the events emitted inside are published
-        after the commit (and before the lock, if any, is released)."""
+        after the commit (and before the lock, if any, is released). A ``read_only``
+        unit waits for a reader's place and leaves the cache generation alone."""
         lock = self._locks.setdefault(lock_key, asyncio.Lock()) if lock_key else nullcontext()
-        async with lock:
-            async with self.sessionmaker() as db:
-                unit = Unit(db=db)
-                async with db.begin():
-                    yield unit
+        gate = self._readers if read_only else nullcontext()
+        async with lock, gate:
+            db = self.sessionmaker()
+            try:
+                async with db:
+                    unit = Unit(db=db)
+                    async with db.begin():
+                        yield unit
+            finally:
+                if not read_only or db.sync_session.info.get(WROTE):
+                    self.generation += 1
             await self.bus.publish(unit.events)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads outside any action (background jobs, pages)."""
-        async with self.sessionmaker() as db:
+        """A session for reads outside any action (background jobs, pages, logins)."""
+        async with self._readers, self.sessionmaker() as db:
             yield db
 
     async def run(self, action: Action, actor: Actor | None, raw: Any, *,

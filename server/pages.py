@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,15 +54,30 @@ def _file(path: Path):  # type: ignore[no-untyped-def]
     return handler
 
 
+PAGE_COPY_S = 2.0  # a public page is made again at the latest this long after a write
+
+
 async def public_conference(request: web.Request) -> web.Response:
+    """The public announcement: printed and opened by many phones at once, so the page
+    made once is served again until anything is written (or for two seconds)."""
     slug = request.match_info["slug"]
-    async with request.app[EXECUTOR].reading() as db:
+    executor = request.app[EXECUTOR]
+    key = ("page", request.path)
+    hit = executor.cached_reads.get(key)
+    if hit is not None and hit[0] == executor.generation \
+            and time.monotonic() - hit[1] < PAGE_COPY_S:
+        return web.Response(body=hit[2], content_type="text/html", charset="utf-8")
+    generation = executor.generation
+    async with executor.read_turns, executor.reading() as db:
         conf = (await db.execute(select(Conference).where(Conference.public_slug == slug))
                 ).scalar_one_or_none()
         if conf is None or conf.announced_at is None:
             return error_page(404, "Không có thông báo hội nghị ở địa chỉ này.")
         commune = await db.get(Commune, conf.commune_id)
-    return render("announcement.html", conf=conf, commune=commune)
+    page = render("announcement.html", conf=conf, commune=commune)
+    if executor.generation == generation and isinstance(page.body, bytes):
+        executor.cached_reads[key] = (generation, time.monotonic(), page.body)
+    return page
 
 
 def routes(app: web.Application, static_dir: Path, display_dir: Path) -> None:

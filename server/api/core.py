@@ -172,7 +172,7 @@ async def conference_out(call: Call, conf: Conference) -> ConferenceOut:
 
 
 @api.route("GET", "/api/conferences", summary="The yearly plan: conferences of a year",
-           tag="conferences", query=YearQuery, response=[ConferenceOut])
+           tag="conferences", query=YearQuery, response=[ConferenceOut], cached=True)
 async def list_conferences(call: Call) -> list[ConferenceOut]:
     q = select(Conference).where(Conference.commune_id == call.user.commune_id)
     if call.query.year:
@@ -188,7 +188,7 @@ async def create_conference(call: Call) -> ConferenceOut:
 
 
 @api.route("GET", "/api/conferences/{id}", summary="One conference", tag="conferences",
-           response=ConferenceOut, devices=True)
+           response=ConferenceOut, devices=True, cached=True)
 async def get_conference(call: Call) -> ConferenceOut:
     return await conference_out(call, await scope.conference(call.db, call.user, call.path_int("id")))
 
@@ -210,7 +210,7 @@ async def announce_conference(call: Call) -> ConferenceOut:
 
 
 @api.route("GET", "/api/conferences/{id}/participants", summary="Invitation list and check-in",
-           tag="participants", response=[ParticipantOut])
+           tag="participants", response=[ParticipantOut], cached=True)
 async def list_participants(call: Call) -> list[ParticipantOut]:
     cid = call.path_int("id")
     await scope.conference(call.db, call.user, cid)
@@ -262,7 +262,7 @@ def petition_out(p: Petition) -> PetitionOut:
 
 
 @api.route("GET", "/api/petitions", summary="Petitions, optionally of one conference or matching text",
-           tag="petitions", query=PetitionQuery, response=[PetitionOut])
+           tag="petitions", query=PetitionQuery, response=[PetitionOut], cached=True)
 async def list_petitions(call: Call) -> list[PetitionOut]:
     q = select(Petition).where(Petition.commune_id == call.user.commune_id)
     if call.query.conference_id:

@@ -8,9 +8,11 @@ commit (broadcasting the new state) is an event, ``call.emit(...)``, published a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,7 +38,7 @@ from server.domain.errors import (
 )
 from server.domain.inputs import DB_INT, refuse_big_ints
 from server.domain.roles import can
-from server.executor import Action, Unit
+from server.executor import Action, Executor, Unit
 from server.keys import EXECUTOR, IDENTITIES
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -116,6 +118,7 @@ class Endpoint:
     status: int
     raw: bool  # handler returns an aiohttp response itself
     transaction: bool  # False: the handler runs an action, which opens its own unit
+    cached: bool  # a read the hall polls: answered from memory until something is written
 
 
 class Api:
@@ -125,11 +128,13 @@ class Api:
     def route(self, method: str, path: str, *, summary: str, tag: str,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: Any = None, permission: str | None = "view", devices: bool = False,
-              status: int = 200, raw: bool = False, transaction: bool = True
+              status: int = 200, raw: bool = False, transaction: bool = True,
+              cached: bool = False
               ) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
             self.endpoints.append(Endpoint(method, path, fn, summary, tag, body, query, response,
-                                           permission, devices, status, raw, transaction))
+                                           permission, devices, status, raw, transaction,
+                                           cached))
             return fn
         return deco
 
@@ -166,6 +171,12 @@ async def authenticate(request: web.Request) -> Actor | None:
 
 def _wrap(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handler(request: web.Request) -> web.StreamResponse:
+        if request.method == "GET":
+            async with request.app[EXECUTOR].read_turns:
+                return await handle(request)
+        return await handle(request)
+
+    async def handle(request: web.Request) -> web.StreamResponse:
         actor = await authenticate(request)
         _check_access(ep, request, actor)
         call = Call(request=request, unit=None, actor=actor)
@@ -173,8 +184,41 @@ def _wrap(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]
             call.query = _validate(ep.query, dict(request.query))
         if ep.body is not None:
             call.body = _validate(ep.body, await read_json(request))
+        executor = request.app[EXECUTOR]
+        key = _cache_key(ep, request, actor)
+        if key is not None:
+            hit = executor.cached_reads.get(key)
+            if hit is not None and hit[0] == executor.generation \
+                    and time.monotonic() - hit[1] < CACHED_READ_S:
+                return _json_bytes(hit[2], ep.status)
+            # one computation per key at a time: the crowd that missed together waits
+            # for it instead of each asking the database
+            flight = executor.reads_in_flight.get(key)
+            if flight is not None and flight[0] == executor.generation:
+                try:
+                    return _json_bytes(await asyncio.shield(flight[1]), ep.status)
+                except asyncio.CancelledError:
+                    if not flight[1].cancelled():
+                        raise  # this request itself was cancelled
+                    # the request making it went away: make it here instead
+            future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+            executor.reads_in_flight[key] = (executor.generation, future)
+            try:
+                body = await _compute(ep, call, executor, key)
+                future.set_result(body)
+                return _json_bytes(body, ep.status)
+            except asyncio.CancelledError:
+                future.cancel()
+                raise
+            except Exception as exc:
+                future.set_exception(exc)
+                future.exception()  # marked retrieved: the waiters raise it themselves
+                raise
+            finally:
+                if executor.reads_in_flight.get(key, (0, None))[1] is future:
+                    del executor.reads_in_flight[key]
         if ep.transaction:
-            async with request.app[EXECUTOR].unit() as unit:
+            async with executor.unit(read_only=request.method == "GET") as unit:
                 call.unit = unit
                 result = await ep.handler(call)
         else:
@@ -185,6 +229,40 @@ def _wrap(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]
 
     handler.__name__ = ep.handler.__name__
     return handler
+
+
+async def _compute(ep: Endpoint, call: Call, executor: Executor, key: tuple) -> bytes:
+    """A cacheable read's answer, kept when nothing was written while it was made."""
+    generation = executor.generation
+    async with executor.unit(read_only=True) as unit:
+        call.unit = unit
+        result = await ep.handler(call)
+    body = json.dumps(to_jsonable(result), ensure_ascii=False).encode()
+    if executor.generation == generation:
+        if len(executor.cached_reads) >= 10_000:
+            executor.cached_reads.clear()
+        executor.cached_reads[key] = (generation, time.monotonic(), body)
+    return body
+
+
+# Answers of the reads a hall polls (the plan, a conference, its invitations, petitions):
+# by commune, caller kind and role, and the whole address, stamped with the executor's
+# write generation; any write, anywhere, makes them stale. The age limit covers what
+# changes without a write (today's date in a warning) and other processes' writes.
+CACHED_READ_S = 2.0
+
+
+def _cache_key(ep: Endpoint, request: web.Request, actor: Actor | None) -> tuple | None:
+    if not ep.cached or request.method != "GET" or actor is None:
+        return None
+    return (actor.commune_id, actor.kind, actor.role, request.path_qs)
+
+
+def _json_bytes(body: bytes, status: int) -> web.Response:
+    return web.Response(body=body, status=status, content_type="application/json",
+                        charset="utf-8")
+
+
 
 
 def _check_access(ep: Endpoint, request: web.Request, actor: Actor | None) -> None:

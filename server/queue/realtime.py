@@ -66,18 +66,26 @@ def _now() -> datetime:
 
 
 @api.route("GET", "/api/conferences/{id}/queue", summary="The speaking queue (full state)",
-           tag="queue", response=StaffQueue)
+           tag="queue", response=StaffQueue, transaction=False)
 async def get_queue(call: Call) -> dict:
-    state = await call.app[QUEUE].snapshot(call.db, call.user, call.path_int("id"))
-    return staff_view(state, _now())
+    return staff_view(await _state(call), _now())
+
+
+async def _state(call: Call) -> q.QueueState:
+    """The queue from memory; a session only the first time after a start."""
+    cid = call.path_int("id")
+    state = call.app[QUEUE].cached(call.user, cid)
+    if state is None:
+        async with call.app[EXECUTOR].reading() as db:
+            state = await call.app[QUEUE].snapshot(db, call.user, cid)
+    return state
 
 
 @api.route("GET", "/api/conferences/{id}/queue/public",
            summary="What the public screen shows", tag="queue", devices=True,
-           response=PublicQueue)
+           response=PublicQueue, transaction=False)
 async def get_public_queue(call: Call) -> dict:
-    state = await call.app[QUEUE].snapshot(call.db, call.user, call.path_int("id"))
-    return q.public_view(state, _now())
+    return q.public_view(await _state(call), _now())
 
 
 @api.route("POST", "/api/conferences/{id}/queue/commands",

@@ -142,3 +142,25 @@ async def test_queue_reads_come_from_memory_and_follow_every_command(client: Api
     assert staff["version"] == public["version"] == 1
     assert staff_after["version"] == 2 and staff_after["state"]["current_turn_id"]
     assert len(statements) > len(reads)  # the command itself did write
+
+
+async def test_cached_reads_follow_every_write(client: ApiClient, app_server):
+    conf = await client.ok("POST", "/api/conferences", CONF, status=201)
+    path = f"/api/conferences/{conf['id']}"
+    assert (await client.ok("GET", path))["title"] == CONF["title"]
+    _, app = app_server
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(app[ENGINE].sync_engine, "before_cursor_execute", count)
+    try:
+        again = await client.ok("GET", path)
+        served_from_memory = list(statements)
+        await client.ok("PATCH", path, {"title": "Hội nghị đối thoại quý IV"})
+        after = await client.ok("GET", path)
+    finally:
+        event.remove(app[ENGINE].sync_engine, "before_cursor_execute", count)
+    assert again["title"] == CONF["title"] and served_from_memory == []
+    assert after["title"] == "Hội nghị đối thoại quý IV"  # the write made the copy stale
