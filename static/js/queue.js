@@ -3,18 +3,11 @@
 // commands (each with a client-made command_id and the version it was based on).
 import { api, can } from "./api.js";
 import { TQ as Q } from "./i18n.js";
-import { banner, h } from "./ui.js";
+import { banner, h, mountOpened } from "./ui.js";
 import { clockState, formatClock, loadSocketIo, measureOffset, newCommandId, remainingSeconds, watchConnection } from "/display-assets/clock.js";
 
-export async function mount(view, { id }) {
-  const page = new QueuePage(Number(id), view);
-  try {
-    await page.open();
-  } catch (e) {
-    page.close();
-    throw e;
-  }
-  return () => page.close();
+export function mount(view, { id }) {
+  return mountOpened(new QueuePage(Number(id), view));
 }
 
 // replaceChildren that skips null/false (optional parts) and flattens lists, like h().

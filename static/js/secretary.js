@@ -8,22 +8,15 @@
 // server refuses a stale one (409 edit_conflict) and both texts are shown side by side.
 import { api, can } from "./api.js";
 import { TS, T } from "./i18n.js";
-import { banner, field, formData, h, localDateTime, select, showErrors } from "./ui.js";
+import { banner, field, formData, h, localDateTime, mountOpened, select, showErrors } from "./ui.js";
 import { loadSocketIo, newCommandId } from "/display-assets/clock.js";
 
 const SAVE_DELAY_MS = 1000;
 const RETRY_MS = 5000;
 const KEY = (turnId) => `doithoai:transcript:${turnId}`;
 
-export async function mount(view, { id }) {
-  const page = new SecretaryPage(Number(id), view);
-  try {
-    await page.open();
-  } catch (e) {
-    page.close();
-    throw e;
-  }
-  return () => page.close();
+export function mount(view, { id }) {
+  return mountOpened(new SecretaryPage(Number(id), view));
 }
 
 // ---- what is kept on this device --------------------------------------------------------

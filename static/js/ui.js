@@ -84,3 +84,15 @@ export function select(name, options, value) {
 export function reloadPage() {
   window.dispatchEvent(new HashChangeEvent("hashchange"));
 }
+
+// A page kept in a class with open() and close(): mount it by the page contract.
+// A page that fails to open closes what it had opened before the error goes on.
+export async function mountOpened(page) {
+  try {
+    await page.open();
+  } catch (e) {
+    page.close();
+    throw e;
+  }
+  return () => page.close();
+}
