@@ -43,21 +43,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "mat-khau-bench-123"
+from common import PASSWORD, REPO_ROOT, free_port, log, percentile
+
 YEAR = 2026
 GOALS = {"errors": 0, "moderator_ack_p99_ms": 300.0, "mixed_over_bare_min": 0.10,
          "healthz_over_bare_min": 0.30}
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def free_ports(n: int) -> int:
@@ -100,15 +90,6 @@ def process_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: Any, p: float) -> float | None:
-    s = sorted(values)
-    if not s:
-        return None
-    k = (len(s) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def ms(value: float | None) -> float | None:

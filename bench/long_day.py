@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,23 +40,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "mat-khau-bench-123"
+from common import PASSWORD, REPO_ROOT, log, start_server
+from common import percentile as common_percentile
+
 DEADLINE_S = 14 * 60  # the whole run, start-up included
 GOAL_RATIO = 1.2
 GOAL_GROWTH_MB = 50.0
 TEXT = ("Tôi đề nghị xã sớm sửa đoạn đường liên thôn từ thôn 3 đi thôn 5, mùa mưa ngập "
         "sâu, học sinh đi lại rất khó khăn. Xin cảm ơn.")
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
@@ -71,38 +61,9 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
 
 
 def percentile(values: list[float], p: float) -> float | None:
-    s = sorted(values)
-    if not s:
-        return None
-    k = (len(s) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return round(s[lo] + (s[hi] - s[lo]) * (k - lo), 1)
-
-
-def start_server(data_dir: Path, db: str | None) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    db_args = ["--db", db] if db else []
-    subprocess.run([sys.executable, "-m", "server.cli", "user", "add", "bench", "--name",
-                    "Quản trị đo tải", "--role", "admin", "--password", PASSWORD,
-                    "--data-dir", str(data_dir), *db_args],
-                   check=True, cwd=REPO_ROOT, env=env, capture_output=True)
-    port = free_port()
-    log_path = data_dir / "server.log"
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
-                             "--port", str(port), "--data-dir", str(data_dir), *db_args],
-                            cwd=REPO_ROOT, env=env, stdout=log_path.open("wb"),
-                            stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    """In milliseconds to a tenth."""
+    value = common_percentile(values, p)
+    return None if value is None else round(value, 1)
 
 
 class Http:

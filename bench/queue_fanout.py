@@ -29,7 +29,6 @@ import json
 import multiprocessing as mp
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,40 +38,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "mat-khau-bench-123"
+from common import PASSWORD, percentile, start_server
+
 GOAL_P99_MS = 50.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(data_dir: Path, db: str | None) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    db_args = ["--db", db] if db else []
-    subprocess.run([sys.executable, "-m", "server.cli", "user", "add", "bench", "--name",
-                    "Điều hành thử", "--role", "admin", "--password", PASSWORD,
-                    "--data-dir", str(data_dir), *db_args],
-                   check=True, cwd=REPO_ROOT, env=env, capture_output=True)
-    port = free_port()
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
-                             "--port", str(port), "--data-dir", str(data_dir), *db_args],
-                            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit((data_dir / "server.log").read_text(errors="replace"))
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 # ---- the watching clients (one process holds many) -----------------------------------------
@@ -350,13 +318,6 @@ def process_cpu(pid: int) -> float:
     """CPU seconds (user + system) a process has used, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], p: float) -> float:
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,64 @@
+"""What the benchmarks share: progress lines, free ports, percentiles, and the real
+server started as `doithoai serve` with an administrator of a known password."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "mat-khau-bench-123"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: Iterable[float], p: float) -> float | None:
+    """The p-th percentile with linear interpolation; None for no values."""
+    s = sorted(values)
+    if not s:
+        return None
+    k = (len(s) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def start_server(data_dir: Path, db: str | None, *, timeout: float = 60
+                 ) -> tuple[subprocess.Popen, str]:
+    """`doithoai serve` on a free loopback port, with the user `bench` (admin, PASSWORD);
+    its output goes to data_dir/server.log. Returns the process and its base URL."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    db_args = ["--db", db] if db else []
+    subprocess.run([sys.executable, "-m", "server.cli", "user", "add", "bench", "--name",
+                    "Quản trị đo tải", "--role", "admin", "--password", PASSWORD,
+                    "--data-dir", str(data_dir), *db_args],
+                   check=True, cwd=REPO_ROOT, env=env, capture_output=True)
+    port = free_port()
+    log_path = data_dir / "server.log"
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--data-dir", str(data_dir), *db_args],
+                            cwd=REPO_ROOT, env=env, stdout=log_path.open("wb"),
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start: " + log_path.read_text(errors="replace")[-3000:])
