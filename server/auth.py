@@ -148,8 +148,5 @@ class Identities:
     def forget_session(self, token: str) -> None:
         self._known.pop("s:" + token_digest(token), None)
 
-    def forget_all(self, _event: object = None) -> None:
+    def forget_all(self) -> None:
         self._known.clear()
-
-    async def on_accounts_changed(self, _event: object) -> None:
-        self.forget_all()

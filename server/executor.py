@@ -12,6 +12,7 @@ A refused action raises a ``DomainError`` before the commit, so it writes nothin
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -139,6 +140,21 @@ class Executor:
         # socket event, a POST) never queues behind hundreds of runnable reads
         self.read_turns = asyncio.Semaphore(8)
         self._locks: dict[Hashable, asyncio.Lock] = {}
+
+    def cached_read(self, key: tuple, max_age: float) -> bytes | None:
+        """A read made at the current write generation, no older than ``max_age`` s."""
+        hit = self.cached_reads.get(key)
+        if hit is None or hit[0] != self.generation or time.monotonic() - hit[1] >= max_age:
+            return None
+        return hit[2]
+
+    def keep_read(self, key: tuple, generation: int, body: bytes) -> None:
+        """Keep a read made at ``generation``, unless something was written since."""
+        if self.generation != generation:
+            return
+        if len(self.cached_reads) >= 10_000:
+            self.cached_reads.clear()
+        self.cached_reads[key] = (generation, time.monotonic(), body)
 
     @asynccontextmanager
     async def unit(self, lock_key: Hashable | None = None, *,

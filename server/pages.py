@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,10 +62,9 @@ async def public_conference(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
     executor = request.app[EXECUTOR]
     key = ("page", request.path)
-    hit = executor.cached_reads.get(key)
-    if hit is not None and hit[0] == executor.generation \
-            and time.monotonic() - hit[1] < PAGE_COPY_S:
-        return web.Response(body=hit[2], content_type="text/html", charset="utf-8")
+    copy = executor.cached_read(key, PAGE_COPY_S)
+    if copy is not None:
+        return web.Response(body=copy, content_type="text/html", charset="utf-8")
     generation = executor.generation
     async with executor.read_turns, executor.reading() as db:
         conf = (await db.execute(select(Conference).where(Conference.public_slug == slug))
@@ -75,8 +73,8 @@ async def public_conference(request: web.Request) -> web.Response:
             return error_page(404, "Không có thông báo hội nghị ở địa chỉ này.")
         commune = await db.get(Commune, conf.commune_id)
     page = render("announcement.html", conf=conf, commune=commune)
-    if executor.generation == generation and isinstance(page.body, bytes):
-        executor.cached_reads[key] = (generation, time.monotonic(), page.body)
+    if isinstance(page.body, bytes):
+        executor.keep_read(key, generation, page.body)
     return page
 
 

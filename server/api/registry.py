@@ -12,7 +12,6 @@ import asyncio
 import json
 import math
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -187,10 +186,9 @@ def _wrap(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]
         executor = request.app[EXECUTOR]
         key = _cache_key(ep, request, actor)
         if key is not None:
-            hit = executor.cached_reads.get(key)
-            if hit is not None and hit[0] == executor.generation \
-                    and time.monotonic() - hit[1] < CACHED_READ_S:
-                return _json_bytes(hit[2], ep.status)
+            copy = executor.cached_read(key, CACHED_READ_S)
+            if copy is not None:
+                return _json_bytes(copy, ep.status)
             # one computation per key at a time: the crowd that missed together waits
             # for it instead of each asking the database
             flight = executor.reads_in_flight.get(key)
@@ -238,10 +236,7 @@ async def _compute(ep: Endpoint, call: Call, executor: Executor, key: tuple) -> 
         call.unit = unit
         result = await ep.handler(call)
     body = json.dumps(to_jsonable(result), ensure_ascii=False).encode()
-    if executor.generation == generation:
-        if len(executor.cached_reads) >= 10_000:
-            executor.cached_reads.clear()
-        executor.cached_reads[key] = (generation, time.monotonic(), body)
+    executor.keep_read(key, generation, body)
     return body
 
 
