@@ -33,6 +33,7 @@ class Actor:
     user_id: int | None = None
     device_id: int | None = None
     csrf_token: str | None = None
+    own_turn: str | None = None  # a phone (public actor): the registration it may withdraw
 
     @property
     def label(self) -> str:

@@ -94,6 +94,7 @@ class PublicQueue(BaseModel):
     next: list[NextTurn]
     waiting_count: int
     warning_seconds: int
+    registrations_open: bool = Field(description="False once the chair closed the list")
 
 
 class StaffQueue(BaseModel):
@@ -108,6 +109,8 @@ class StaffQueue(BaseModel):
     can_undo: bool
     undo_summary: str | None
     public: PublicQueue
+    balance: dict[str, list[dict[str, Any]]] = Field(
+        description="Each person's and each hamlet's turns and speaking time (seconds)")
 
 
 class QueueSettingsIn(Input):
@@ -118,6 +121,9 @@ class QueueSettingsIn(Input):
     interpreter_extra_seconds: int = Field(default=120, ge=0, le=3600)
     answer_seconds: int = Field(default=300, ge=10, le=7200)
     require_approval_for_self_registration: bool = True
+    hamlet_budget_seconds: int = Field(default=0, ge=0, le=36000,
+                                       description="Speaking time per hamlet; 0 = none")
+    registrations_open: bool = True
 
 
 # The type of each field a command may carry (the commands declare the field names).

@@ -238,6 +238,20 @@ class SpeakingTurn(Base):
     recording_end_s: Mapped[float | None]
 
 
+class QueueCommandRow(Base):
+    """A queue command applied since the conference's last stored snapshot of the queue,
+    as the pure rules received it (server/queue/service.py): the queue is the snapshot
+    with these commands applied again in order."""
+
+    __tablename__ = "queue_command"
+    conference_id: Mapped[int] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)  # the version it made
+    command: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(limits.ACTOR))
+    at: Mapped[datetime]
+
+
 class TurnPetition(Base):
     __tablename__ = "turn_petition"
     turn_id: Mapped[str] = mapped_column(ForeignKey("speaking_turn.id"), primary_key=True)

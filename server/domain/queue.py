@@ -7,7 +7,7 @@ broadcasts the new version. Rules are described in docs/queue-rules.md.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -21,12 +21,14 @@ from server.domain.queue_commands import (
     ApproveTurn,
     CallNext,
     CallTurn,
+    CloseList,
     Command,
     Defer,
     End,
     ExtendTime,
     LinkPetition,
     Move,
+    OpenList,
     Pause,
     RegisterTurn,
     RejectTurn,
@@ -84,8 +86,8 @@ __all__ = [
     "COMMAND_TYPES", "AddAnswerTurn", "ApproveTurn", "CallNext", "CallTurn", "Command",
     "Defer", "DomainError", "End", "Event", "ExtendTime", "HistoryEntry", "LinkPetition",
     "Move", "Pause", "QueueSettings", "QueueState", "RegisterTurn", "RejectTurn", "Requeue",
-    "Result", "Resume", "Skip", "Start", "TimerView", "Turn", "Undo", "UpdateSettings",
-    "Withdraw", "apply", "command_from_dict", "command_to_dict", "from_dict", "new_queue",
+    "Result", "Resume", "Skip", "CloseList", "OpenList", "Start", "TimerView", "Turn", "Undo", "UpdateSettings",
+    "Withdraw", "apply", "command_from_dict", "replay", "command_to_dict", "from_dict", "new_queue",
     "next_speakers", "public_view", "timer", "to_dict", "to_json", "view_dict", "STATUS_LABELS",
 ]
 
@@ -255,6 +257,9 @@ def _register(state: QueueState, c: RegisterTurn, now: datetime) -> _Change:
     language = _text(c.language or "", "Ngôn ngữ", MAX_LANGUAGE, required=False) or None
     if c.source not in SOURCES:
         raise DomainError("bad_command", "Nguồn đăng ký không hợp lệ.", source=c.source)
+    if not state.settings.registrations_open:
+        raise DomainError("list_closed", "Chủ tọa đã đóng danh sách đăng ký phát biểu; "
+                                         "không nhận thêm đăng ký.")
     turn_id = _new_id(c.turn_id, c, state)
     limit = state.settings.max_turns_per_person
     used = turns_used(state, person_key)
@@ -578,8 +583,37 @@ def _update_settings(state: QueueState, c: UpdateSettings, now: datetime) -> _Ch
         if getattr(c.settings, f.name) != getattr(state.settings, f.name)
     }
     return _change(
-        state, state.turns, "Đổi thiết lập hàng đợi: " + ", ".join(sorted(changed)),
+        state, state.turns, "Đổi thiết lập hàng đợi: "
+        + ", ".join(SETTING_LABELS.get(name, name) for name in sorted(changed)),
         reason=reason, settings=c.settings, events=[("settings_changed", None, changed)],
+    )
+
+
+# What each setting is called in the queue's history and on the tablet.
+SETTING_LABELS = {
+    "speaking_seconds": "thời gian phát biểu",
+    "warning_seconds": "báo trước khi hết giờ",
+    "max_turns_per_person": "số lượt tối đa mỗi người",
+    "first_timers_first": "ưu tiên người phát biểu lần đầu",
+    "interpreter_extra_seconds": "thời gian thêm cho phiên dịch",
+    "answer_seconds": "thời gian trả lời",
+    "require_approval_for_self_registration": "duyệt đăng ký qua điện thoại",
+    "hamlet_budget_seconds": "thời gian mỗi thôn",
+    "registrations_open": "nhận đăng ký",
+}
+
+
+def _set_list(state: QueueState, c: CloseList | OpenList, now: datetime) -> _Change:
+    reason = _reason(c.reason, required=False)
+    opening = isinstance(c, OpenList)
+    if state.settings.registrations_open == opening:
+        raise DomainError("no_change", "Danh sách đăng ký đã mở." if opening
+                          else "Danh sách đăng ký đã đóng.")
+    settings = replace(state.settings, registrations_open=opening)
+    return _change(
+        state, state.turns, "Mở lại danh sách đăng ký" if opening
+        else "Đóng danh sách đăng ký phát biểu", reason=reason, settings=settings,
+        events=[("list_opened" if opening else "list_closed", None, {})],
     )
 
 
@@ -602,6 +636,8 @@ _HANDLERS: dict[type[Command], Callable[[QueueState, Any, datetime], _Change]] =
     LinkPetition: _link,
     ExtendTime: _extend,
     UpdateSettings: _update_settings,
+    CloseList: _set_list,
+    OpenList: _set_list,
 }
 
 
@@ -686,6 +722,23 @@ def apply(state: QueueState, command: Command, now: datetime, actor: str) -> Res
     return Result(new, events)
 
 
+def replay(state: QueueState, logged: Iterable[tuple[dict[str, Any], datetime, str]]
+           ) -> QueueState:
+    """The state after applying again, in order, commands kept as ``command_to_dict``
+    wrote them, each with the instant and the actor it was first applied with. ``apply``
+    is a pure function, so this is the state those commands made; a logged command that
+    is refused now means the log does not belong to this state (ValueError)."""
+    for command, at, actor in logged:
+        version = state.version
+        try:
+            state = apply(state, command_from_dict(command), at, actor).state
+        except DomainError as exc:
+            raise ValueError(f"queue log does not follow version {version}: {exc}") from exc
+        if state.version != version + 1:
+            raise ValueError(f"queue log does not follow version {version}")
+    return state
+
+
 # --- views ------------------------------------------------------------------------
 
 
@@ -741,4 +794,5 @@ def public_view(state: QueueState, now: datetime, next_count: int = 5) -> dict[s
         ],
         "waiting_count": len(order),
         "warning_seconds": state.settings.warning_seconds,
+        "registrations_open": state.settings.registrations_open,
     }

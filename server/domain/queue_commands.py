@@ -176,6 +176,20 @@ class UpdateSettings(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CloseList(Command):
+    """The chair closes the list: no new citizen registrations; answer turns still."""
+
+    type_name: ClassVar[str] = "close_list"
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenList(Command):
+    type_name: ClassVar[str] = "open_list"
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Undo(Command):
     """Put back the queue as it was before the last change (anyone's). Reason required."""
 
@@ -188,7 +202,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
     for cls in (
         RegisterTurn, ApproveTurn, RejectTurn, CallNext, CallTurn, Start, Pause, Resume,
         End, Skip, Withdraw, Defer, Requeue, Move, AddAnswerTurn, LinkPetition, ExtendTime,
-        UpdateSettings, Undo,
+        UpdateSettings, CloseList, OpenList, Undo,
     )
 }
 

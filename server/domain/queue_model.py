@@ -50,6 +50,7 @@ TurnSource = Literal["desk", "qr"]
 TIER_ANSWER = 0
 TIER_FIRST_TIMER = 1
 TIER_REPEAT = 2
+TIER_OVER_BUDGET = 3  # a hamlet that has used its share of speaking time waits behind others
 
 # Bounds that keep the state small enough to store on every change.
 # Each is a window, so the cost of a command does not grow with the length of the day:
@@ -91,6 +92,10 @@ class QueueSettings:
     interpreter_extra_seconds: int = 120
     answer_seconds: int = 300  # speaking time of an official's answer turn
     require_approval_for_self_registration: bool = True
+    # Speaking time each hamlet may use before its speakers wait behind the others (0: none)
+    hamlet_budget_seconds: int = 0
+    # False once the chair closes the list: no new citizen registrations (answers still)
+    registrations_open: bool = True
 
     def problems(self) -> list[str]:
         """Names of the fields whose value is out of range (empty when valid)."""
@@ -101,12 +106,14 @@ class QueueSettings:
             "max_turns_per_person": 0 <= self.max_turns_per_person <= 100,
             "interpreter_extra_seconds": 0 <= self.interpreter_extra_seconds <= 3600,
             "answer_seconds": 10 <= self.answer_seconds <= 7200,
+            "hamlet_budget_seconds": 0 <= self.hamlet_budget_seconds <= 36000,
         }
         for name, ok in checks.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not ok:
                 bad.append(name)
-        for name in ("first_timers_first", "require_approval_for_self_registration"):
+        for name in ("first_timers_first", "require_approval_for_self_registration",
+                     "registrations_open"):
             if not isinstance(getattr(self, name), bool):
                 bad.append(name)
         return bad

@@ -2,7 +2,8 @@
 
 The call order is computed, never stored by displays: waiting turns sorted by
 (tier, place in the line). Tiers: answer turns (0), first-timers (1), repeat
-speakers (2). A manual Move may fix a turn's tier (Turn.manual_tier).
+speakers (2), speakers of a hamlet that has used its time budget (3, only when the
+conference sets one). A manual Move may fix a turn's tier (Turn.manual_tier).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from server.domain.queue_model import (
     SPEAKING,
     TIER_ANSWER,
     TIER_FIRST_TIMER,
+    TIER_OVER_BUDGET,
     TIER_REPEAT,
     WAITING,
     QueueSettings,
@@ -27,6 +29,7 @@ from server.domain.queue_model import (
     Turn,
     utc,
 )
+from server.domain.text import fold
 
 
 def has_spoken(state: QueueState, person_key: str) -> bool:
@@ -57,12 +60,16 @@ def natural_tiers(state: QueueState) -> dict[str, int]:
             best = earliest.get(t.person_key)
             if best is None or t.seq < best.seq:
                 earliest[t.person_key] = t
+    budget = state.settings.hamlet_budget_seconds
+    spent = hamlet_seconds(state) if budget else {}
     tiers: dict[str, int] = {}
     for t in state.turns:
         if t.status != WAITING:
             continue
         if t.kind == ANSWER:
             tiers[t.id] = TIER_ANSWER
+        elif budget and spent.get(fold(t.hamlet), 0.0) >= budget:
+            tiers[t.id] = TIER_OVER_BUDGET
         elif not state.settings.first_timers_first:
             tiers[t.id] = TIER_FIRST_TIMER
         elif t.person_key in spoken or earliest[t.person_key].id != t.id:
@@ -78,6 +85,52 @@ def effective_tiers(state: QueueState) -> dict[str, int]:
         if t.id in tiers and t.manual_tier is not None:
             tiers[t.id] = t.manual_tier
     return tiers
+
+
+def hamlet_seconds(state: QueueState) -> dict[str, float]:
+    """Speaking time of finished citizen turns per hamlet (folded name)."""
+    spent: dict[str, float] = {}
+    for t in state.turns:
+        if t.kind == CITIZEN and t.status == DONE and t.ended_at is not None:
+            key = fold(t.hamlet)
+            spent[key] = spent.get(key, 0.0) + elapsed_seconds(t, t.ended_at)
+    return spent
+
+
+def balance(state: QueueState, now: datetime) -> dict[str, list[dict]]:
+    """Who has spoken how much: each person's and each hamlet's citizen turns that had
+    the floor and their speaking time (the turn on the floor counted to ``now``), most
+    time first. What the moderator's tablet and the exports show as the hall's balance."""
+    people: dict[str, dict] = {}
+    hamlets: dict[str, dict] = {}
+    budget = state.settings.hamlet_budget_seconds
+    for t in state.turns:
+        if t.kind != CITIZEN or t.started_at is None:
+            continue
+        seconds = elapsed_seconds(t, now)
+        person = people.setdefault(t.person_key, {"person_key": t.person_key,
+                                                  "name": t.display_name, "hamlet": t.hamlet,
+                                                  "turns": 0, "seconds": 0.0})
+        person["turns"] += 1
+        person["seconds"] += seconds
+        place = hamlets.setdefault(fold(t.hamlet), {"hamlet": t.hamlet, "turns": 0,
+                                                     "seconds": 0.0, "people": set()})
+        place["turns"] += 1
+        place["seconds"] += seconds
+        place["people"].add(t.person_key)
+    out_hamlets = []
+    for h in hamlets.values():
+        row = {"hamlet": h["hamlet"], "turns": h["turns"], "people": len(h["people"]),
+               "seconds": round(h["seconds"], 1)}
+        if budget:
+            row["budget_left"] = round(max(budget - h["seconds"], 0.0), 1)
+        out_hamlets.append(row)
+    for p in people.values():
+        p["seconds"] = round(p["seconds"], 1)
+    return {
+        "people": sorted(people.values(), key=lambda p: (-p["seconds"], p["name"])),
+        "hamlets": sorted(out_hamlets, key=lambda h: (-h["seconds"], h["hamlet"])),
+    }
 
 
 def call_order(state: QueueState) -> list[Turn]:

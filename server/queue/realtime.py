@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import logging
-import secrets
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from typing import Any
@@ -19,11 +18,9 @@ from urllib.parse import urlsplit
 import segno
 import socketio
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
-from sqlalchemy import select
 
 from server.actions.queue.command import QueueCommand
-from server.api.registry import Api, Call, json_response, read_json, refuse_nul
+from server.api.registry import Api, Call, json_response, read_json
 from server.api.responses import (
     CommandReply,
     PublicQueue,
@@ -33,11 +30,8 @@ from server.api.responses import (
 )
 from server.auth import SESSION_COOKIE, Actor
 from server.commands import scope
-from server.db.models import Conference
-from server.domain import limits
 from server.domain import queue as q
-from server.domain.errors import BadRequest, DomainError, NotFound
-from server.domain.ratelimit import SlidingWindowLimiter
+from server.domain.errors import BadRequest, DomainError
 from server.events import QueueChanged
 from server.fanout import fan_out
 from server.keys import (
@@ -47,11 +41,10 @@ from server.keys import (
     IDENTITIES,
     JOIN_EXTRAS,
     QUEUE,
-    REGISTRATION_LIMITER,
     SIO,
 )
 from server.net import lan_addresses
-from server.pages import error_page, render
+from server.queue import phones
 from server.queue.service import staff_view
 
 log = logging.getLogger(__name__)
@@ -218,75 +211,6 @@ async def publish(app: web.Application, conference_id: int, state: q.QueueState)
     await fan_out(sio, "queue:public", q.public_view(state, now), f"public:{conference_id}")
 
 
-# ---- self-registration by phone (no JavaScript, no account) -------------------------------
-
-
-async def _conference_by_slug(request: web.Request) -> Conference:
-    async with request.app[EXECUTOR].reading() as db:
-        conf = (await db.execute(select(Conference).where(
-            Conference.public_slug == request.match_info["slug"]))).scalar_one_or_none()
-    if conf is None:
-        raise NotFound("not_found", "Không có hội nghị ở địa chỉ này.")
-    return conf
-
-
-async def registration_form(request: web.Request) -> web.Response:
-    conf = await _conference_by_slug(request)
-    return render("register.html", conf=conf, values={}, errors={})
-
-
-async def registration_submit(request: web.Request) -> web.Response:
-    conf = await _conference_by_slug(request)
-    limiter: SlidingWindowLimiter = request.app[REGISTRATION_LIMITER]
-    device = request.cookies.get("doithoai_device") or ""
-    keys = [("ip", request.remote or "?")] + ([("device", device)] if device else [])
-    if not all(limiter.allow(k) for k in keys):
-        return error_page(429, "Bạn đã đăng ký nhiều lần trong thời gian ngắn; "
-                               "vui lòng chờ vài phút hoặc đăng ký tại bàn thư ký.")
-    try:
-        form = await request.post()
-    except (ValueError, AssertionError, LookupError, HttpProcessingError):  # a broken form
-        raise BadRequest("bad_form", "Biểu mẫu đăng ký không đọc được; vui lòng tải lại trang "
-                                     "và gửi lại.") from None
-    refuse_nul(form, "bad_form", "Ô")
-    values = {k: str(form.get(k, "")) for k in ("display_name", "hamlet", "topic")}
-    values["consent_full_name"] = form.get("consent_full_name") == "on"
-    errors: dict[str, str] = {}
-    if not values["display_name"].strip():
-        errors["display_name"] = "Vui lòng nhập họ và tên."
-    if not values["hamlet"].strip():
-        errors["hamlet"] = "Vui lòng nhập thôn, bon hoặc tổ dân phố."
-    for k, limit in (("display_name", limits.PERSON_NAME), ("hamlet", limits.HAMLET),
-                     ("topic", limits.TOPIC)):
-        if len(values[k]) > limit:
-            errors[k] = f"Quá dài (tối đa {limit} ký tự)."
-    if errors:
-        return render("register.html", status=422, conf=conf, values=values, errors=errors)
-    for k in keys:
-        limiter.fail(k)
-    system = Actor(kind="public", commune_id=conf.commune_id, role="public",
-                   name=f"điện thoại {request.remote or '?'}")
-    command_id = "qr-" + secrets.token_hex(8)
-    try:
-        done = await request.app[EXECUTOR].run(QueueCommand(), system, {
-            "conference_id": conf.id,
-            "type": "register_turn", "command_id": command_id, "base_version": 0,
-            "display_name": values["display_name"], "hamlet": values["hamlet"],
-            "topic": values["topic"], "consent_full_name": values["consent_full_name"],
-            "source": "qr"})
-        state = done["state"]
-    except DomainError as exc:
-        return render("register.html", status=422, conf=conf, values=values,
-                      errors={"form": exc.message})
-    turn = next(t for t in state.turns if t.id == command_id)
-    resp = render("registered.html", conf=conf, turn=turn,
-                  pending=turn.status == "pending_approval")
-    if not device:
-        resp.set_cookie("doithoai_device", secrets.token_urlsafe(12), max_age=86400 * 30,
-                        httponly=True, samesite="Lax")
-    return resp
-
-
 def phone_base_url(request: web.Request) -> str:
     """The address phones in the hall can reach: the configured public URL, else the
     address the request came in on, unless that is loopback (a screen on the server
@@ -305,7 +229,7 @@ def phone_base_url(request: web.Request) -> str:
 
 
 async def registration_qr(request: web.Request) -> web.Response:
-    conf = await _conference_by_slug(request)
+    conf = await phones.conference_by_slug(request)
     url = f"{phone_base_url(request)}/r/{conf.public_slug}"
     # A standalone SVG file needs its namespace, or browsers show a broken <img>
     # (segno's svg_inline leaves it out: it is meant for inline HTML).
@@ -327,9 +251,7 @@ async def registration_info(call: Call) -> dict:
 def setup(app: web.Application) -> None:
     app[APIS].append(api)
     api.add_to(app)
-    app[REGISTRATION_LIMITER] = SlidingWindowLimiter(limit=3, window_s=600)
     app[JOIN_EXTRAS] = []
     attach(app, app[SIO])
-    app.router.add_get("/r/{slug}", registration_form)
-    app.router.add_post("/r/{slug}", registration_submit)
+    phones.setup(app)
     app.router.add_get("/r/{slug}/qr.svg", registration_qr)

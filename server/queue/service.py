@@ -12,29 +12,27 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Actor
 from server.commands import audit, scope
-from server.db.models import Participant, Petition, SpeakingTurn, TurnPetition
+from server.db.models import Participant, Petition, QueueCommandRow, SpeakingTurn, TurnPetition
 from server.db.session import PreEncodedJSON
 from server.domain import queue as q
 from server.domain.errors import Invalid, NotFound
+from server.domain.people import resolve_person
 from server.domain.queue_commands import settings_from_dict
-from server.domain.text import fold
+from server.domain.queue_rules import balance
 
 log = logging.getLogger(__name__)
 
 # Who may send which command: registering at the desk is the secretary's job too.
+# The whole queue is stored once every this many versions; the commands in between are
+# logged one row each and applied again on load (``_current``).
+SNAPSHOT_EVERY = 50
+
 COMMAND_PERMISSION = {"register_turn": "register_speaker", "link_petition": "register_speaker"}
-
-
-def person_key(participant_id: int | None, name: str, hamlet: str) -> str:
-    """The same person gets the same key, so repeat turns and the maximum are counted."""
-    if participant_id:
-        return f"participant:{participant_id}"
-    return f"name:{fold(name)}|{fold(hamlet)}"
 
 
 def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
@@ -52,6 +50,7 @@ def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
         "can_undo": bool(state.undo_stack),
         "undo_summary": state.undo_stack[-1].summary if state.undo_stack else None,
         "public": q.public_view(state, now),
+        "balance": balance(state, now),
     }
 
 
@@ -94,18 +93,40 @@ class QueueService:
             self._commune[conference_id] = commune_id
 
     async def _current(self, db: AsyncSession, conf: Any) -> q.QueueState:
-        """The conference's queue at its stored version (``queue_version``; 0: nothing stored)."""
+        """The conference's queue at its stored version (``queue_version``; 0: nothing
+        stored): the state in memory when it is that version, else the state in memory
+        or the stored snapshot brought forward by the commands logged after it."""
+        stored = conf.queue_version or 0
         cached = self._decoded.get(conf.id)
-        if cached is not None and conf.queue_version and cached.version == conf.queue_version:
+        if cached is not None and cached.version == stored:
             return cached
-        await db.refresh(conf, ["queue_state"])  # a deferred column: read only on a miss
-        if conf.queue_state:
-            state = q.from_dict(conf.queue_state)
-        else:
-            settings = settings_from_dict(conf.queue_settings) if conf.queue_settings else None
-            state = q.new_queue(conf.id, settings)
+        state = None
+        if cached is not None and 0 < cached.version < stored:
+            logged = await self._logged(db, conf.id, after=cached.version)
+            if logged and logged[0].version == cached.version + 1:
+                state = q.replay(cached, ((r.command, r.at, r.actor) for r in logged))
+        if state is None:
+            await db.refresh(conf, ["queue_state"])  # a deferred column: read only on a miss
+            if conf.queue_state:
+                state = q.from_dict(conf.queue_state)
+            else:
+                settings = settings_from_dict(conf.queue_settings) if conf.queue_settings else None
+                state = q.new_queue(conf.id, settings)
+            if state.version < stored:
+                logged = await self._logged(db, conf.id, after=state.version)
+                state = q.replay(state, ((r.command, r.at, r.actor) for r in logged))
+        if state.version != stored:
+            raise RuntimeError(f"queue of conference {conf.id}: stored version {stored}, "
+                               f"snapshot and log give {state.version}")
         self.remember(conf.id, conf.commune_id, state)
         return state
+
+    @staticmethod
+    async def _logged(db: AsyncSession, conference_id: int, after: int) -> list[QueueCommandRow]:
+        return list((await db.execute(
+            select(QueueCommandRow).where(QueueCommandRow.conference_id == conference_id,
+                                          QueueCommandRow.version > after)
+            .order_by(QueueCommandRow.version))).scalars())
 
     async def snapshot(self, db: AsyncSession, actor: Actor, conference_id: int) -> q.QueueState:
         """From memory when known; else loaded once with the caller's session."""
@@ -124,14 +145,13 @@ class QueueService:
         if db.bind.dialect.name == "postgresql":
             await db.refresh(conf, with_for_update=True)
         state = await self._current(db, conf)
-        payload = await self._complete(db, actor, conference_id, dict(payload))
+        payload = await self._complete(db, actor, conference_id, state, dict(payload))
         command = q.command_from_dict(payload)
         result = q.apply(state, command, now, actor.label)
         if result.state is state or result.state.version == state.version:
             return state, state, (), conf.commune_id
         new = result.state
-        conf.queue_state = PreEncodedJSON(q.to_json(new))
-        conf.queue_version = new.version
+        await self._store(db, conf, new, command, actor.label, now)
         await self._mirror(db, conference_id, state, new)
         last = new.history[-1]
         audit.record(db, actor, f"queue.{command.type_name}", "conference", conference_id,
@@ -140,12 +160,29 @@ class QueueService:
                             "turn_id": last.turn_id}, reason=last.reason)
         return state, new, tuple(result.events), conf.commune_id
 
+    @staticmethod
+    async def _store(db: AsyncSession, conf: Any, new: q.QueueState, command: q.Command,
+                     actor: str, now: datetime) -> None:
+        """Log the command in a row of its own; at the first version and every
+        ``SNAPSHOT_EVERY`` versions store the whole state instead and drop the rows it
+        covers. So a command writes a few hundred bytes however long the day is, not
+        every turn of it."""
+        conf.queue_version = new.version
+        if new.version == 1 or new.version % SNAPSHOT_EVERY == 0:
+            conf.queue_state = PreEncodedJSON(q.to_json(new))
+            await db.execute(delete(QueueCommandRow).where(
+                QueueCommandRow.conference_id == conf.id, QueueCommandRow.version <= new.version))
+        else:
+            db.add(QueueCommandRow(conference_id=conf.id, version=new.version,
+                                   command=q.command_to_dict(command), actor=actor, at=now))
+
     async def _complete(self, db: AsyncSession, actor: Actor, conference_id: int,
-                        payload: dict[str, Any]) -> dict[str, Any]:
+                        state: q.QueueState, payload: dict[str, Any]) -> dict[str, Any]:
         """Fill in what only the server knows and check references to the record."""
         kind = payload.get("type")
         if kind == "register_turn":
             pid = payload.pop("participant_id", None)
+            name, hamlet = str(payload.get("display_name", "")), str(payload.get("hamlet", ""))
             if pid is not None:
                 if isinstance(pid, bool) or not isinstance(pid, int):
                     raise Invalid("bad_command", "participant_id phải là số.")
@@ -153,8 +190,14 @@ class QueueService:
                 payload.setdefault("display_name", p.full_name)
                 payload.setdefault("hamlet", p.hamlet)
                 payload.setdefault("consent_full_name", p.consent_full_name)
-            payload["person_key"] = person_key(pid, str(payload.get("display_name", "")),
-                                               str(payload.get("hamlet", "")))
+                name, hamlet = p.full_name, p.hamlet
+            checked_in = (await db.execute(
+                select(Participant.id, Participant.full_name, Participant.hamlet).where(
+                    Participant.conference_id == conference_id,
+                    Participant.checked_in_at.is_not(None)))).all()
+            payload["person_key"] = resolve_person(
+                name=name, hamlet=hamlet, picked=pid, checked_in=checked_in,
+                keys_in_use={t.person_key for t in state.turns})
             refs = payload.get("petition_ids") or []
             if isinstance(refs, list):
                 for ref in refs:

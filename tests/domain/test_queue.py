@@ -900,3 +900,69 @@ def test_to_json_is_the_json_of_to_dict_and_reads_back():
     assert json.loads(text) == json.loads(json.dumps(to_dict(q.state)))
     assert from_dict(json.loads(text)) == q.state
     assert json.loads(to_json(q.state)) == json.loads(text)  # from the cached turn texts
+
+
+# --- closing the list, the hall's balance, a hamlet's time budget ------------------------
+
+
+def _run(state, now, **command):
+    from server.domain.queue import apply, command_from_dict
+
+    command = {"command_id": f"c{state.version + 1}", "base_version": state.version, **command}
+    return apply(state, command_from_dict(command), now, "chủ tọa").state
+
+
+def test_a_closed_list_takes_no_citizen_but_still_an_answer_and_undo_reopens_it():
+    from datetime import UTC, datetime
+
+    from server.domain.queue import DomainError, new_queue
+
+    now = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
+    s = _run(new_queue(1), now, type="register_turn", person_key="a", display_name="An")
+    s = _run(s, now, type="close_list", reason="Hết giờ nhận đăng ký")
+    assert not s.settings.registrations_open
+    assert s.history[-1].summary == "Đóng danh sách đăng ký phát biểu"
+    try:
+        _run(s, now, type="register_turn", person_key="b", display_name="Bình")
+        raise AssertionError("registered on a closed list")
+    except DomainError as exc:
+        assert exc.code == "list_closed" and "đóng danh sách" in exc.message
+    s = _run(s, now, type="add_answer_turn", official_name="Ông Chủ tịch", petition_id="7")
+    assert [t.kind for t in s.turns] == ["citizen", "answer"]
+    s = _run(s, now, type="undo", reason="Đóng nhầm")  # undoes the answer turn
+    s = _run(s, now, type="undo", reason="Đóng nhầm")  # undoes the closing
+    assert s.settings.registrations_open
+    s = _run(s, now, type="register_turn", person_key="b", display_name="Bình")
+    assert len(s.turns) == 2
+
+
+def test_balance_and_a_hamlet_over_its_budget_waits_behind_the_others():
+    from datetime import UTC, datetime, timedelta
+
+    from server.domain.queue import QueueSettings, new_queue, next_speakers
+    from server.domain.queue_rules import balance
+
+    t0 = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
+    s = new_queue(1, QueueSettings(hamlet_budget_seconds=300))
+    for key, name, hamlet in (("a", "An", "Thôn 1"), ("b", "Bình", "thôn 1 "),
+                              ("c", "Chi", "Thôn 2"), ("d", "Dũng", "Thôn 1"),
+                              ("e", "Én", "Thôn 3")):
+        s = _run(s, t0, type="register_turn", person_key=key, display_name=name, hamlet=hamlet,
+                 turn_id=key)
+    # An (Thôn 1) speaks 200 s, then Bình (also Thôn 1, spelled otherwise) 150 s
+    for turn, start, seconds in (("a", 0, 200), ("b", 300, 150)):
+        s = _run(s, t0 + timedelta(seconds=start), type="call_turn", turn_id=turn,
+                 reason="thử")
+        s = _run(s, t0 + timedelta(seconds=start), type="start", turn_id=turn)
+        s = _run(s, t0 + timedelta(seconds=start + seconds), type="end", turn_id=turn)
+    # Thôn 1 used 350 s of its 300: Dũng (Thôn 1) waits behind Chi and Én
+    assert [t.id for t in next_speakers(s)] == ["c", "e", "d"]
+    got = balance(s, t0 + timedelta(seconds=500))
+    assert got["hamlets"][0] == {"hamlet": "Thôn 1", "turns": 2, "people": 2,
+                                 "seconds": 350.0, "budget_left": 0.0}
+    assert [(p["name"], p["turns"], p["seconds"]) for p in got["people"]] == [
+        ("An", 1, 200.0), ("Bình", 1, 150.0)]
+    # the chair overrides with a reason (the Move's reason goes to the audit log)
+    s = _run(s, t0 + timedelta(seconds=501), type="move", turn_id="d", new_index=0,
+             reason="Chủ tọa cho phát biểu trước")
+    assert next_speakers(s)[0].id == "d"

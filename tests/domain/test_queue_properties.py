@@ -41,10 +41,12 @@ from server.domain.queue import (
     UpdateSettings,
     Withdraw,
     apply,
+    command_to_dict,
     from_dict,
     new_queue,
     next_speakers,
     public_view,
+    replay,
     to_dict,
 )
 from server.domain.queue_model import (
@@ -100,6 +102,9 @@ class QueueMachine(RuleBasedStateMachine):
         self.expected_ids: list[str] = []  # every turn that must exist, in registration order
         self.snapshots: list[tuple] = []  # what Undo must give back, most recent last
         self.applied: list[tuple[Command, object]] = []  # (command, state right after it)
+        # what the server logs of each applied command, as JSON, and a stored snapshot
+        self.logged: list[tuple[int, str]] = []
+        self.snapshot = json.dumps(to_dict(self.state))
         self.saw_manual_tier = False
 
     # --- helpers ---------------------------------------------------------------------
@@ -147,6 +152,10 @@ class QueueMachine(RuleBasedStateMachine):
         assert result.events
         assert after.history[-1].version == after.version
         self.applied.append((cmd, after))
+        self.logged.append((after.version, json.dumps(
+            [command_to_dict(cmd), self.now.isoformat(), actor])))
+        if after.version == 7:
+            self.snapshot = json.dumps(to_dict(after))
         if isinstance(cmd, Undo):
             turns, current, stg = self.snapshots.pop()
             assert (after.turns, after.current_turn_id, after.settings) == (turns, current, stg)
@@ -375,6 +384,13 @@ class QueueMachine(RuleBasedStateMachine):
         else:
             assert view["timer"]["elapsed"] >= 0
             assert view["timer"]["running"] == (current.status == "speaking")
+
+    def teardown(self):
+        """A snapshot and the commands logged after it give back the same queue."""
+        start = from_dict(json.loads(self.snapshot))
+        rest = [json.loads(text) for version, text in self.logged if version > start.version]
+        state = replay(start, ((c, datetime.fromisoformat(at), actor) for c, at, actor in rest))
+        assert state == self.state
 
     @invariant()
     def stored_form_round_trips(self):

@@ -205,16 +205,73 @@ async def test_restart_restores_queue_and_running_timer(db_url, tmp_path):
         await runner.cleanup()
 
 
-async def test_registration_is_rate_limited_per_device_and_address(client: ApiClient, anon: ApiClient):
+async def test_registration_counts_phones_not_addresses(client: ApiClient, anon: ApiClient):
+    """Phones behind one router all register; one phone is limited; a client that never
+    keeps the cookie is stopped sooner."""
     conf = await client.ok("POST", "/api/conferences", CONF, status=201)
     url = f"{anon.base}/r/{conf['public_slug']}"
+    # ten phones on one address (one NAT): each opened the form, so each has its cookie
+    for i in range(10):
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as phone:
+            async with phone.get(url) as r:
+                assert r.status == 200
+            async with phone.post(url, data={"display_name": f"Người {i}", "hamlet": "Thôn 1"}) as r:
+                assert r.status == 200 and "chờ người điều hành duyệt" in await r.text()
+    # one phone: three registrations, then refused
     codes = []
-    for i in range(5):
-        async with anon.http.post(url, data={"display_name": f"Người {i}", "hamlet": "Thôn 1"}) as r:
+    async with anon.http.get(url) as r:
+        assert r.status == 200
+    for i in range(4):
+        async with anon.http.post(url, data={"display_name": f"Khách {i}", "hamlet": "Thôn 2"}) as r:
             codes.append(r.status)
-    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+    assert codes == [200, 200, 200, 429]
+    # a flood without cookies (a forged one counts as none)
+    codes = []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as flood:
+        for i in range(7):
+            async with flood.post(url, data={"display_name": f"Lũ {i}", "hamlet": "Thôn 9"},
+                                  headers={"Cookie": "doithoai_device=gia.mao"}) as r:
+                codes.append(r.status)
+    assert codes == [200] * 5 + [429] * 2
     status, svg = await anon.call("GET", f"/r/{conf['public_slug']}/qr.svg")
     assert status == 200 and re.search(r"<svg", svg)
+
+
+async def test_a_phone_follows_and_withdraws_its_own_registration(client: ApiClient,
+                                                                   anon: ApiClient):
+    conf = await client.ok("POST", "/api/conferences", CONF, status=201)
+    cid, url = conf["id"], f"{anon.base}/r/{conf['public_slug']}"
+    async with anon.http.post(url, data={"display_name": "Hoàng Thị Mai", "hamlet": "Thôn 3"}) as r:
+        page = await r.text()
+        mine = str(r.url)
+    assert re.search(r"/t/qr-[0-9a-f]{16}/[0-9a-f]{24}$", mine), mine
+    assert "chờ người điều hành duyệt" in page
+    code = re.search(r'id="phone-code">([A-Z0-9]{4})<', page).group(1)
+    turn_id = mine.split("/t/")[1].split("/")[0]
+    # the moderator approves: the phone learns its place in line
+    staff = await client.ok("GET", f"/api/conferences/{cid}/queue")
+    await client.ok("POST", f"/api/conferences/{cid}/queue/commands",
+                    cmd("approve_turn", staff["version"], turn_id=turn_id))
+    status = await anon.ok("GET", mine.replace(anon.base, "") + ".json")
+    assert status["status"] == "waiting" and status["place"] == 1 and status["code"] == code
+    assert status["message"] == "Đăng ký đã được duyệt. Bạn là người phát biểu tiếp theo."
+    # a wrong token shows nothing, and cannot withdraw
+    forged = mine[:-1] + ("0" if mine[-1] != "0" else "1")
+    async with anon.http.get(forged + ".json") as r:
+        assert r.status == 404
+    async with anon.http.post(forged + "/withdraw") as r:
+        assert r.status == 404
+    # "Rút đăng ký"
+    async with anon.http.post(mine + "/withdraw") as r:
+        assert r.status == 200 and "Bạn đã rút đăng ký." in await r.text()
+    staff = await client.ok("GET", f"/api/conferences/{cid}/queue")
+    assert [t["status"] for t in staff["state"]["turns"]] == ["withdrawn"]
+    # a phone cannot withdraw anyone else's turn through the queue commands
+    await client.ok("POST", f"/api/conferences/{cid}/queue/commands",
+                    cmd("register_turn", staff["version"], display_name="Lê Văn Hải",
+                        hamlet="Thôn 1"))
+    status = await anon.ok("GET", mine.replace(anon.base, "") + ".json")
+    assert status["can_withdraw"] is False
 
 
 async def test_registration_link_is_reachable_from_phones(client: ApiClient, app_server):

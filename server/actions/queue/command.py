@@ -5,7 +5,7 @@ Input: a JSON object with ``conference_id``, ``type``, a client-made ``command_i
 the queue's pure rules (``server/domain/queue_commands.py``) check those.
 Permission: ``run_queue``; registering a speaker or linking a petition also
 ``register_speaker`` (the secretary's desk); the phone form (a public actor) may only
-register itself, never approved.
+register itself, never approved, and withdraw its own registration.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ class QueueCommand(Action):
     def authorize(self, actor: Actor | None, data: Any) -> None:
         kind = data.get("type")
         if actor is not None and actor.kind == "public":
-            if kind != "register_turn":
-                raise forbidden("Chỉ được đăng ký phát biểu.")
+            own = kind == "withdraw" and actor.own_turn and data.get("turn_id") == actor.own_turn
+            if kind != "register_turn" and not own:
+                raise forbidden("Chỉ được đăng ký phát biểu hoặc rút đăng ký của chính mình.")
             return
         if actor is None or actor.kind != "user" or not can(actor.role,
                                                             PERMISSION.get(kind, "run_queue")):
@@ -55,7 +56,7 @@ class QueueCommand(Action):
     async def run(self, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         payload = dict(data)
         cid = payload.pop("conference_id")
-        if ctx.actor.kind == "public":
+        if ctx.actor.kind == "public" and payload.get("type") == "register_turn":
             payload["source"] = "qr"
         old, new, happenings, commune_id = await ctx.services[QUEUE].apply(
             ctx.db, ctx.actor, cid, payload, ctx.now)

@@ -1,0 +1,87 @@
+"""The queue is stored as a snapshot every SNAPSHOT_EVERY versions plus one row per command
+since: a command writes one small row, and any process (or a restart) gets the same
+queue back from the snapshot and the rows, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from server.auth import Actor
+from server.db.models import Conference, QueueCommandRow
+from server.domain import queue as q
+from server.keys import QUEUE, SESSIONMAKER
+from server.queue.service import SNAPSHOT_EVERY, QueueService
+from tests.conftest import ApiClient
+from tests.server.test_record_api import CONF
+
+
+async def send(c: ApiClient, cid: int, version: int, kind: str, **kw: Any) -> int:
+    body = {"type": kind, "command_id": uuid.uuid4().hex, "base_version": version, **kw}
+    ack = await c.ok("POST", f"/api/conferences/{cid}/queue/commands", body)
+    return ack["version"]
+
+
+async def run_commands(c: ApiClient, cid: int, version: int, until: int) -> int:
+    """Registrations, and now and then a whole turn, until the queue reaches ``until``."""
+    n = 0
+    while version < until:
+        n += 1
+        if n % 7 == 0 and until - version >= 3:
+            version = await send(c, cid, version, "call_next")
+            staff = await c.ok("GET", f"/api/conferences/{cid}/queue")
+            turn = staff["state"]["current_turn_id"]
+            version = await send(c, cid, version, "start", turn_id=turn)
+            version = await send(c, cid, version, "end", turn_id=turn)
+        else:
+            version = await send(c, cid, version, "register_turn",
+                                 display_name=f"Người số {version}", hamlet="Thôn Đông")
+    return version
+
+
+async def test_snapshot_and_log_give_the_same_queue_to_every_process(client: ApiClient,
+                                                                      app_server) -> None:
+    _, app = app_server
+    conf = await client.ok("POST", "/api/conferences", CONF, status=201)
+    cid = conf["id"]
+    version = await run_commands(client, cid, 0, SNAPSHOT_EVERY + 6)
+    assert version == SNAPSHOT_EVERY + 6
+
+    async with app[SESSIONMAKER]() as db:
+        row = await db.get(Conference, cid)
+        logged = list((await db.execute(select(QueueCommandRow.version).where(
+            QueueCommandRow.conference_id == cid).order_by(QueueCommandRow.version))).scalars())
+        await db.refresh(row, ["queue_state"])
+        snapshot_version = row.queue_state["version"]
+    # the snapshot is the last multiple of SNAPSHOT_EVERY; only the commands after it are rows
+    assert snapshot_version == SNAPSHOT_EVERY
+    assert logged == list(range(SNAPSHOT_EVERY + 1, version + 1))
+    assert row.queue_version == version
+
+    actor = Actor(kind="user", commune_id=row.commune_id, role="admin", name="x", user_id=1)
+    serving = app[QUEUE].cached(actor, cid)
+    assert serving is not None and serving.version == version
+
+    # another process: nothing in memory, so the snapshot and the rows after it
+    other = QueueService()
+    async with app[SESSIONMAKER]() as db:
+        loaded = await other.snapshot(db, actor, cid)
+    assert q.to_dict(loaded) == q.to_dict(serving)
+
+    # it falls behind by a few commands: it applies the new rows to what it has ...
+    version = await run_commands(client, cid, version, version + 4)
+    async with app[SESSIONMAKER]() as db:
+        conf_row = await db.get(Conference, cid)
+        caught_up = await other._current(db, conf_row)
+    assert caught_up.version == version
+    assert q.to_dict(caught_up) == q.to_dict(app[QUEUE].cached(actor, cid))
+
+    # ... and past a snapshot that dropped the rows it lacks: it reads the snapshot again
+    version = await run_commands(client, cid, version, 2 * SNAPSHOT_EVERY + 2)
+    async with app[SESSIONMAKER]() as db:
+        conf_row = await db.get(Conference, cid)
+        caught_up = await other._current(db, conf_row)
+    assert caught_up.version == version
+    assert q.to_dict(caught_up) == q.to_dict(app[QUEUE].cached(actor, cid))
