@@ -95,6 +95,8 @@ class PublicQueue(BaseModel):
     waiting_count: int
     warning_seconds: int
     registrations_open: bool = Field(description="False once the chair closed the list")
+    phase: str | None = Field(description="The run-of-show's current phase (server/domain/phases.py)")
+    phase_label: str | None
 
 
 class StaffQueue(BaseModel):
@@ -111,6 +113,8 @@ class StaffQueue(BaseModel):
     public: PublicQueue
     balance: dict[str, list[dict[str, Any]]] = Field(
         description="Each person's and each hamlet's turns and speaking time (seconds)")
+    phases: list[dict[str, Any]] = Field(
+        description="Each phase with its plan and the time used (seconds)")
 
 
 class QueueSettingsIn(Input):
@@ -180,6 +184,10 @@ def _command_field(f: dataclasses.Field) -> Any:
         return Annotated[int, Field(ge=0)]
     if f.name == "settings":
         return QueueSettingsIn
+    if f.name == "phase":
+        from server.domain.phases import PHASES
+
+        return Literal[PHASES]
     if f.name == "petition_ids":
         return list[PetitionRef]
     if f.name == "petition_id":

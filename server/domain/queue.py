@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from server.domain import limits
+from server.domain import limits, phases
 from server.domain.names import public_name
 from server.domain.queue_codec import from_dict, to_dict, to_json, view_dict
 from server.domain.queue_commands import (
@@ -34,6 +34,7 @@ from server.domain.queue_commands import (
     RejectTurn,
     Requeue,
     Resume,
+    SetPhase,
     Skip,
     Start,
     Undo,
@@ -86,7 +87,7 @@ __all__ = [
     "COMMAND_TYPES", "AddAnswerTurn", "ApproveTurn", "CallNext", "CallTurn", "Command",
     "Defer", "DomainError", "End", "Event", "ExtendTime", "HistoryEntry", "LinkPetition",
     "Move", "Pause", "QueueSettings", "QueueState", "RegisterTurn", "RejectTurn", "Requeue",
-    "Result", "Resume", "Skip", "CloseList", "OpenList", "Start", "TimerView", "Turn", "Undo", "UpdateSettings",
+    "Result", "Resume", "SetPhase", "Skip", "CloseList", "OpenList", "Start", "TimerView", "Turn", "Undo", "UpdateSettings",
     "Withdraw", "apply", "command_from_dict", "replay", "command_to_dict", "from_dict", "new_queue",
     "next_speakers", "public_view", "timer", "to_dict", "to_json", "view_dict", "STATUS_LABELS",
 ]
@@ -210,6 +211,7 @@ class _Change:
     summary: str
     reason: str = ""
     turn_id: str | None = None
+    phases: tuple[tuple[str, datetime], ...] | None = None  # None: unchanged
     events: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
 
 
@@ -603,6 +605,19 @@ SETTING_LABELS = {
 }
 
 
+def _set_phase(state: QueueState, c: SetPhase, now: datetime) -> _Change:
+    reason = _reason(c.reason, required=False)
+    if c.phase not in phases.PHASES:
+        raise DomainError("bad_command", "Phần của hội nghị không hợp lệ.", phase=c.phase)
+    if state.phases and state.phases[-1][0] == c.phase:
+        raise DomainError("no_change", f"Hội nghị đang ở phần “{phases.LABELS[c.phase]}”.")
+    return _change(
+        state, state.turns, f"Chuyển sang phần: {phases.LABELS[c.phase]}", reason=reason,
+        phases=(*state.phases, (c.phase, now)),
+        events=[("phase_changed", None, {"phase": c.phase})],
+    )
+
+
 def _set_list(state: QueueState, c: CloseList | OpenList, now: datetime) -> _Change:
     reason = _reason(c.reason, required=False)
     opening = isinstance(c, OpenList)
@@ -638,6 +653,7 @@ _HANDLERS: dict[type[Command], Callable[[QueueState, Any, datetime], _Change]] =
     UpdateSettings: _update_settings,
     CloseList: _set_list,
     OpenList: _set_list,
+    SetPhase: _set_phase,
 }
 
 
@@ -694,6 +710,7 @@ def apply(state: QueueState, command: Command, now: datetime, actor: str) -> Res
             state, version=version, turns=last.turns, current_turn_id=last.current_turn_id,
             settings=last.settings, history=(*state.history, entry)[-MAX_HISTORY:],
             undo_stack=state.undo_stack[:-1], applied_command_ids=ids, updated_at=now,
+            phases=last.phases,
         )
         event = Event(type="undone", version=version,
                       data={"undone_version": last.version, "command": last.command})
@@ -708,12 +725,13 @@ def apply(state: QueueState, command: Command, now: datetime, actor: str) -> Res
     undo = UndoEntry(
         version=version, command=command.type_name, summary=change.summary,
         turns=state.turns, current_turn_id=state.current_turn_id, settings=state.settings,
+        phases=state.phases,
     )
     new = replace(
         state, version=version, turns=change.turns, current_turn_id=change.current_turn_id,
         settings=change.settings, history=(*state.history, entry)[-MAX_HISTORY:],
         undo_stack=(*state.undo_stack, undo)[-MAX_UNDO:], applied_command_ids=ids,
-        updated_at=now,
+        updated_at=now, phases=state.phases if change.phases is None else change.phases,
     )
     events = tuple(
         Event(type=kind, version=version, turn_id=turn_id, data=data)
@@ -795,4 +813,6 @@ def public_view(state: QueueState, now: datetime, next_count: int = 5) -> dict[s
         "waiting_count": len(order),
         "warning_seconds": state.settings.warning_seconds,
         "registrations_open": state.settings.registrations_open,
+        "phase": state.phases[-1][0] if state.phases else None,
+        "phase_label": phases.LABELS[state.phases[-1][0]] if state.phases else None,
     }

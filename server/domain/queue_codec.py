@@ -175,6 +175,7 @@ def _undo_to_dict(u: UndoEntry, table: _TurnTable) -> dict[str, Any]:
         "turns": table.refs(u.turns),
         "current_turn_id": u.current_turn_id,
         "settings": settings_to_dict(u.settings),
+        "phases": _phases_to_list(u.phases),
     }
 
 
@@ -183,7 +184,16 @@ def _undo_from_dict(d: dict[str, Any], turns: Any) -> UndoEntry:
         version=d["version"], command=d["command"], summary=d["summary"],
         turns=turns(d["turns"]),
         current_turn_id=d["current_turn_id"], settings=QueueSettings(**d["settings"]),
+        phases=_phases_from_list(d.get("phases", [])),
     )
+
+
+def _phases_to_list(phases: tuple[tuple[str, datetime], ...]) -> list[list[str | None]]:
+    return [[p, _iso(at)] for p, at in phases]
+
+
+def _phases_from_list(items: list[list[str]]) -> tuple[tuple[str, datetime], ...]:
+    return tuple((p, _when(at)) for p, at in items)  # type: ignore[misc]
 
 
 def _common(state: QueueState) -> dict[str, Any]:
@@ -196,6 +206,7 @@ def _common(state: QueueState) -> dict[str, Any]:
         "current_turn_id": state.current_turn_id,
         "history": [_history_to_dict(h) for h in state.history],
         "updated_at": _iso(state.updated_at),
+        "phases": _phases_to_list(state.phases),
     }
 
 
@@ -293,4 +304,5 @@ def from_dict(d: dict[str, Any]) -> QueueState:
         undo_stack=tuple(_undo_from_dict(u, turns) for u in d["undo_stack"]),
         applied_command_ids=tuple(d["applied_command_ids"]),
         updated_at=_when(d["updated_at"]),
+        phases=_phases_from_list(d.get("phases", [])),
     )

@@ -190,6 +190,15 @@ class OpenList(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SetPhase(Command):
+    """Move the conference to a phase of its run-of-show (server/domain/phases.py)."""
+
+    type_name: ClassVar[str] = "set_phase"
+    phase: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Undo(Command):
     """Put back the queue as it was before the last change (anyone's). Reason required."""
 
@@ -202,7 +211,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
     for cls in (
         RegisterTurn, ApproveTurn, RejectTurn, CallNext, CallTurn, Start, Pause, Resume,
         End, Skip, Withdraw, Defer, Requeue, Move, AddAnswerTurn, LinkPetition, ExtendTime,
-        UpdateSettings, CloseList, OpenList, Undo,
+        UpdateSettings, CloseList, OpenList, SetPhase, Undo,
     )
 }
 

@@ -171,6 +171,7 @@ class UndoEntry:
     turns: tuple[Turn, ...]
     current_turn_id: str | None
     settings: QueueSettings
+    phases: tuple[tuple[str, datetime], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,6 +187,8 @@ class QueueState:
     undo_stack: tuple[UndoEntry, ...] = ()
     applied_command_ids: tuple[str, ...] = ()  # most recent last, at most MAX_APPLIED_IDS
     updated_at: datetime | None = None
+    # The run-of-show: each phase entered and when (server/domain/phases.py), in order
+    phases: tuple[tuple[str, datetime], ...] = ()
 
     def turn(self, turn_id: str) -> Turn | None:
         for t in self.turns:

@@ -22,6 +22,7 @@ from server.db.session import PreEncodedJSON
 from server.domain import queue as q
 from server.domain.errors import Invalid, NotFound
 from server.domain.people import resolve_person
+from server.domain.phases import timeline
 from server.domain.queue_commands import settings_from_dict
 from server.domain.queue_rules import balance
 
@@ -51,6 +52,7 @@ def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
         "undo_summary": state.undo_stack[-1].summary if state.undo_stack else None,
         "public": q.public_view(state, now),
         "balance": balance(state, now),
+        "phases": timeline(state.phases, now),
     }
 
 

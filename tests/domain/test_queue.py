@@ -966,3 +966,31 @@ def test_balance_and_a_hamlet_over_its_budget_waits_behind_the_others():
     s = _run(s, t0 + timedelta(seconds=501), type="move", turn_id="d", new_index=0,
              reason="Chủ tọa cho phát biểu trước")
     assert next_speakers(s)[0].id == "d"
+
+
+def test_the_run_of_show_moves_between_phases_and_undo_puts_the_phase_back():
+    from datetime import UTC, datetime, timedelta
+
+    from server.domain.phases import phase_at, timeline
+    from server.domain.queue import DomainError, from_dict, new_queue, public_view, to_dict
+
+    t0 = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
+    s = _run(new_queue(1), t0, type="set_phase", phase="opening")
+    s = _run(s, t0 + timedelta(minutes=25), type="set_phase", phase="opinions")
+    assert public_view(s, t0)["phase_label"] == "Nhân dân phát biểu ý kiến"
+    assert s.history[-1].summary == "Chuyển sang phần: Nhân dân phát biểu ý kiến"
+    line = timeline(s.phases, t0 + timedelta(minutes=40))
+    assert [(p["phase"], p["used_seconds"], p["current"]) for p in line[:3]] == [
+        ("opening", 1500.0, False), ("opinions", 900.0, True), ("answers", 0.0, False)]
+    assert line[0]["planned_seconds"] == 20 * 60
+    assert phase_at(s.phases, t0 + timedelta(minutes=30)) == "opinions"
+    assert phase_at(s.phases, t0 - timedelta(minutes=1)) is None
+    for bad in ("khai-mac", ""):
+        try:
+            _run(s, t0, type="set_phase", phase=bad)
+            raise AssertionError("a phase that does not exist was accepted")
+        except DomainError as exc:
+            assert exc.code == "bad_command"
+    assert from_dict(to_dict(s)) == s
+    s = _run(s, t0 + timedelta(minutes=41), type="undo", reason="Bấm nhầm")
+    assert [p for p, _ in s.phases] == ["opening"]

@@ -35,6 +35,7 @@ from server.domain.queue import (
     RejectTurn,
     Requeue,
     Resume,
+    SetPhase,
     Skip,
     Start,
     Undo,
@@ -341,6 +342,10 @@ class QueueMachine(RuleBasedStateMachine):
         self._run(Undo, lag, reason=reason)
         if not self.snapshots:
             assert not self.state.undo_stack
+
+    @rule(phase=st.sampled_from(["opening", "opinions", "answers", "conclusion"]), lag=lags)
+    def set_phase(self, phase, lag):
+        self._run(SetPhase, lag, phase=phase)
 
     @rule(pick=picks)
     def resend(self, pick):
