@@ -20,8 +20,8 @@ Floor commands based on a version that a registration has just passed are refuse
 ``version_conflict`` and sent again: counted as conflicts, not errors.
 
 The last line printed is one JSON object: acknowledgement p50/p95 of the first and the
-last 100 applied commands and the ratio of their p50 (goal <= 1.2), the server's VmRSS
-(/proc/PID/status) after the warm-up, at the end and after the recognition backlog
+last 100 applied commands and the ratio of their p50 (goal <= 1.2), the VmRSS of the
+server and its worker processes (/proc/PID/status) after the warm-up, at the end and after the recognition backlog
 drained (goal: growth < 50 MB), wall time, errors.
 """
 
@@ -50,14 +50,33 @@ TEXT = ("Tôi đề nghị xã sớm sửa đoạn đường liên thôn từ th
         "sâu, học sinh đi lại rất khó khăn. Xin cảm ơn.")
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
 def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
+    """The server's memory with its worker processes (speech recognition runs in one)."""
+    total, seen, todo = 0, set(), [pid]
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1])
+        except OSError:
+            if p == pid:
+                return None
+        todo += _children(p)
+    return round(total / 1024, 1)
 
 
 def percentile(values: list[float], p: float) -> float | None:

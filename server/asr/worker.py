@@ -1,10 +1,13 @@
 """Background speech recognition for the server.
 
-Jobs are queued on the event loop and run one at a time in a single worker
-thread, so the loop (the speaking queue, the audio) is never blocked. The
-thread lowers its own scheduling priority before loading a model, and the
-engines' native thread pools inherit it: on a busy machine the server and
-the audio go first, recognition takes what is left.
+Jobs are queued on the event loop and run one at a time in a worker process of
+their own (spawned, so it shares no lock or thread with the server), so neither
+the loop (the speaking queue, the audio) nor Python's interpreter lock is held
+by recognition. The process lowers its scheduling priority before loading a
+model, and the engines' native thread pools inherit it: on a busy machine the
+server and the audio go first, recognition takes what is left. An engine given
+as an object rather than by name runs in a thread instead (it may not cross a
+process boundary).
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import multiprocessing
 import os
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,15 +53,40 @@ def _lower_priority(niceness: int) -> None:
         pass
 
 
+# The worker process's engine, loaded once there (see _process_init).
+_PROCESS_ENGINE: Engine | None = None
+
+
+def _process_init(engine_name: str, niceness: int) -> None:
+    """In the worker process: lower its priority, name its engine (loaded on first use)."""
+    global _PROCESS_ENGINE
+    if niceness > 0:
+        with contextlib.suppress(OSError):
+            os.nice(niceness)
+    _PROCESS_ENGINE = get_engine(engine_name)
+
+
+def _process_recognise(wav_path: Path) -> TranscriptResult:
+    assert _PROCESS_ENGINE is not None
+    return transcribe_file(wav_path, _PROCESS_ENGINE)
+
+
+def _process_priority() -> tuple[int, int]:
+    """(pid, niceness) of the worker process, for checks."""
+    return os.getpid(), os.getpriority(os.PRIO_PROCESS, 0)
+
+
 class TranscriptionWorker:
     """Runs speech recognition jobs off the event loop, one at a time, in submission order."""
 
     def __init__(self, engine: Engine | str | None = None, niceness: int = WORKER_NICENESS) -> None:
         # Resolved now (no model is loaded yet) so a wrong name fails at start-up, not per job.
         self._engine: Engine = engine if engine is not None and not isinstance(engine, str) else get_engine(engine)
+        # by name: recognised in a process of its own; an object: in a thread
+        self._by_name = engine is None or isinstance(engine, str)
         self._niceness = niceness
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: Executor | None = None
         self._runner: asyncio.Task[None] | None = None
         self._current: str | None = None
         self._done = 0
@@ -85,8 +115,14 @@ class TranscriptionWorker:
     async def start(self) -> None:
         if self._runner is not None and not self._runner.done():
             return
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="doithoai-asr")
-        self._executor.submit(_lower_priority, self._niceness).result()
+        if self._by_name:
+            self._executor = self._new_process()
+            # start the process now, off the loop (starting it is a blocking fork and exec)
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: self._executor.submit(_process_priority).result())
+        else:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="doithoai-asr")
+            self._executor.submit(_lower_priority, self._niceness).result()
         self._runner = asyncio.create_task(self._run(), name="doithoai-asr-worker")
 
     async def stop(self, timeout: float = 30.0) -> None:
@@ -120,6 +156,11 @@ class TranscriptionWorker:
     def engine(self) -> Engine:
         return self._engine
 
+    def _new_process(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_process_init, initargs=(self._engine.name, self._niceness))
+
     def _recognise(self, wav_path: Path) -> TranscriptResult:
         return transcribe_file(wav_path, self._engine)
 
@@ -131,7 +172,8 @@ class TranscriptionWorker:
             outcome: TranscriptResult | Exception
             try:
                 assert self._executor is not None
-                future = loop.run_in_executor(self._executor, self._recognise, job.wav_path)
+                work = _process_recognise if self._by_name else self._recognise
+                future = loop.run_in_executor(self._executor, work, job.wav_path)
                 try:
                     outcome = await asyncio.shield(future)
                 except asyncio.CancelledError:
@@ -145,6 +187,12 @@ class TranscriptionWorker:
                     raise
                 except Exception as exc:  # noqa: BLE001 - reported to the callback
                     outcome = exc
+                    if isinstance(exc, BrokenProcessPool):  # the process died: a new one
+                        log.error("speech recognition process died; starting a new one")
+                        self._executor.shutdown(wait=False, cancel_futures=True)
+                        self._executor = self._new_process()
+                        await loop.run_in_executor(
+                            None, lambda: self._executor.submit(_process_priority).result())
                 await self._deliver(job, outcome)
             finally:
                 self._current = None

@@ -32,8 +32,8 @@ PLANNED_MINUTES = {OPENING: 20, OPINIONS: 90, ANSWERS: 45, CONCLUSION: 15, CLOSI
 
 
 def timeline(log: tuple[tuple[str, datetime], ...], now: datetime) -> list[dict[str, Any]]:
-    """Each phase in order with its plan, when it began and ended (the next phase's
-    start) and the seconds used so far; ``current`` marks the phase now running. A
+    """Each phase in order (JSON-ready) with its plan, when it began and ended (ISO 8601;
+    the next phase's start) and the seconds used so far; ``current`` marks the phase now running. A
     phase entered twice adds up its spans."""
     used: dict[str, float] = dict.fromkeys(PHASES, 0.0)
     first: dict[str, datetime] = {}
@@ -46,8 +46,10 @@ def timeline(log: tuple[tuple[str, datetime], ...], now: datetime) -> list[dict[
     current = log[-1][0] if log else None
     return [{
         "phase": p, "label": LABELS[p], "planned_seconds": PLANNED_MINUTES[p] * 60,
-        "used_seconds": round(used[p], 1), "started_at": first.get(p),
-        "ended_at": last_end.get(p) if p != current else None, "current": p == current,
+        "used_seconds": round(used[p], 1),
+        "started_at": first[p].isoformat() if p in first else None,
+        "ended_at": last_end[p].isoformat() if last_end.get(p) and p != current else None,
+        "current": p == current,
     } for p in PHASES]
 
 

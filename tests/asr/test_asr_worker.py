@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from server.asr.audio import AudioError
-from server.asr.engines import EngineError
+from server.asr.engines import EngineError, get_engine
 from server.asr.transcribe import TranscriptResult
-from server.asr.worker import TranscriptionWorker
+from server.asr.worker import TranscriptionWorker, _process_priority
 
 
 async def test_job_runs_off_the_loop_while_the_loop_keeps_ticking(long_real_audio):
@@ -106,11 +106,34 @@ def test_unknown_engine_fails_at_construction():
         TranscriptionWorker("nope")
 
 
-async def test_recognition_thread_runs_at_lower_priority(real_clips):
+async def test_recognition_runs_in_its_own_process_at_lower_priority(real_clips):
+    """By name, the engine runs in a process of its own (no interpreter lock shared with
+    the server), niced; an engine object runs in a niced thread."""
     worker = TranscriptionWorker(niceness=7)
     await worker.start()
     assert worker._executor is not None
-    tid = worker._executor.submit(threading.get_native_id).result()
-    nice = int(Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    pid, nice = worker._executor.submit(_process_priority).result()
     await worker.stop()
+    assert pid != os.getpid()
     assert nice == os.getpriority(os.PRIO_PROCESS, 0) + 7
+
+    threaded = TranscriptionWorker(get_engine("viet-asr"), niceness=7)
+    await threaded.start()
+    tid = threaded._executor.submit(threading.get_native_id).result()
+    nice = int(Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    await threaded.stop()
+    assert nice == os.getpriority(os.PRIO_PROCESS, 0) + 7
+
+
+async def test_a_dead_recognition_process_is_replaced(real_clips):
+    worker = TranscriptionWorker()
+    outcomes: dict[str, object] = {}
+    await worker.start()
+    pid, _ = worker._executor.submit(_process_priority).result()
+    os.kill(pid, 9)
+    worker.submit("a", real_clips[0].path, lambda j, o: outcomes.setdefault(j, o))
+    worker.submit("b", real_clips[0].path, lambda j, o: outcomes.setdefault(j, o))
+    await asyncio.wait_for(worker.join(), 60)
+    await worker.stop()
+    # the job that met the dead process failed and was reported; the next one ran
+    assert isinstance(outcomes["b"], TranscriptResult) and outcomes["b"].text

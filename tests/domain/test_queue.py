@@ -983,6 +983,11 @@ def test_the_run_of_show_moves_between_phases_and_undo_puts_the_phase_back():
     assert [(p["phase"], p["used_seconds"], p["current"]) for p in line[:3]] == [
         ("opening", 1500.0, False), ("opinions", 900.0, True), ("answers", 0.0, False)]
     assert line[0]["planned_seconds"] == 20 * 60
+    # what the tablets receive is plain JSON (socket.io cannot send a datetime)
+    from server.queue.service import staff_view
+
+    json.dumps(staff_view(s, t0 + timedelta(minutes=40)))
+    assert line[0]["ended_at"] == (t0 + timedelta(minutes=25)).isoformat()
     assert phase_at(s.phases, t0 + timedelta(minutes=30)) == "opinions"
     assert phase_at(s.phases, t0 - timedelta(minutes=1)) is None
     for bad in ("khai-mac", ""):
