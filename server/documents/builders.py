@@ -7,11 +7,24 @@ Pure with respect to the database: everything printed comes from the input.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 from docx.document import Document as DocxDocument
 
-from server.documents.formatting import clock, join_clauses, moment, nfc, sentence, short_date
+from server.documents.formatting import (
+    by_day,
+    clock,
+    count_text,
+    join_clauses,
+    lower_first,
+    moment,
+    nfc,
+    place_text,
+    sentence,
+    short_date,
+    without_repeats,
+)
 from server.documents.layout import DocWriter
 from server.documents.model import (
     ConclusionNotice,
@@ -28,6 +41,7 @@ from server.documents.model import (
     Signer,
     VerificationReply,
 )
+from server.domain.petition_lifecycle import STAGES
 from server.domain.rule_profiles import PetitionOutcome
 
 
@@ -95,32 +109,53 @@ def _people(people) -> str:
 
 
 def _attendance(c: ConferenceInfo) -> str:
-    groups = [f"{g.count:02d} {g.label}" if g.count is not None else g.label for g in c.attendance]
+    groups = [f"{count_text(g.count)} {g.label}" if g.count is not None else g.label
+              for g in c.attendance]
     text = join_clauses(groups)
     if c.attendance_total is not None:
-        text = f"{text}; tổng số {c.attendance_total} người" if text else f"tổng số {c.attendance_total} người"
+        total = f"tổng số {count_text(c.attendance_total)} người"
+        text = f"{text}; {total}" if text else total
     return text
 
 
 def _outcome_sentence(p: PetitionConclusion) -> str:
+    """What the chairman decided, in the one wording each outcome has."""
+    if p.outcome is None:
+        return ("Hội nghị chưa kết luận nội dung này; Ủy ban nhân dân xã tiếp tục xem xét và trả lời "
+                "bằng văn bản cho công dân.")
     if p.outcome == PetitionOutcome.ANSWERED:
         return "Nội dung đã được trả lời trực tiếp tại hội nghị."
     if p.outcome == PetitionOutcome.ASSIGNED:
         assert p.due is not None
         return (
             f"Giao {p.unit} chủ trì giải quyết, báo cáo kết quả về Ủy ban nhân dân xã "
-            f"trước ngày {short_date(p.due)}."
+            f"{by_day(p.due)}."
         )
     if p.outcome == PetitionOutcome.NEEDS_VERIFICATION:
         assert p.due is not None
+        if p.reply_due is not None and p.reply_due < p.due:
+            return (
+                f"Nội dung cần kiểm tra, xác minh; giao {p.unit} thực hiện. {by_day(p.reply_due, start=True)}, "
+                "Ủy ban nhân dân xã trả lời bằng văn bản cho công dân về nội dung, yêu cầu, thời gian "
+                f"và người chịu trách nhiệm xác minh; kết quả giải quyết được trả lời {by_day(p.due)}."
+            )
         return (
             f"Nội dung cần kiểm tra, xác minh; giao {p.unit} thực hiện và trả lời bằng văn bản "
-            f"cho công dân trước ngày {short_date(p.due)}."
+            f"cho công dân {by_day(p.due)}."
         )
     return (
         "Nội dung không thuộc thẩm quyền giải quyết của Ủy ban nhân dân xã; Ủy ban nhân dân xã "
         f"chuyển kiến nghị đến {p.authority} để xem xét, giải quyết theo quy định."
     )
+
+
+def conclusion_text(p: PetitionConclusion) -> str:
+    """The chairman's words, then the outcome's sentence; a sentence of the chairman's
+    that the outcome's sentence (or its label) already says is not repeated."""
+    outcome = _outcome_sentence(p)
+    labels = [s.outcome_label for s in STAGES if s.profile_outcome == p.outcome and s.outcome_label]
+    own = without_repeats(p.conclusion, outcome, *labels)
+    return f"{own} {outcome}" if own else outcome
 
 
 def count_by_field(petitions: tuple[PetitionConclusion, ...]) -> tuple[FieldCount, ...]:
@@ -129,15 +164,30 @@ def count_by_field(petitions: tuple[PetitionConclusion, ...]) -> tuple[FieldCoun
     return tuple(FieldCount(f, n) for f, n in counts.items())
 
 
-def _field_counts_sentence(counts: tuple[FieldCount, ...]) -> str:
+def field_counts_sentence(counts: tuple[FieldCount, ...]) -> str:
+    """"Hội nghị nhận được 04 ý kiến, kiến nghị của Nhân dân, gồm: lĩnh vực đất đai: 02 ý
+    kiến; ..." (none: "Hội nghị không nhận được ý kiến, kiến nghị nào của Nhân dân.")."""
     total = sum(c.count for c in counts)
-    parts = [f"lĩnh vực {c.field}: {c.count:02d} ý kiến" for c in counts]
-    head = f"Tại hội nghị, có {total:02d} ý kiến, kiến nghị của Nhân dân"
-    return f"{head}, gồm: {join_clauses(parts)}." if parts else f"{head}."
+    if total == 0:
+        return "Hội nghị không nhận được ý kiến, kiến nghị nào của Nhân dân."
+    parts = [f"lĩnh vực {lower_first(c.field)}: {count_text(c.count)} ý kiến" for c in counts if c.count]
+    return (f"Hội nghị nhận được {count_text(total)} ý kiến, kiến nghị của Nhân dân, gồm: "
+            f"{join_clauses(parts)}.")
 
 
 def _who(p: PetitionConclusion) -> str:
-    return f"{p.petitioner}, {p.hamlet}" if p.hamlet else p.petitioner
+    return f"{p.petitioner}, {place_text(p.hamlet)}" if p.hamlet else p.petitioner
+
+
+def with_as_above(recipients: tuple[str, ...], addressees: tuple[str, ...]) -> tuple[str, ...]:
+    """The recipients of a document with "Kính gửi:": "Như trên" first, and no addressee
+    named a second time."""
+    def same(a: str, b: str) -> bool:
+        return nfc(a.strip().rstrip(";.")).lower() == nfc(b.strip().rstrip(";.")).lower()
+
+    rest = tuple(r for r in recipients
+                 if r.strip() and not same(r, "Như trên") and not any(same(r, a) for a in addressees))
+    return ("Như trên", *rest)
 
 
 # -- builders ------------------------------------------------------------------
@@ -147,6 +197,11 @@ def build_conclusion_notice(data: ConclusionNotice) -> DocxDocument:
     _check_conference(data.conference)
     for i, p in enumerate(data.petitions, start=1):
         _check_petition(i, p)
+    if data.opinions_by_field:
+        _require(sum(f.count for f in data.opinions_by_field) == len(data.petitions),
+                 "document.bad_totals",
+                 f"Cộng số ý kiến theo lĩnh vực phải bằng số kiến nghị trong thông báo "
+                 f"({len(data.petitions)}).")
     c, cm = data.conference, data.commune
     subject = f"Kết luận của {data.chair_title} tại {c.title}"
     w = DocWriter(cm.committee, subject)
@@ -160,19 +215,20 @@ def build_conclusion_notice(data: ConclusionNotice) -> DocxDocument:
     if c.attendance or c.attendance_total is not None:
         w.text([("Thành phần tham dự: ", "b"), (_attendance(c) + ".", "")])
     counts = data.opinions_by_field or count_by_field(data.petitions)
-    w.text(_field_counts_sentence(counts))
-    w.text(
-        "Sau khi nghe ý kiến, kiến nghị của Nhân dân và ý kiến trả lời của các cơ quan, đơn vị có "
-        f"liên quan, {data.chair_title} kết luận như sau:"
-    )
+    w.text(field_counts_sentence(counts))
+    if data.petitions:
+        w.text(
+            "Sau khi nghe ý kiến, kiến nghị của Nhân dân và ý kiến trả lời của các cơ quan, đơn vị "
+            f"có liên quan, {data.chair_title} kết luận như sau:"
+        )
     for i, p in enumerate(data.petitions, start=1):
         w.text(
             [
-                (f"{i}. Kiến nghị của {_who(p)} (lĩnh vực {p.field}): ", "b"),
+                (f"{i}. Kiến nghị của {_who(p)} (lĩnh vực {lower_first(p.field)}): ", "b"),
                 (sentence(p.summary), "i"),
             ]
         )
-        w.text([("Kết luận: ", "b"), (sentence(p.conclusion) + " " + _outcome_sentence(p), "")])
+        w.text([("Kết luận: ", "b"), (conclusion_text(p), "")])
     if data.publicity:
         w.text(f"Thông báo này được {join_clauses(data.publicity)}.")
     w.text(f"{cm.committee} thông báo để các cơ quan, đơn vị, tổ chức và Nhân dân biết, thực hiện./.")
@@ -197,11 +253,14 @@ def build_verification_reply(data: VerificationReply) -> DocxDocument:
             f"đến ngày trả lời ({short_date(data.reply_by)}).",
         )
     cm = data.commune
+    person = data.person.strip() or "công dân"
+    header = dataclasses.replace(data.header, recipients=with_as_above(data.header.recipients,
+                                                                       (data.addressee,)))
     w = DocWriter(cm.committee, f"V/v {data.subject}")
-    w.header_block(data.header, None, letter_subject=data.subject)
+    w.header_block(header, None, letter_subject=data.subject)
     w.addressee([data.addressee], space_before=18)
     w.text(
-        f"Ngày {short_date(data.raised_on)}, tại {data.raised_at}, ông (bà) có kiến nghị với "
+        f"Ngày {short_date(data.raised_on)}, tại {data.raised_at}, {person} có kiến nghị với "
         f"{cm.committee}. Vụ việc cần có thêm thời gian để kiểm tra, xác minh; "
         f"{cm.committee} thông báo như sau:"
     )
@@ -212,17 +271,17 @@ def build_verification_reply(data: VerificationReply) -> DocxDocument:
         w.text(f"- {sentence(item)}")
     w.heading("3. Thời gian thực hiện")
     for step in sorted(data.timeline, key=lambda s: s.by):
-        w.text(f"- Trước ngày {short_date(step.by)}: {sentence(step.what)}")
+        w.text(f"- {by_day(step.by, start=True)}: {lower_first(step.what).rstrip('.;')}.")
     w.text(
-        f"- Chậm nhất ngày {short_date(data.reply_by)}, {cm.committee} trả lời kết quả giải quyết "
-        "bằng văn bản cho ông (bà)."
+        f"- {by_day(data.reply_by, start=True)}, {cm.committee} trả lời kết quả giải quyết "
+        f"bằng văn bản cho {person}."
     )
     w.heading("4. Đơn vị, người chịu trách nhiệm")
     w.text(sentence(data.responsible))
     if data.contact:
         w.text(sentence(data.contact))
-    w.text(f"{cm.committee} trả lời để ông (bà) được biết./.")
-    w.signature_block(data.header)
+    w.text(f"{cm.committee} trả lời để {person} được biết./.")
+    w.signature_block(header)
     return w.doc
 
 
@@ -242,8 +301,10 @@ def build_higher_level_report(data: HigherLevelReport) -> DocxDocument:
             "Cộng các lĩnh vực không bằng số tổng.",
         )
     c, cm, t = data.conference, data.commune, data.totals
+    header = dataclasses.replace(data.header, recipients=with_as_above(data.header.recipients,
+                                                                       (cm.higher_authority,)))
     w = DocWriter(cm.committee, f"Báo cáo kết quả tổ chức {c.title}")
-    w.header_block(data.header, "BC")
+    w.header_block(header, "BC")
     w.title_block("BÁO CÁO", f"Kết quả tổ chức {c.title}")
     w.addressee([cm.higher_authority], space_before=0)
     intro = f"{data.basis.strip().rstrip('.')}, " if data.basis.strip() else ""
@@ -259,19 +320,23 @@ def build_higher_level_report(data: HigherLevelReport) -> DocxDocument:
     if c.attendance or c.attendance_total is not None:
         w.text(f"Thành phần tham dự: {_attendance(c)}.")
     w.heading("2. Ý kiến, kiến nghị của Nhân dân")
-    w.text(f"Tổng số ý kiến, kiến nghị: {t.total:02d}, trong đó:")
-    w.text(f"- Đã trả lời trực tiếp tại hội nghị: {t.answered:02d};")
-    w.text(f"- Đã giải quyết sau hội nghị: {t.resolved:02d};")
-    w.text(f"- Đang giải quyết, kiểm tra, xác minh: {t.pending:02d};")
-    w.text(f"- Chuyển cơ quan có thẩm quyền giải quyết: {t.forwarded:02d}.")
+    if t.total == 0:
+        w.text("Hội nghị không nhận được ý kiến, kiến nghị nào của Nhân dân.")
+    else:
+        w.text(f"Tổng số ý kiến, kiến nghị: {count_text(t.total)}, trong đó:")
+        w.text(f"- Đã trả lời trực tiếp tại hội nghị: {count_text(t.answered)};")
+        w.text(f"- Đã giải quyết sau hội nghị: {count_text(t.resolved)};")
+        w.text(f"- Đang giải quyết, kiểm tra, xác minh: {count_text(t.pending)};")
+        w.text(f"- Chuyển cơ quan có thẩm quyền giải quyết: {count_text(t.forwarded)}.")
     if data.by_field:
         w.text("Chi tiết theo lĩnh vực:", keep_with_next=True)
-        rows = [
-            [str(i), ft.field, str(ft.totals.total), str(ft.totals.answered), str(ft.totals.resolved),
-             str(ft.totals.pending), str(ft.totals.forwarded)]
-            for i, ft in enumerate(data.by_field, start=1)
-        ]
-        rows.append(["", "Tổng cộng", str(t.total), str(t.answered), str(t.resolved), str(t.pending), str(t.forwarded)])
+
+        def cells(x: OpinionTotals) -> list[str]:
+            return [count_text(v) for v in (x.total, x.answered, x.resolved, x.pending, x.forwarded)]
+
+        rows = [[str(i), nfc(ft.field.strip()[:1].upper() + ft.field.strip()[1:]), *cells(ft.totals)]
+                for i, ft in enumerate(data.by_field, start=1)]
+        rows.append(["", "Tổng cộng", *cells(t)])
         w.grid_table(
             ["TT", "Lĩnh vực", "Tổng số", "Trả lời tại hội nghị", "Đã giải quyết", "Đang giải quyết", "Đã chuyển"],
             rows,
@@ -284,8 +349,16 @@ def build_higher_level_report(data: HigherLevelReport) -> DocxDocument:
     for item in data.recommendations:
         w.text(f"- {sentence(item)}")
     w.text(f"Trên đây là báo cáo kết quả tổ chức {c.title} của {cm.committee}./.")
-    w.signature_block(data.header)
+    w.signature_block(header)
     return w.doc
+
+
+def topics_text(topics: tuple[str, ...]) -> str:
+    """The conference's content as typed, inside a sentence: each item with its first
+    letter lowered where grammatical, joined by "; ", ending with a full stop.
+    Nothing is put before it, so "Trao đổi, đối thoại về ..." reads once."""
+    items = [lower_first(t).strip().rstrip(";.") for t in topics if t.strip()]
+    return "; ".join(items) + "."
 
 
 def build_invitation(data: Invitation) -> DocxDocument:
@@ -302,7 +375,7 @@ def build_invitation(data: Invitation) -> DocxDocument:
     w.text([("Thời gian: ", "b"), (f"bắt đầu từ {moment(c.starts_at)}.", "")])
     w.text([("Địa điểm: ", "b"), (f"{c.venue}.", "")])
     if c.topics:
-        w.text([("Nội dung: ", "b"), (f"đối thoại về {join_clauses(c.topics)}.", "")])
+        w.text([("Nội dung: ", "b"), (topics_text(c.topics), "")])
     for note in data.notes:
         w.text(sentence(note))
     w.text("Rất mong được đón tiếp./.")
@@ -335,7 +408,7 @@ def build_conference_announcement(data: ConferenceAnnouncement) -> DocxDocument:
     w.text([(f"{n}. Địa điểm: ", "b"), (f"{c.venue}; hình thức {c.mode}.", "")])
     if c.topics:
         n += 1
-        w.text([(f"{n}. Nội dung đối thoại: ", "b"), (f"{join_clauses(c.topics)}.", "")])
+        w.text([(f"{n}. Nội dung: ", "b"), (topics_text(c.topics), "")])
     n += 1
     w.text([(f"{n}. Thành phần và cách thức tham gia:", "b")])
     for item in data.how_to_take_part:
@@ -343,7 +416,7 @@ def build_conference_announcement(data: ConferenceAnnouncement) -> DocxDocument:
     if data.petitions_until is not None:
         where = f" tại {data.petitions_where}" if data.petitions_where else ""
         w.text(
-            f"- Ý kiến, kiến nghị bằng văn bản gửi{where} trước ngày {short_date(data.petitions_until)}."
+            f"- Ý kiến, kiến nghị bằng văn bản gửi{where} {by_day(data.petitions_until)}."
         )
     if data.recorded:
         n += 1
@@ -383,7 +456,7 @@ def build_minutes(data: Minutes) -> DocxDocument:
     w.heading("NỘI DUNG HỘI NGHỊ")
     for i, item in enumerate(data.agenda, start=1):
         w.text(f"{i}. {sentence(item)}")
-    w.heading(f"Ý kiến, kiến nghị và trả lời tại hội nghị ({len(data.turns):02d} lượt phát biểu)")
+    w.heading(f"Ý kiến, kiến nghị và trả lời tại hội nghị ({count_text(len(data.turns))} lượt phát biểu)")
     for i, t in enumerate(data.turns, start=1):
         who = f"{t.speaker}, {t.hamlet}" if t.hamlet else t.speaker
         when = f" ({clock(t.at)})" if t.at else ""
@@ -403,7 +476,7 @@ def build_minutes(data: Minutes) -> DocxDocument:
         if c.ends_at and c.ends_at.date() == c.starts_at.date()
         else (f"Hội nghị kết thúc vào lúc {clock(c.ends_at)}, ngày {short_date(c.ends_at.date())}" if c.ends_at else "Hội nghị kết thúc")
     )
-    w.text(f"{end}. Biên bản được lập thành {data.copies:02d} bản có giá trị như nhau./.")
+    w.text(f"{end}. Biên bản được lập thành {count_text(data.copies)} bản có giá trị như nhau./.")
     chair = c.chairs[0]
     w.two_signatures(
         Signer(name=_bare_name(c.secretary.name), title="THƯ KÝ", authority=""),
@@ -463,6 +536,10 @@ __all__ = [
     "build_invitation",
     "build_minutes",
     "build_verification_reply",
+    "conclusion_text",
     "count_by_field",
+    "field_counts_sentence",
     "kind_code",
+    "topics_text",
+    "with_as_above",
 ]

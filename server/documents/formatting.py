@@ -64,6 +64,23 @@ def short_date(day: date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year}"
 
 
+def by_day(day: date, *, start: bool = False) -> str:
+    """The one phrase for a deadline, the day included: ``chậm nhất ngày 05/02/2026``
+    (``Chậm nhất ngày ...`` at the start of a sentence)."""
+    return f"{'Chậm' if start else 'chậm'} nhất ngày {short_date(day)}"
+
+
+def count_text(n: int) -> str:
+    """A count as every document writes it: ``không`` for zero, two digits below ten
+    (``01`` ... ``09``, as document numbers are written under Decree 30/2020), the
+    number itself from ten (``10``, ``177``)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"Số lượng phải là số nguyên không âm (nhận được {n!r}).")
+    if n == 0:
+        return "không"
+    return f"{n:02d}"
+
+
 def clock(at: datetime) -> str:
     """``08 giờ 00 phút``."""
     return f"{at.hour:02d} giờ {at.minute:02d} phút"
@@ -76,6 +93,75 @@ def moment(at: datetime) -> str:
 
 def join_clauses(items: tuple[str, ...] | list[str], sep: str = "; ") -> str:
     return sep.join(s.strip().rstrip(";.") for s in items if s.strip())
+
+
+#: Words that keep their capital inside a sentence (institutions, Nhân dân, Tết).
+KEEP_CAPITAL: tuple[str, ...] = (
+    "Nhân dân", "Nhà nước", "Đảng", "Chính phủ", "Quốc hội", "Mặt trận", "Ủy ban", "Hội đồng",
+    "Văn phòng", "Trung ương", "Tết", "Công an",
+)
+
+
+def lower_first(text: str) -> str:
+    """Lower-case the first letter of a phrase placed inside a sentence, where grammatical.
+
+    A common noun or a phrase written as a sentence loses its capital ("Đất đai" ->
+    "đất đai", "Trao đổi về ..." -> "trao đổi về ..."). It keeps it when the text starts
+    with an abbreviation ("UBND"), a name of several capitalised words ("Sở Y tế",
+    "Nguyễn Văn An") or a word that is always capitalised ("Nhân dân", "Ủy ban ...").
+    """
+    t = nfc(text.strip())
+    words = t.split()
+    if not words or not words[0][:1].isupper():
+        return t
+    first = words[0]
+    if len(first) > 1 and first.isupper():
+        return t  # UBND, HĐND
+    if any(t == k.strip() or t.startswith(k.strip() + " ") for k in KEEP_CAPITAL):
+        return t
+    if len(words) > 1 and words[1][:1].isupper():
+        return t  # a proper name: Sở Y tế, Nguyễn Văn An
+    return t[:1].lower() + t[1:]
+
+
+_GENERIC_PLACES = ("Thôn", "Bon", "Buôn", "Bản", "Ấp", "Xóm", "Làng", "Tổ dân phố", "Khu phố", "Tổ")
+
+
+def place_text(hamlet: str) -> str:
+    """A hamlet inside a sentence: the generic word in lower case ("Thôn 3" -> "thôn 3",
+    "Bon Bu Prăng" -> "bon Bu Prăng"), the name as typed."""
+    t = nfc(hamlet.strip())
+    for g in _GENERIC_PLACES:
+        if t == g or t.startswith(g + " "):
+            return g.lower() + t[len(g):]
+    return t
+
+
+def _folded(text: str) -> str:
+    t = unicodedata.normalize("NFD", nfc(text).lower().replace("đ", "d"))
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", " ", t).strip()
+
+
+def sentences_of(text: str) -> list[str]:
+    """The sentences of a text (split after ``.``, ``!``, ``?``), trimmed."""
+    return [s for s in (x.strip() for x in re.split(r"(?<=[.!?])\s+", nfc(text.strip()))) if s]
+
+
+def without_repeats(text: str, *already: str) -> str:
+    """``text`` less every sentence said already (in ``already`` or earlier in ``text``),
+    compared without case, diacritics and punctuation; a sentence that is a part of
+    one said already counts as said."""
+    said = [_folded(s) for a in already for s in sentences_of(a) if _folded(s)]
+    said += [_folded(a) for a in already if _folded(a)]
+    kept: list[str] = []
+    for s in sentences_of(text):
+        f = _folded(s)
+        if not f or any(f == x or f in x for x in said):
+            continue
+        kept.append(s)
+        said.append(f)
+    return " ".join(sentence(s) for s in kept)
 
 
 def sentence(text: str) -> str:

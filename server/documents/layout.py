@@ -45,6 +45,9 @@ SIZE_RECIPIENTS_TITLE = 12  # "Nơi nhận:" bold italic
 SIZE_RECIPIENTS = 11
 SIZE_PAGE_NUMBER = 14  # 13-14
 SIZE_TABLE = 13
+SIZE_DRAFT_MARK = 13  # "DỰ THẢO", bold, in a box at the top right of every page of a draft
+DRAFT_MARK = "DỰ THẢO"
+DRAFT_BOX_MM = 32
 
 FIRST_LINE_INDENT_CM = 1.27  # 1-1.27
 SPACE_AFTER_PT = 6  # >= 6
@@ -99,8 +102,10 @@ class DocWriter:
     def __init__(self, author: str = "", title: str = "") -> None:
         self.doc: DocxDocument = Document()
         props = self.doc.core_properties
-        props.author = props.last_modified_by = nfc(author)
-        props.title = nfc(title)
+        # the file's properties hold at most 255 characters (a long title is cut there;
+        # the document's own text keeps it whole)
+        props.author = props.last_modified_by = nfc(author)[:255]
+        props.title = nfc(title)[:255]
         props.comments = props.keywords = props.subject = ""
         self._fresh_cells: set = set()  # cells whose first empty paragraph is unused
         self._setup_page()
@@ -237,8 +242,27 @@ class DocWriter:
                 self._fresh_cells.add(cell._tc)
         return t
 
+    def draft_mark(self) -> None:
+        """"DỰ THẢO" in a box at the top right of every page (the first page too), so a
+        draft printed or converted to PDF is never taken for the issued document."""
+        s = self.doc.sections[0]
+        for part in (s.first_page_header, s.header):
+            first = part.paragraphs[0]
+            p = first if not first.text.strip() and part is s.first_page_header else part.add_paragraph()
+            p.alignment = CENTER  # centred in a box at the right edge of the text
+            p.paragraph_format.left_indent = Mm(TEXT_WIDTH_MM - DRAFT_BOX_MM)
+            p.paragraph_format.space_before = Pt(0)
+            p.paragraph_format.space_after = Pt(0)
+            _set_run_font(p.add_run(DRAFT_MARK), SIZE_DRAFT_MARK, bold=True)
+            for side in ("top", "left", "bottom", "right"):
+                _border(p._p, side)
+        self.doc.core_properties.keywords = DRAFT_MARK
+
     def header_block(self, header: DocumentHeader, kind: str | None, letter_subject: str | None = None) -> None:
-        """Issuing body | national title and motto; number | place and date."""
+        """Issuing body | national title and motto; number | place and date. A draft (no
+        number yet) is marked "DỰ THẢO" on every page."""
+        if header.number is None:
+            self.draft_mark()
         t = self._table((LEFT_COLUMN_MM, RIGHT_COLUMN_MM), rows=2)
         left, right = t.rows[0].cells
         for line in header.body.parent_lines:
@@ -327,8 +351,15 @@ class DocWriter:
             self.para(line, size=SIZE_RECIPIENTS, align=LEFT)
 
     def grid_table(self, header_row: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float]) -> Table:
+        """A table with a header row that repeats at the top of each page it runs onto;
+        no row is split across pages."""
         t = self._table(widths_mm, rows=1 + len(rows))
         t.style = self.doc.styles["Table Grid"]
+        for i, row in enumerate(t.rows):
+            trpr = row._tr.get_or_add_trPr()
+            trpr.append(OxmlElement("w:cantSplit"))
+            if i == 0:
+                trpr.append(OxmlElement("w:tblHeader"))
         for r, values in enumerate([header_row, *rows]):
             for c, value in enumerate(values):
                 cell = t.rows[r].cells[c]

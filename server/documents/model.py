@@ -57,7 +57,7 @@ class CommuneInfo:
 
 @dataclass(frozen=True)
 class Person:
-    name: str  # "ông Nguyễn Văn A"
+    name: str  # "Nguyễn Văn A", or with a salutation "ông Nguyễn Văn A"
     role: str = ""  # "Chủ tịch Ủy ban nhân dân xã"
 
 
@@ -89,15 +89,17 @@ class FieldCount:
 
 @dataclass(frozen=True)
 class PetitionConclusion:
-    petitioner: str  # as it may be printed, e.g. "ông Nguyễn Văn B"
+    petitioner: str  # as it may be printed, e.g. "ông Nguyễn Văn B" (salutation, then name)
     field: str
     summary: str  # what was asked
-    conclusion: str  # the chairman's conclusion
-    outcome: PetitionOutcome
+    conclusion: str  # the chairman's conclusion ("" while there is none)
+    outcome: PetitionOutcome | None  # None: no conclusion yet; the notice still lists it
     hamlet: str = ""
     unit: str = ""  # assigned / needs verification: the responsible unit
-    due: date | None = None  # assigned: deadline; needs verification: reply date
+    due: date | None = None  # assigned: deadline; needs verification: the result's date
     authority: str = ""  # forwarded: the competent authority
+    # needs verification: the legal day of the written reply, when the result is promised later
+    reply_due: date | None = None
 
 
 DEFAULT_PUBLICITY: tuple[str, ...] = (
@@ -132,7 +134,7 @@ class VerificationReply:
 
     header: DocumentHeader
     commune: CommuneInfo
-    addressee: str  # "Ông Nguyễn Văn B, thôn 3, xã Đắk Song"
+    addressee: str  # "Ông Nguyễn Văn B, thôn 3, xã Đắk Song" (server/domain/salutations.py)
     raised_on: date
     raised_at: str  # "Hội nghị đối thoại với Nhân dân năm 2026"
     content: str  # the petition as raised
@@ -142,6 +144,7 @@ class VerificationReply:
     responsible: str  # unit / person in charge
     contact: str = ""  # how to reach them
     subject: str = "trả lời kiến nghị của công dân"  # printed as "V/v ..."
+    person: str = ""  # the person inside a sentence: "ông Nguyễn Văn B"; empty: "công dân"
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,7 @@ class Invitation:
     header: DocumentHeader
     commune: CommuneInfo
     conference: ConferenceInfo
-    invitee: str  # "Ông (bà) Trưởng thôn 3" or "Đại biểu Hội đồng nhân dân xã"
+    invitee: str  # "Ông Nguyễn Văn An, Trưởng thôn 3" or "Đại biểu Hội đồng nhân dân xã"
     notes: tuple[str, ...] = ()  # "Đề nghị ... mang theo ..."
 
 

@@ -5,6 +5,13 @@ Art. 112 holidays with their lunar dates, the days off it already knows.
 On top: a per-year override layer, given as data, that an administrator can
 edit without a new release: extra days off, worked weekend days, new
 holidays. Pure: no I/O except the explicit ``load``/``save`` helpers.
+
+Every named day is a *fact* with a source and a status (``FactStatus``): in an
+official text (the Labour Code's fixed holidays), announced for the year (a swap,
+the year's Tết schedule), or estimated (Tết of a year the Prime Minister has not
+yet fixed, computed from the lunar calendar). Entries of the layer carry their own;
+``facts`` in the layer give the status of the package's days over a range of dates
+without changing them.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +43,68 @@ class OverridesError(RuleError):
     """An override file that cannot be used."""
 
 
+class FactStatus(StrEnum):
+    OFFICIAL = "official"  # in a legal text (Labour Code 2019, Art. 112)
+    ANNOUNCED = "announced"  # announced for the year (a swap, the year's Tết schedule)
+    ESTIMATED = "estimated"  # computed (the lunar calendar); no decision yet
+
+
+FACT_STATUS_LABELS: dict[FactStatus, str] = {
+    FactStatus.OFFICIAL: "văn bản chính thức",
+    FactStatus.ANNOUNCED: "đã công bố",
+    FactStatus.ESTIMATED: "dự kiến, chưa có quyết định",
+}
+
+#: The package's version, named in the sources of the days it gives.
+PACKAGE = f"gói holidays {holidays.__version__}"
+SOURCE_LABOUR_CODE = "Bộ luật Lao động 2019, Điều 112"
+SOURCE_LUNAR_ESTIMATE = (f"Âm lịch, do {PACKAGE} tính; lịch nghỉ Tết do Thủ tướng quyết định "
+                         "hằng năm, năm này chưa có quyết định")
+SOURCE_NATIONAL_DAY_ESTIMATE = (f"{SOURCE_LABOUR_CODE} (02/9 và một ngày liền kề); ngày liền kề do "
+                                f"{PACKAGE} chọn, Thủ tướng quyết định hằng năm, năm này chưa có quyết định")
+SOURCE_PACKAGE_SWAP = f"Hoán đổi ngày làm việc trong năm, theo {PACKAGE}; chưa đối chiếu văn bản gốc"
+SOURCE_ADMIN = "Quản trị viên ghi trong tệp ngày nghỉ"
+#: Names of the package's Tết days (after ``_vietnamese_name``).
+_TET_WORDS = ("Tết Nguyên đán", "29 Tết")
+
+
 @dataclass(frozen=True)
 class DayNote:
-    """One dated entry of the override layer."""
+    """One dated entry of the override layer, with where it comes from."""
 
     day: date
     name: str
+    source: str = ""
+    status: str = ""  # a FactStatus value; empty: announced (what an administrator types)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """The source and status of the days the base gives over a range (nothing changes)."""
+
+    first: date
+    last: date
+    name: str
+    status: str
+    source: str = ""
+
+    def covers(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+
+@dataclass(frozen=True)
+class DayFact:
+    """A named day as the calendar knows it."""
+
+    day: date
+    name: str
+    working: bool
+    status: FactStatus
+    source: str
+
+    @property
+    def status_label(self) -> str:
+        return FACT_STATUS_LABELS[self.status]
 
 
 @dataclass(frozen=True)
@@ -57,17 +121,21 @@ class CalendarOverrides:
     working_days: tuple[DayNote, ...] = ()
     holidays: tuple[DayNote, ...] = ()
     note: str = ""
+    facts: tuple[Fact, ...] = ()
 
     def years(self) -> set[int]:
-        return {n.day.year for n in (*self.days_off, *self.working_days, *self.holidays)}
+        return {n.day.year for n in (*self.days_off, *self.working_days, *self.holidays)} | {
+            y for f in self.facts for y in range(f.first.year, f.last.year + 1)}
 
     def merged(self, other: CalendarOverrides) -> CalendarOverrides:
-        """Both layers together; raises OverridesError if both name the same day."""
+        """Both layers together; raises OverridesError if both name the same day.
+        Facts of ``other`` come first: they win where both cover a day."""
         data = {
             "version": OVERRIDES_VERSION,
             "days_off": [_note_json(n) for n in (*self.days_off, *other.days_off)],
             "working_days": [_note_json(n) for n in (*self.working_days, *other.working_days)],
             "holidays": [_note_json(n) for n in (*self.holidays, *other.holidays)],
+            "facts": [_fact_json(f) for f in (*other.facts, *self.facts)],
             "note": "\n".join(x for x in (self.note, other.note) if x),
         }
         return validate_overrides(data)
@@ -87,21 +155,37 @@ class CalendarOverrides:
             working_days=keep(self.working_days),
             holidays=keep(self.holidays),
             note=self.note,
+            facts=self.facts,
         )
         return base.merged(top)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": OVERRIDES_VERSION,
             "note": self.note,
             "days_off": [_note_json(n) for n in self.days_off],
             "working_days": [_note_json(n) for n in self.working_days],
             "holidays": [_note_json(n) for n in self.holidays],
         }
+        if self.facts:
+            data["facts"] = [_fact_json(f) for f in self.facts]
+        return data
 
 
 def _note_json(n: DayNote) -> dict[str, str]:
-    return {"date": n.day.isoformat(), "name": n.name}
+    out = {"date": n.day.isoformat(), "name": n.name}
+    if n.source:
+        out["source"] = n.source
+    if n.status:
+        out["status"] = n.status
+    return out
+
+
+def _fact_json(f: Fact) -> dict[str, str]:
+    out = {"from": f.first.isoformat(), "to": f.last.isoformat(), "name": f.name, "status": f.status}
+    if f.source:
+        out["source"] = f.source
+    return out
 
 
 _LISTS = {
@@ -109,7 +193,8 @@ _LISTS = {
     "working_days": "ngày làm việc bù",
     "holidays": "ngày lễ mới",
 }
-_ALLOWED_KEYS = {"version", "note", *_LISTS}
+_ALLOWED_KEYS = {"version", "note", "facts", *_LISTS}
+_STATUSES = ", ".join(str(s) for s in FactStatus)
 
 
 def validate_overrides(data: Mapping[str, Any]) -> CalendarOverrides:
@@ -145,10 +230,12 @@ def validate_overrides(data: Mapping[str, Any]) -> CalendarOverrides:
         notes: list[DayNote] = []
         for i, item in enumerate(raw, start=1):
             where = f"'{key}' mục {i}"
-            if not isinstance(item, Mapping) or set(item) - {"date", "name"} or "date" not in item:
+            if not isinstance(item, Mapping) or set(item) - {"date", "name", "source", "status"} \
+                    or "date" not in item:
                 raise OverridesError(
                     "calendar.bad_entry",
-                    f"{where}: mỗi mục phải có dạng {{\"date\": \"YYYY-MM-DD\", \"name\": \"...\"}}.",
+                    f"{where}: mỗi mục phải có dạng {{\"date\": \"YYYY-MM-DD\", \"name\": \"...\"}} "
+                    "(có thể thêm \"source\" và \"status\").",
                 )
             day = _parse_day(item["date"], where)
             name = item.get("name", "")
@@ -160,14 +247,51 @@ def validate_overrides(data: Mapping[str, Any]) -> CalendarOverrides:
                     f"{where}: ngày {day:%d/%m/%Y} đã có trong '{seen[day]}'; mỗi ngày chỉ ghi một lần.",
                 )
             seen[day] = key
-            notes.append(DayNote(day, unicodedata.normalize("NFC", name.strip())))
+            source, status = _source_status(item, where)
+            notes.append(DayNote(day, unicodedata.normalize("NFC", name.strip()), source, status))
         parsed[key] = tuple(sorted(notes, key=lambda n: n.day))
     return CalendarOverrides(
         days_off=parsed["days_off"],
         working_days=parsed["working_days"],
         holidays=parsed["holidays"],
         note=unicodedata.normalize("NFC", note.strip()),
+        facts=_parse_facts(data.get("facts", [])),
     )
+
+
+def _source_status(item: Mapping[str, Any], where: str, *, required: bool = False) -> tuple[str, str]:
+    source = item.get("source", "")
+    if not isinstance(source, str):
+        raise OverridesError("calendar.bad_source", f"{where}: 'source' (nguồn) phải là chuỗi ký tự.")
+    status = item.get("status", "")
+    if (status or required) and status not in {str(s) for s in FactStatus}:
+        raise OverridesError("calendar.bad_status",
+                             f"{where}: 'status' (tình trạng) phải là một trong: {_STATUSES}.")
+    return unicodedata.normalize("NFC", source.strip()), status
+
+
+def _parse_facts(raw: Any) -> tuple[Fact, ...]:
+    if not isinstance(raw, list):
+        raise OverridesError("calendar.not_list", "Trường 'facts' (nguồn của ngày nghỉ) phải là một danh sách.")
+    out = []
+    for i, item in enumerate(raw, start=1):
+        where = f"'facts' mục {i}"
+        if not isinstance(item, Mapping) or set(item) - {"from", "to", "name", "source", "status"} \
+                or not {"from", "to", "status"} <= set(item):
+            raise OverridesError(
+                "calendar.bad_entry",
+                f"{where}: mỗi mục phải có dạng {{\"from\": \"YYYY-MM-DD\", \"to\": \"YYYY-MM-DD\", "
+                "\"name\": \"...\", \"status\": \"...\", \"source\": \"...\"}.")
+        first, last = _parse_day(item["from"], where), _parse_day(item["to"], where)
+        if last < first:
+            raise OverridesError("calendar.bad_range",
+                                 f"{where}: ngày cuối {last:%d/%m/%Y} trước ngày đầu {first:%d/%m/%Y}.")
+        name = item.get("name", "")
+        if not isinstance(name, str) or not name.strip():
+            raise OverridesError("calendar.missing_name", f"{where}: cần ghi tên của các ngày này.")
+        source, status = _source_status(item, where, required=True)
+        out.append(Fact(first, last, unicodedata.normalize("NFC", name.strip()), status, source))
+    return tuple(out)
 
 
 def _parse_day(value: Any, where: str) -> date:
@@ -237,6 +361,8 @@ class WorkCalendar:
         self._years: dict[int, tuple[dict[date, str], set[date]]] = {}
         self._worked = {n.day: n.name for n in self.overrides.working_days}
         self._extra_off = {n.day: n.name for n in (*self.overrides.days_off, *self.overrides.holidays)}
+        self._notes = {n.day: n for n in (*self.overrides.working_days, *self.overrides.days_off,
+                                          *self.overrides.holidays)}
         # A new holiday on a weekend gives the next working day off (Labour Code Art. 112(3)).
         self._observed: dict[date, str] = {}
         for n in self.overrides.holidays:
@@ -245,12 +371,13 @@ class WorkCalendar:
                 while not self._working_before_observed(d) or d in self._observed:
                     d += timedelta(days=1)
                 self._observed[d] = f"{n.name} (nghỉ bù)"
+                self._notes.setdefault(d, n)
 
     def _package_year(self, year: int) -> tuple[dict[date, str], set[date]]:
         cached = self._years.get(year)
         if cached is None:
             base = holidays.country_holidays(COUNTRY, years=year, language="vi")
-            off = {d: n for d, n in base.items() if d.year == year}
+            off = {d: vietnamese_name(n) for d, n in base.items() if d.year == year}
             worked = {d for d in base.weekend_workdays if d.year == year}
             cached = self._years[year] = (off, worked)
         return cached
@@ -286,6 +413,33 @@ class WorkCalendar:
         if day in worked:
             return "Ngày làm việc bù"
         return None
+
+    def day_fact(self, day: date) -> DayFact | None:
+        """A named day with its source and status; None for an ordinary day.
+
+        The layer's entries carry their own (an administrator's entry without one is
+        "announced"). The package's days take the status of a fact of the layer that
+        covers them; otherwise: Tết, estimated from the lunar calendar (the Prime
+        Minister fixes it each year); a swap the package knows, announced; the other
+        holidays and their substitute days, the Labour Code's text.
+        """
+        name = self.day_name(day)
+        if name is None:
+            return None
+        working = self.is_working_day(day)
+        note = self._notes.get(day)
+        if note is not None:
+            return DayFact(day, name, working, FactStatus(note.status or FactStatus.ANNOUNCED),
+                           note.source or SOURCE_ADMIN)
+        for f in self.overrides.facts:
+            if f.covers(day):
+                return DayFact(day, name, working, FactStatus(f.status), f.source or f.name)
+        status, source = _package_fact(day, name, working)
+        return DayFact(day, name, working, status, source)
+
+    def special_facts(self, year: int) -> list[DayFact]:
+        """Every named day of the year with its source and status."""
+        return [f for d, _, _ in self.special_days(year) if (f := self.day_fact(d)) is not None]
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after ``day``."""
@@ -324,6 +478,31 @@ class WorkCalendar:
                 out.append((d, name, self.is_working_day(d)))
             d += timedelta(days=1)
         return out
+
+
+def vietnamese_name(name: str) -> str:
+    """The package's names as Vietnamese writes them: "Tết Nguyên đán", not "Nguyên Đán"."""
+    return unicodedata.normalize("NFC", name).replace("Nguyên Đán", "Nguyên đán")
+
+
+#: The package's days whose ground is an announcement, not the Labour Code's text.
+_PACKAGE_ANNOUNCED = {
+    "Ngày Văn hóa Việt Nam": f"Theo {PACKAGE} (Nghị quyết 80-NQ/TW, theo báo chí); "
+                             "chưa đối chiếu văn bản gốc",
+}
+
+
+def _package_fact(day: date, name: str, working: bool) -> tuple[FactStatus, str]:
+    if any(w in name for w in _TET_WORDS):
+        return FactStatus.ESTIMATED, SOURCE_LUNAR_ESTIMATE
+    if name == "Quốc khánh" and (day.month, day.day) != (9, 2):
+        return FactStatus.ESTIMATED, SOURCE_NATIONAL_DAY_ESTIMATE
+    for key, source in _PACKAGE_ANNOUNCED.items():
+        if name.startswith(key):
+            return FactStatus.ANNOUNCED, source
+    if working or name.startswith("Ngày nghỉ (thay cho"):
+        return FactStatus.ANNOUNCED, SOURCE_PACKAGE_SWAP
+    return FactStatus.OFFICIAL, SOURCE_LABOUR_CODE
 
 
 def calendar_from(paths: Iterable[str | Path] = ()) -> WorkCalendar:

@@ -68,9 +68,11 @@ def latest_announcement_date(
     return d
 
 
-def announcement_in_time(announced_on: date, conference_date: date, n_days: int) -> bool:
-    """Was the announcement made at least N days before the conference?"""
-    return announced_on <= latest_announcement_date(conference_date, n_days)
+def announcement_in_time(announced_on: date, conference_date: date, n_days: int,
+                         cal: WorkCalendar | None = None) -> bool:
+    """Was the announcement made at least N days before the conference? With a calendar,
+    by the same last day the deadline board shows."""
+    return announced_on <= latest_announcement_date(conference_date, n_days, cal)
 
 
 class DeadlineStatus(StrEnum):
@@ -135,7 +137,7 @@ def due_date(rule: DeadlineRule, conference_date: date, cal: WorkCalendar) -> da
     return add_days(conference_date, rule.length, rule.unit, cal)
 
 
-def _dated(
+def dated_deadline(
     *,
     key: str,
     label: str,
@@ -147,8 +149,9 @@ def _dated(
     today: date,
     cal: WorkCalendar,
     done_on: date | None,
-    soon_working_days: int,
+    soon_working_days: int = DEFAULT_SOON_WORKING_DAYS,
 ) -> DatedDeadline:
+    """One deadline with its status as seen on ``today``."""
     status = deadline_status(due, today, cal, done_on, soon_working_days)
     late = (done_on > due) if done_on is not None else today > due
     return DatedDeadline(
@@ -190,7 +193,7 @@ def deadlines_for_conference(
 def _from_rule(rule: DeadlineRule, anchor_date: date, cal: WorkCalendar, today: date,
                done_on: date | None, soon_working_days: int) -> DatedDeadline:
     """One rule of the profile, dated from its anchor day."""
-    return _dated(key=rule.key, label=rule.label, due=due_date(rule, anchor_date, cal),
+    return dated_deadline(key=rule.key, label=rule.label, due=due_date(rule, anchor_date, cal),
                   length=rule.length, unit=rule.unit, anchor=rule.anchor,
                   anchor_date=anchor_date, today=today, cal=cal, done_on=done_on,
                   soon_working_days=soon_working_days)
@@ -223,7 +226,7 @@ def deadlines_for_petition(
                 f"Hạn giải quyết {assigned_due:%d/%m/%Y} trước ngày nêu kiến nghị {raised_on:%d/%m/%Y}."
             )
         items.append(
-            _dated(
+            dated_deadline(
                 key=ASSIGNED_KEY,
                 label=ASSIGNED_LABEL,
                 due=assigned_due,

@@ -14,6 +14,7 @@ PERSON_NAME = 200  # a person's full name: participant, petitioner, speaker, off
 HAMLET = 200  # thôn / bon / tổ dân phố
 POSITION = 200  # a person's position or organisation ("Trưởng bon", an official's role)
 PHONE = 20  # as typed; stored as digits and an optional "+"
+SALUTATION = 50  # how a person is addressed: "Ông", "Bà", "đồng chí", a free title
 LANGUAGE = 50  # a speaker's language, when an interpreter is needed
 
 # ---- conferences --------------------------------------------------------------------------

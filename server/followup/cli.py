@@ -11,7 +11,7 @@ import argparse
 import sys
 from datetime import date
 
-from server.domain.calendar import calendar_from
+from server.domain.calendar import FactStatus, calendar_from
 from server.domain.deadlines import add_calendar_days, add_working_days, latest_announcement_date
 
 EXIT_BAD_INPUT = 2
@@ -38,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--overrides", action="append", default=[], metavar="FILE",
         help="tệp JSON (hoặc thư mục) ngày nghỉ/ngày làm bù, đặt lên trên tệp mặc định (ngày trùng: tệp sau thắng); dùng nhiều lần được",
     )
-    p.add_argument("--explain", action="store_true", help="in thêm lý do của từng ngày nghỉ gặp phải (ra stderr)")
+    p.add_argument("--explain", action="store_true",
+                   help="in thêm lý do, nguồn và tình trạng (văn bản chính thức / đã công bố / "
+                        "dự kiến) của từng ngày nghỉ gặp phải (ra stderr)")
     p.set_defaults(func=run)
 
 
@@ -76,12 +78,19 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if args.explain:
         lo, hi = sorted((start, end))
+        estimated = False
         for year in range(lo.year, hi.year + 1):
-            for d, name, working in cal.special_days(year):
+            for fact in cal.special_facts(year):
+                d = fact.day
                 if not ((start < d <= end) if end >= start else (end <= d < start)):
                     continue
-                kind = "làm việc" if working else "nghỉ"
-                print(f"{d.isoformat()} ({kind}): {name}", file=sys.stderr)
+                kind = "làm việc" if fact.working else "nghỉ"
+                estimated = estimated or fact.status == FactStatus.ESTIMATED
+                print(f"{d.isoformat()} ({kind}): {fact.name} — {fact.status_label}; "
+                      f"nguồn: {fact.source}", file=sys.stderr)
+        if estimated:
+            print("Lưu ý: kết quả dựa trên ngày nghỉ dự kiến, chưa có quyết định; "
+                  "hãy tính lại khi có quyết định chính thức.", file=sys.stderr)
     print(end.isoformat())
     return 0
 

@@ -8,18 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from server.domain import petition_lifecycle as lifecycle
 from server.domain.calendar import WorkCalendar
-from server.domain.deadlines import (
-    DatedDeadline,
-    DeadlineStatus,
-    deadlines_for_conference,
-    deadlines_for_petition,
-)
-from server.domain.local_time import local_date
+from server.domain.deadlines import DatedDeadline, DeadlineStatus, deadlines_for_conference
 from server.domain.names import public_name
 from server.domain.rule_profiles import RuleProfile
 from server.followup.records import CommuneRecord, ConferenceRecord, PetitionRecord
-from server.followup.state import STATE_LABELS, conference_done, outcome_of
+from server.followup.state import STATE_LABELS, conference_done
 
 #: Board order: the most urgent first.
 URGENCY = {DeadlineStatus.OVERDUE: 0, DeadlineStatus.DUE_TODAY: 1, DeadlineStatus.DUE_SOON: 2,
@@ -50,27 +45,10 @@ class BoardItem:
         }
 
 
-def petition_anchor(rec: PetitionRecord, conf: ConferenceRecord | None) -> date:
-    return conf.day if conf else local_date(rec.petition.created_at)
-
-
-def petition_deadlines(rec: PetitionRecord, conf: ConferenceRecord | None, profile: RuleProfile,
-                       cal: WorkCalendar, today: date) -> list[DatedDeadline]:
-    latest = rec.latest
-    outcome = outcome_of(latest.outcome if latest else None)
-    anchor = petition_anchor(rec, conf)
-    assigned_due = latest.due_date if latest and latest.outcome == "assigned" else None
-    if assigned_due is not None and assigned_due < anchor:
-        assigned_due = anchor  # a deadline typed before the conference: due at once, not an error
-    state = rec.state
-    if state == "verifying":
-        done_on = rec.reply_sent_on
-    elif state == "resolved":
-        done_on = rec.resolved_on
-    else:
-        done_on = None
-    return deadlines_for_petition(anchor, outcome, profile, cal, today, done_on=done_on,
-                                  assigned_due=assigned_due)
+def petition_deadlines(rec: PetitionRecord, profile: RuleProfile, cal: WorkCalendar,
+                       today: date) -> list[DatedDeadline]:
+    """The petition's deadlines, dated by its lifecycle (the same dates the documents print)."""
+    return lifecycle.petition_deadlines(rec.dates(profile, cal), profile, cal, today, rec.reply_sent_on)
 
 
 def _subject(rec: PetitionRecord) -> str:
@@ -89,7 +67,7 @@ def conference_items(rec: ConferenceRecord, profile: RuleProfile, cal: WorkCalen
                                                     conference_done(rec.events))]
     petitions = []
     for p in rec.petitions:
-        ds = petition_deadlines(p, rec, profile, cal, today)
+        ds = petition_deadlines(p, profile, cal, today)
         petitions.append({
             "petition_id": p.petition.id, "state": p.state, "state_label": STATE_LABELS[p.state],
             "field": p.petition.field.name, "subject": _subject(p),
@@ -111,10 +89,10 @@ def board(record: CommuneRecord, profile: RuleProfile, cal: WorkCalendar, today:
         for p in rec.petitions:
             items.extend(BoardItem(f"petition:{p.petition.id}:{d.key}", d, rec.conference.id,
                                    rec.conference.title, p.petition.id, _subject(p))
-                         for d in petition_deadlines(p, rec, profile, cal, today))
+                         for d in petition_deadlines(p, profile, cal, today))
     for p in record.loose_petitions:
         items.extend(BoardItem(f"petition:{p.petition.id}:{d.key}", d, None, "", p.petition.id,
-                               _subject(p)) for d in petition_deadlines(p, None, profile, cal, today))
+                               _subject(p)) for d in petition_deadlines(p, profile, cal, today))
     if not include_all:
         items = [i for i in items if i.deadline.status in PENDING]
     items.sort(key=lambda i: (URGENCY[i.deadline.status], i.deadline.due, i.item_key))

@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Commune, Conference, Document, Participant
 from server.documents import build, format_number, kind_code, to_pdf, write_docx
+from server.documents.builders import KIND_OF
+from server.documents.formatting import count_text, lower_first, place_text
 from server.documents.model import (
     AttendanceGroup,
     CommuneInfo,
@@ -44,30 +46,24 @@ from server.documents.model import (
     VerificationReply,
 )
 from server.domain.calendar import WorkCalendar
-from server.domain.deadlines import add_working_days, deadlines_for_petition
+from server.domain.documents import DOCUMENT_KIND_LABELS
 from server.domain.errors import Conflict, Invalid, Unavailable
-from server.domain.local_time import LOCAL_TZ
+from server.domain.local_time import LOCAL_TZ, local_date
 from server.domain.names import short_name
+from server.domain.numbering import archive_codes, check_issue_date, drafting_unit
 from server.domain.rule_profiles import PetitionOutcome, RuleProfile
+from server.domain.salutations import addressee, with_salutation
 from server.followup.docjson import ContentError, deep_merge, from_json, model_for, to_json
 from server.followup.records import ConferenceRecord, PetitionRecord
-from server.followup.state import outcome_of
+from server.followup.records import issued_on as printed_issue_date
 
-KIND_LABELS = {
-    "conclusion": "Thông báo kết luận",
-    "reply": "Văn bản trả lời (vụ việc cần xác minh)",
-    "report": "Báo cáo lên cấp trên",
-    "invitation": "Giấy mời",
-    "announcement": "Thông báo tổ chức hội nghị",
-    "minutes": "Biên bản",
-}
+KIND_LABELS = {str(k): v for k, v in DOCUMENT_KIND_LABELS.items()}
 DRAFTABLE = ("conclusion", "reply", "report", "invitation", "announcement")
 MODES = {"in_person": "trực tiếp", "online": "trực tuyến", "hybrid": "trực tiếp kết hợp trực tuyến"}
 ATTENDANCE_LABELS = {"delegate": "đại biểu", "citizen_rep": "đại diện Nhân dân các thôn, tổ dân phố",
                      "citizen": "người dân"}
 #: Header fields set when the document is issued, never by an edit.
 FROZEN_HEADER = ("number", "issued_on", "year", "body")
-DEFAULT_VERIFICATION_DAYS = 30
 
 
 # ---- the parts every document shares -------------------------------------------------
@@ -95,10 +91,20 @@ def commune_info(commune: Commune) -> CommuneInfo:
                        higher_authority=commune.higher_authority.strip() or "Ủy ban nhân dân cấp trên")
 
 
-def header(commune: Commune, year: int, signer_name: str, recipients: tuple[str, ...]) -> DocumentHeader:
+def is_letter(kind: str) -> bool:
+    """A letter (công văn) has no kind code: its number ends with the drafting unit."""
+    return KIND_OF[model_for(kind)] is None
+
+
+def header(commune: Commune, year: int, signer_name: str, recipients: tuple[str, ...],
+           kind: str) -> DocumentHeader:
+    """The header of a draft: the drafting unit of the commune's setting for this kind
+    ends a letter's number (``07/UBND-VP``) and follows "VT" in the archive line."""
+    unit = drafting_unit(commune.drafting_units, kind)
     return DocumentHeader(body=issuing_body(commune), place=commune.place_name,
                           signer=Signer(name=signer_name), year=year, recipients=recipients,
-                          archive=("VT",))
+                          archive=archive_codes(unit),
+                          unit_code=unit if is_letter(kind) else None)
 
 
 def local_naive(moment: datetime) -> datetime:
@@ -109,7 +115,7 @@ def chairs(conf: Conference, commune: Commune) -> tuple[Person, ...]:
     out = []
     chair = conf.chair_name.strip() or commune.chairman_name.strip()
     if chair:
-        out.append(Person(name=f"ông (bà) {chair}", role="Chủ tịch Ủy ban nhân dân xã"))
+        out.append(Person(name=chair, role="Chủ tịch Ủy ban nhân dân xã"))
     if conf.council_name.strip():
         out.append(Person(name=conf.council_name.strip(), role="đại diện Thường trực Hội đồng nhân dân xã"))
     if conf.front_name.strip():
@@ -144,14 +150,6 @@ def printed_name(full: str, consent: bool) -> str:
     return full.strip() if consent else short_name(full)
 
 
-def verification_due(rec: PetitionRecord, day: date, profile: RuleProfile, cal: WorkCalendar) -> date:
-    """The reply date: the chairman's date if one was given, else the profile's deadline."""
-    if rec.latest and rec.latest.due_date:
-        return rec.latest.due_date
-    ds = deadlines_for_petition(day, PetitionOutcome.NEEDS_VERIFICATION, profile, cal, day)
-    return ds[0].due if ds else add_working_days(day, DEFAULT_VERIFICATION_DAYS, cal)
-
-
 # ---- drafts ------------------------------------------------------------------------
 
 
@@ -162,32 +160,48 @@ class Draft:
     notes: list[str]
 
 
+def petition_conclusion(p: PetitionRecord, profile: RuleProfile, cal: WorkCalendar) -> PetitionConclusion:
+    """One petition as the conclusion notice prints it, with the lifecycle's dates."""
+    pet, ans = p.petition, p.latest
+    d = p.dates(profile, cal)
+    outcome = d.outcome
+    who = with_salutation(pet.salutation, printed_name(pet.raised_by, pet.consent_full_name))
+    return PetitionConclusion(
+        petitioner=who, field=pet.field.name, summary=pet.content,
+        conclusion=ans.text if ans else "", outcome=outcome, hamlet=pet.hamlet,
+        unit=ans.unit if ans and outcome in (PetitionOutcome.ASSIGNED,
+                                             PetitionOutcome.NEEDS_VERIFICATION) else "",
+        due=d.due,
+        authority=((ans.unit if ans else "") or pet.authority)
+        if outcome == PetitionOutcome.FORWARDED else "",
+        reply_due=d.written_reply_due if d.promised_beyond_period else None)
+
+
 def draft_conclusion(rec: ConferenceRecord, commune: Commune, info: ConferenceInfo,
                      profile: RuleProfile, cal: WorkCalendar) -> Draft:
+    """Every petition of the conference, also one without a conclusion yet, so the
+    notice counts what the report counts."""
     conf = rec.conference
     items, ids, notes = [], [], []
     for p in rec.petitions:
-        pet, ans = p.petition, p.latest
-        outcome = outcome_of(ans.outcome if ans else None)
-        if ans is None or outcome is None:
-            notes.append(f"Kiến nghị #{pet.id} chưa có kết luận nên chưa đưa vào thông báo.")
-            continue
-        due = ans.due_date
-        if outcome == PetitionOutcome.NEEDS_VERIFICATION:
-            due = verification_due(p, rec.day, profile, cal)
-        items.append(PetitionConclusion(
-            petitioner=printed_name(pet.raised_by, pet.consent_full_name), field=pet.field.name,
-            summary=pet.content, conclusion=ans.text, outcome=outcome, hamlet=pet.hamlet,
-            unit=ans.unit if outcome != PetitionOutcome.FORWARDED else "",
-            due=due if outcome in (PetitionOutcome.ASSIGNED, PetitionOutcome.NEEDS_VERIFICATION) else None,
-            authority=(ans.unit or pet.authority) if outcome == PetitionOutcome.FORWARDED else ""))
-        ids.append(pet.id)
+        item = petition_conclusion(p, profile, cal)
+        d = p.dates(profile, cal)
+        if item.outcome is None:
+            notes.append(f"Kiến nghị #{p.petition.id} chưa có kết luận: thông báo ghi hội nghị chưa "
+                         "kết luận nội dung này.")
+        if d.promised_beyond_period:
+            notes.append(f"Kiến nghị #{p.petition.id}: ngày có kết quả xác minh "
+                         f"{d.verification_due:%d/%m/%Y} sau thời hạn trả lời bằng văn bản "
+                         f"({d.written_reply_due:%d/%m/%Y}); thông báo ghi cả hai ngày.")
+        items.append(item)
+        ids.append(p.petition.id)
     cm = commune_info(commune)
     recipients = ("Thường trực Đảng ủy xã", "Thường trực Hội đồng nhân dân xã",
                   "Ủy ban Mặt trận Tổ quốc Việt Nam xã", cm.higher_authority,
                   "Các thôn, tổ dân phố", "Các cơ quan, tổ chức, cá nhân có liên quan")
-    doc = ConclusionNotice(header=header(commune, conf.year, signer_name(conf, commune), recipients),
-                           commune=cm, conference=info, petitions=tuple(items))
+    doc = ConclusionNotice(
+        header=header(commune, conf.year, signer_name(conf, commune), recipients, "conclusion"),
+        commune=cm, conference=info, petitions=tuple(items))
     return Draft(doc, ids, notes)
 
 
@@ -195,6 +209,15 @@ def opinion_totals(states: list[str]) -> OpinionTotals:
     c = Counter(states)
     return OpinionTotals(total=len(states), answered=c["answered"], resolved=c["resolved"],
                          pending=c["assigned"] + c["verifying"] + c["open"], forwarded=c["forwarded"])
+
+
+def recommendation(higher: str, where: str, field: str, content: str) -> str:
+    """"Đề nghị Ủy ban nhân dân tỉnh chỉ đạo Sở ... xem xét, giải quyết kiến nghị về ...".
+    Forwarded to the higher level itself: "Đề nghị Ủy ban nhân dân tỉnh xem xét, ..."."""
+    what = f"kiến nghị của Nhân dân về lĩnh vực {lower_first(field)}: {lower_first(content).rstrip('.;')}"
+    if not where or where.strip().lower() == higher.strip().lower():
+        return f"Đề nghị {higher} xem xét, giải quyết {what}"
+    return f"Đề nghị {higher} chỉ đạo {where} xem xét, giải quyết {what}"
 
 
 def draft_report(rec: ConferenceRecord, commune: Commune, info: ConferenceInfo) -> Draft:
@@ -210,18 +233,19 @@ def draft_report(rec: ConferenceRecord, commune: Commune, info: ConferenceInfo) 
                     f"từ ngày {conf.announced_at.astimezone(LOCAL_TZ):%d/%m/%Y}")
     before = sum(1 for p in rec.petitions if p.petition.source == "before")
     if before:
-        prep.append(f"Tổng hợp {before:02d} ý kiến, kiến nghị của Nhân dân gửi trước hội nghị")
+        prep.append(f"Tổng hợp {count_text(before)} ý kiến, kiến nghị của Nhân dân gửi trước hội nghị")
+    cm = commune_info(commune)
     recs = []
     for p in rec.petitions:
         if p.state == "forwarded" or p.petition.competence == "higher":
             where = (p.latest.unit if p.latest and p.latest.unit else p.petition.authority) \
-                or "cơ quan có thẩm quyền"
-            recs.append(f"Đề nghị {where} xem xét, giải quyết kiến nghị lĩnh vực "
-                        f"{p.petition.field.name}: {p.petition.content}")
-    cm = commune_info(commune)
+                or "các cơ quan có thẩm quyền"
+            recs.append(recommendation(cm.higher_authority, where, p.petition.field.name,
+                                       p.petition.content))
     doc = HigherLevelReport(
         header=header(commune, conf.year, signer_name(conf, commune),
-                      (cm.higher_authority, "Thường trực Đảng ủy xã", "Thường trực Hội đồng nhân dân xã")),
+                      ("Như trên", "Thường trực Đảng ủy xã", "Thường trực Hội đồng nhân dân xã"),
+                      "report"),
         commune=cm, conference=info, totals=opinion_totals(states),
         preparation=tuple(prep),
         assessment=("Hội nghị được tổ chức dân chủ, công khai, đúng kế hoạch; Nhân dân tham gia "
@@ -238,17 +262,25 @@ def draft_reply(rec: ConferenceRecord, p: PetitionRecord, commune: Commune, prof
         raise Conflict("not_verifying",
                        f"Kiến nghị #{pet.id} không ở trạng thái cần kiểm tra, xác minh nên không "
                        "cần văn bản trả lời loại này.")
+    d = p.dates(profile, cal)
+    assert d.verification_due is not None
     cm = commune_info(commune)
-    where = f", {pet.hamlet}" if pet.hamlet else ""
+    notes = []
+    if d.promised_beyond_period:
+        notes.append(f"Văn bản này cần ban hành chậm nhất ngày {d.written_reply_due:%d/%m/%Y} "
+                     f"(thời hạn trả lời bằng văn bản); kết quả hẹn ngày {d.verification_due:%d/%m/%Y}.")
     doc = VerificationReply(
         header=header(commune, rec.conference.year, signer_name(rec.conference, commune),
-                      ("Như trên", ans.unit or "Bộ phận chuyên môn Ủy ban nhân dân xã")),
-        commune=cm, addressee=f"Ông (bà) {pet.raised_by}{where}, {cm.name}",
-        raised_on=rec.day, raised_at=rec.conference.title, content=pet.content,
+                      ("Như trên", ans.unit or "Bộ phận chuyên môn Ủy ban nhân dân xã"), "reply"),
+        commune=cm,
+        addressee=addressee(pet.salutation, pet.raised_by, place_text(pet.hamlet) if pet.hamlet else "",
+                            cm.name),
+        raised_on=d.raised_on, raised_at=rec.conference.title, content=pet.content,
         requirements=(ans.text or "Kiểm tra, xác minh nội dung kiến nghị và hồ sơ có liên quan",),
-        timeline=(), reply_by=verification_due(p, rec.day, profile, cal),
-        responsible=ans.unit or "Ủy ban nhân dân xã")
-    return Draft(doc, [pet.id], [])
+        timeline=(), reply_by=d.verification_due,
+        responsible=ans.unit or "Ủy ban nhân dân xã",
+        person=with_salutation(pet.salutation, pet.raised_by))
+    return Draft(doc, [pet.id], notes)
 
 
 def draft_invitation(conf: Conference, commune: Commune, info: ConferenceInfo,
@@ -256,9 +288,10 @@ def draft_invitation(conf: Conference, commune: Commune, info: ConferenceInfo,
     if invitee is None:
         who = "Đại biểu và đại diện Nhân dân các thôn, tổ dân phố"
     else:
-        who = f"Ông (bà) {invitee.full_name}" + (f", {invitee.title}" if invitee.title else "") \
-            + (f", {invitee.hamlet}" if invitee.hamlet else "")
-    doc = Invitation(header=header(commune, conf.year, signer_name(conf, commune), ("Như trên",)),
+        who = addressee(invitee.salutation, invitee.full_name, invitee.title,
+                        place_text(invitee.hamlet) if invitee.hamlet else "")
+    doc = Invitation(header=header(commune, conf.year, signer_name(conf, commune), ("Như trên",),
+                                   "invitation"),
                      commune=commune_info(commune), conference=info, invitee=who)
     return Draft(doc, [], [])
 
@@ -268,7 +301,8 @@ def draft_announcement(conf: Conference, commune: Commune, info: ConferenceInfo)
         "Mọi người dân trên địa bàn xã đều có thể đến dự, phát biểu và gửi kiến nghị trực tiếp tại hội nghị",)
     doc = ConferenceAnnouncement(
         header=header(commune, conf.year, signer_name(conf, commune),
-                      ("Các thôn, tổ dân phố", "Đài truyền thanh xã", "Cổng thông tin điện tử xã")),
+                      ("Các thôn, tổ dân phố", "Đài truyền thanh xã", "Cổng thông tin điện tử xã"),
+                      "announcement"),
         commune=commune_info(commune), conference=info,
         purpose=conf.purpose or "Nắm bắt tâm tư, nguyện vọng và giải quyết kiến nghị của Nhân dân",
         how_to_take_part=how)
@@ -320,15 +354,32 @@ def number_text(document: Document, data: Any, commune: Commune) -> str:
                          data.header.unit_code)
 
 
-async def issue(db: AsyncSession, document: Document, commune: Commune, issued_on: date) -> None:
+async def last_issued(db: AsyncSession, commune_id: int, year: int,
+                      exclude: int | None = None) -> Document | None:
+    """The document with the largest number of the register (the commune's year)."""
+    q = select(Document).where(Document.commune_id == commune_id, Document.year == year,
+                               Document.status == "issued", Document.seq.is_not(None))
+    if exclude is not None:
+        q = q.where(Document.id != exclude)
+    return (await db.execute(q.order_by(Document.seq.desc()).limit(1))).scalar_one_or_none()
+
+
+async def issue(db: AsyncSession, document: Document, commune: Commune, issued_on: date,
+                today: date | None = None) -> None:
     """Give the draft the next number of its commune and year, inside the caller's transaction.
 
+    The issue date is checked first (server/domain/numbering.py): never earlier than the
+    date of the register's last number, never later than today.
     The row is written first, so on SQLite the transaction holds the write lock before
     it reads the largest number; the unique key (commune, year, seq) is the last word:
     on a clash (PostgreSQL, two issues at once) the number is taken again.
     """
     if document.status != "draft":
         raise Conflict("document_issued", f"Văn bản đã ban hành với số {document.number}.")
+    today = today or local_date(datetime.now(UTC))
+    last = await last_issued(db, document.commune_id, issued_on.year, exclude=document.id)
+    check_issue_date(issued_on, printed_issue_date(last) if last else None, today,
+                     last.number if last else "")
     data = doc_data(document)
     data = dataclasses.replace(data, header=dataclasses.replace(
         data.header, number=1, issued_on=issued_on, year=issued_on.year))

@@ -1,5 +1,8 @@
 """The higher level's overview across communes: conferences held per commune in a
-year, petitions by field and state, the share handled on time; CSV and XLSX."""
+year, petitions by field and state, the share handled on time; CSV and XLSX. Also the
+data of a conference's public results page. Both read each petition's state and dates
+from its lifecycle (server/domain/petition_lifecycle.py), as the documents and the
+deadline board do."""
 
 from __future__ import annotations
 
@@ -13,19 +16,17 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from server.domain import petition_lifecycle as lifecycle
 from server.domain.calendar import WorkCalendar
-from server.domain.deadlines import deadlines_for_conference
-from server.domain.rule_profiles import RuleProfile
-from server.followup.documents_db import verification_due
+from server.domain.names import public_name
+from server.domain.rule_profiles import PetitionOutcome, RuleProfile
 from server.followup.records import CommuneRecord, ConferenceRecord
-from server.followup.state import STATE_LABELS, STATES, petition_timeliness
+from server.followup.state import STATE_LABELS, STATES
 
 
 def conclusion_due(rec: ConferenceRecord, profile: RuleProfile, cal: WorkCalendar) -> date:
-    """The conference's first deadline after it (the conclusion notice, or the results)."""
-    after = [d for d in deadlines_for_conference(rec.day, profile, cal, rec.day)
-             if d.anchor == "after_conference"]
-    return after[0].due if after else rec.day
+    """The day the conference's conclusion notice is due (the lifecycle's rule)."""
+    return lifecycle.conclusion_due(rec.day, profile, cal)
 
 
 def held(rec: ConferenceRecord, today: date) -> bool:
@@ -39,20 +40,11 @@ def commune_overview(record: CommuneRecord, profile: RuleProfile, cal: WorkCalen
     fields: dict[str, Counter[str]] = {}
     on_time = counted = 0
     for rec in record.conferences:
-        due = conclusion_due(rec, profile, cal)
         for p in rec.petitions:
-            state = p.state
-            states[state] += 1
-            fields.setdefault(p.petition.field.name, Counter())[state] += 1
-            latest = p.latest
-            t = petition_timeliness(
-                state, due, today, p.first_answer_on,
-                assigned_due=max(latest.due_date, rec.day)
-                if latest and latest.outcome == "assigned" and latest.due_date else None,
-                resolved_on=p.resolved_on,
-                verification_due=verification_due(p, rec.day, profile, cal)
-                if state == "verifying" or (latest and latest.outcome == "verifying") else None,
-                reply_sent_on=p.reply_sent_on)
+            d = p.dates(profile, cal)
+            states[d.state] += 1
+            fields.setdefault(p.petition.field.name, Counter())[d.state] += 1
+            t = lifecycle.timeliness(d, today, p.first_answer_on, p.reply_sent_on)
             if t.counted:
                 counted += 1
                 on_time += t.on_time
@@ -68,6 +60,32 @@ def commune_overview(record: CommuneRecord, profile: RuleProfile, cal: WorkCalen
         "on_time": on_time, "counted": counted,
         "on_time_share": round(on_time / counted, 4) if counted else None,
     }
+
+
+def results_data(rec: ConferenceRecord, profile: RuleProfile, cal: WorkCalendar) -> dict[str, Any]:
+    """What the public results page shows of a conference: each petition (public name,
+    field, what was asked, state, conclusion, unit, dates) and the count by state, in the
+    order and with the dates of the conclusion notice. No phone number, no participant."""
+    items = []
+    by_state: Counter[str] = Counter()
+    for i, p in enumerate(rec.petitions, start=1):
+        pet, ans = p.petition, p.latest
+        d = p.dates(profile, cal)
+        by_state[d.state] += 1
+        handled = d.outcome in (PetitionOutcome.ASSIGNED, PetitionOutcome.NEEDS_VERIFICATION,
+                                PetitionOutcome.FORWARDED)
+        items.append({
+            "n": i, "petition_id": pet.id,
+            "who": public_name(pet.raised_by, pet.hamlet, pet.consent_full_name),
+            "field": pet.field.name, "content": pet.content, "state": d.state,
+            "state_label": STATE_LABELS[d.state], "conclusion": ans.text if ans else "",
+            "unit": ans.unit if ans and handled else "",
+            "due": d.due,  # the unit's date, or the day the verification's result is promised
+            "written_reply_due": d.written_reply_due,
+        })
+    return {"items": items, "total": len(items),
+            "by_state": {s: by_state[s] for s in STATES},
+            "summary": [(STATE_LABELS[s], by_state[s]) for s in STATES if by_state[s]]}
 
 
 def overview(rows: list[dict[str, Any]], year: int) -> dict[str, Any]:

@@ -12,8 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Answer, Commune, Conference, Dispatch, Document, Petition
+from server.domain import petition_lifecycle as lifecycle
+from server.domain.calendar import WorkCalendar
 from server.domain.local_time import local_date
-from server.followup.state import DocumentEvents, petition_state
+from server.domain.rule_profiles import RuleProfile
+from server.followup.state import DocumentEvents
 
 
 @dataclass
@@ -23,14 +26,31 @@ class PetitionRecord:
     first_answer_on: date | None
     reply_issued_on: date | None = None
     reply_sent_on: date | None = None
+    conference_day: date | None = None  # the day of its conference, if it has one
 
     @property
     def state(self) -> str:
-        return petition_state(self.latest.outcome if self.latest else None, self.petition.status)
+        return lifecycle.petition_state(self.latest.outcome if self.latest else None,
+                                        self.petition.status)
+
+    @property
+    def raised_on(self) -> date:
+        return lifecycle.raised_on(self.conference_day, local_date(self.petition.created_at))
 
     @property
     def resolved_on(self) -> date | None:
-        return local_date(self.petition.updated_at) if self.petition.status == "resolved" else None
+        """The stored day it was marked resolved (Petition.resolved_on), never its last change."""
+        return lifecycle.resolved_on(self.petition.status, self.petition.resolved_on)
+
+    def dates(self, profile: RuleProfile, cal: WorkCalendar) -> lifecycle.PetitionDates:
+        """Its state and every date of it, by the lifecycle's one set of rules: what the
+        documents, the deadline board, the overview and the public results all read."""
+        latest = self.latest
+        return lifecycle.petition_dates(
+            conference_day=self.conference_day, recorded_on=local_date(self.petition.created_at),
+            answer_outcome=latest.outcome if latest else None, status=self.petition.status,
+            typed_due=latest.due_date if latest else None,
+            stored_resolved_on=self.petition.resolved_on, profile=profile, cal=cal)
 
 
 @dataclass
@@ -150,8 +170,10 @@ async def load_commune(db: AsyncSession, commune_id: int, conference_ids: list[i
     for p in petitions:
         alist = answers.get(p.id, [])
         reply = replies.get(p.id, (None, None))
+        conf_rec = records.get(p.conference_id) if p.conference_id is not None else None
         rec = PetitionRecord(p, alist[-1] if alist else None,
-                             local_date(alist[0].created_at) if alist else None, reply[0], reply[1])
+                             local_date(alist[0].created_at) if alist else None, reply[0], reply[1],
+                             conf_rec.day if conf_rec else None)
         if p.conference_id in records:
             records[p.conference_id].petitions.append(rec)
         elif p.conference_id is None:

@@ -1,6 +1,7 @@
-"""Pure rules of the follow-up part: a petition's current handling and state,
-what marks a deadline done, and whether a petition was handled on time.
+"""Pure rules of the follow-up part: what marks a conference's deadlines done.
 
+A petition's state, its dates and whether it was handled on time are the petition's
+lifecycle (server/domain/petition_lifecycle.py), named here for the follow-up's callers.
 No I/O: the callers load rows and pass plain values.
 """
 
@@ -9,44 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from server.domain.rule_profiles import PetitionOutcome
-
-#: Answer.outcome (as recorded at the conference) -> the rule profiles' outcome.
-ANSWER_OUTCOMES: dict[str, PetitionOutcome] = {
-    "answered": PetitionOutcome.ANSWERED,
-    "assigned": PetitionOutcome.ASSIGNED,
-    "verifying": PetitionOutcome.NEEDS_VERIFICATION,
-    "needs_verification": PetitionOutcome.NEEDS_VERIFICATION,
-    "forwarded": PetitionOutcome.FORWARDED,
-}
-
-#: States of a petition shown to officials and to the public.
-STATES: tuple[str, ...] = ("open", "answered", "assigned", "verifying", "forwarded", "resolved")
-STATE_LABELS: dict[str, str] = {
-    "open": "Chưa có kết luận",
-    "answered": "Đã trả lời tại hội nghị",
-    "assigned": "Đã giao đơn vị giải quyết",
-    "verifying": "Đang kiểm tra, xác minh",
-    "forwarded": "Đã chuyển cơ quan có thẩm quyền",
-    "resolved": "Đã giải quyết xong",
-}
-
-
-def outcome_of(answer_outcome: str | None) -> PetitionOutcome | None:
-    """The profile outcome of the latest answer (None: no conclusion yet or unknown)."""
-    if answer_outcome is None:
-        return None
-    return ANSWER_OUTCOMES.get(answer_outcome)
-
-
-def petition_state(answer_outcome: str | None, petition_status: str) -> str:
-    """One of STATES: resolved when the petition was closed, otherwise its latest handling."""
-    if petition_status == "resolved":
-        return "resolved"
-    outcome = outcome_of(answer_outcome)
-    if outcome is None:
-        return "open"
-    return "verifying" if outcome == PetitionOutcome.NEEDS_VERIFICATION else str(outcome)
+from server.domain.petition_lifecycle import ANSWER_OUTCOMES as ANSWER_OUTCOMES
+from server.domain.petition_lifecycle import STATE_LABELS as STATE_LABELS
+from server.domain.petition_lifecycle import STATES as STATES
+from server.domain.petition_lifecycle import Timeliness as Timeliness
+from server.domain.petition_lifecycle import outcome_of as outcome_of
+from server.domain.petition_lifecycle import petition_state as petition_state
+from server.domain.petition_lifecycle import petition_timeliness as petition_timeliness
 
 
 @dataclass(frozen=True)
@@ -81,43 +51,3 @@ def conference_done(events: DocumentEvents) -> dict[str, date]:
     if announced:
         done["announcement"] = min(announced)
     return done
-
-
-@dataclass(frozen=True)
-class Timeliness:
-    due: date
-    done_on: date | None
-    on_time: bool
-    counted: bool  # its deadline has passed or it is done: it enters the on-time share
-
-
-def petition_timeliness(
-    state: str,
-    conclusion_due: date,
-    today: date,
-    first_answer_on: date | None,
-    assigned_due: date | None = None,
-    resolved_on: date | None = None,
-    verification_due: date | None = None,
-    reply_sent_on: date | None = None,
-) -> Timeliness:
-    """Was a petition handled on time?
-
-    - answered / forwarded / open: the chairman's conclusion (first answer) by the
-      conference's conclusion deadline;
-    - assigned: resolved by the unit's deadline (the conclusion deadline if none given);
-    - verifying: the written reply sent by the verification deadline;
-    - resolved: counted by the day it was resolved against the deadline of its
-      handling (assigned deadline when one was given, else the conclusion deadline).
-    """
-    if state == "assigned":
-        due, done = assigned_due or conclusion_due, resolved_on
-    elif state == "verifying":
-        due, done = verification_due or conclusion_due, reply_sent_on
-    elif state == "resolved":
-        due = assigned_due or conclusion_due
-        done = resolved_on or first_answer_on
-    else:
-        due, done = conclusion_due, first_answer_on if state != "open" else None
-    on_time = done is not None and done <= due
-    return Timeliness(due=due, done_on=done, on_time=on_time, counted=done is not None or today > due)

@@ -46,4 +46,4 @@ class Rules:
         return announcement_warning(
             self.profile(profile_key), local_date(conf.starts_at),
             local_date(conf.announced_at) if conf.announced_at else None,
-            today or local_date(datetime.now(UTC)))
+            today or local_date(datetime.now(UTC)), self.calendar())

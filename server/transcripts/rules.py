@@ -8,18 +8,22 @@ from datetime import date
 
 from server.domain import limits
 from server.domain.calendar import WorkCalendar
-from server.domain.deadlines import deadline_for_petition
+from server.domain.petition_lifecycle import (
+    ANSWER_OUTCOMES,
+    OUTCOME_LABELS,
+    STATUS_OF_OUTCOME,
+    written_reply_due,
+)
 from server.domain.rule_profiles import PetitionOutcome, RuleProfile
 
 MAX_TRANSCRIPT_CHARS = limits.TRANSCRIPT
 HUMAN, MACHINE = "human", "machine"
 
-# Answer outcome (API word) -> petition status, outcome in the rule profiles, label.
+# Answer outcome (API word) -> petition status, outcome in the rule profiles, label: read
+# from the petition's lifecycle (server/domain/petition_lifecycle.py), its one table.
 OUTCOMES: dict[str, tuple[str, PetitionOutcome, str]] = {
-    "answered": ("answered", PetitionOutcome.ANSWERED, "Đã trả lời tại hội nghị"),
-    "assigned": ("assigned", PetitionOutcome.ASSIGNED, "Giao đơn vị giải quyết"),
-    "verifying": ("verifying", PetitionOutcome.NEEDS_VERIFICATION, "Cần xác minh, trả lời bằng văn bản"),
-    "forwarded": ("forwarded", PetitionOutcome.FORWARDED, "Ngoài thẩm quyền, chuyển cơ quan có thẩm quyền"),
+    str(o): (str(STATUS_OF_OUTCOME[str(o)]), ANSWER_OUTCOMES[str(o)], label)
+    for o, label in OUTCOME_LABELS.items()
 }
 
 
@@ -63,15 +67,12 @@ def check_answer(outcome: str, unit: str, due: date | None, raised_on: date) -> 
 
 def default_reply_date(outcome: str, raised_on: date, profile: RuleProfile, fallback: RuleProfile,
                        cal: WorkCalendar, today: date) -> date | None:
-    """The written-reply date of a case needing verification: the commune's profile's
-    rule (30 working days under the seed letter), else the fallback profile's."""
+    """The written-reply date of a case needing verification: the lifecycle's one rule
+    (the commune's profile's, else the seed letter's 30 working days). ``fallback`` and
+    ``today`` are not used: the lifecycle carries the seed letter's rule itself."""
     if outcome != "verifying":
         return None
-    for p in (profile, fallback):
-        d = deadline_for_petition(raised_on, PetitionOutcome.NEEDS_VERIFICATION, p, cal, today)
-        if d is not None:
-            return d.due
-    return None
+    return written_reply_due(raised_on, profile, cal)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -95,7 +95,8 @@ PETITIONS = (
         conclusion="cần đo đạc, đối chiếu hồ sơ địa chính",
         outcome=PetitionOutcome.NEEDS_VERIFICATION,
         unit="công chức Địa chính - Nông nghiệp - Xây dựng và Môi trường",
-        due=date(2026, 2, 27),
+        due=date(2026, 3, 31),  # the result, promised beyond the written reply's 30 working days
+        reply_due=date(2026, 3, 5),
     ),
     PetitionConclusion(
         petitioner="bà Vũ Thị Ngọc",
@@ -105,6 +106,14 @@ PETITIONS = (
         conclusion="mức trợ cấp do Trung ương và tỉnh quy định",
         outcome=PetitionOutcome.FORWARDED,
         authority="Sở Y tế tỉnh Lâm Đồng",
+    ),
+    PetitionConclusion(
+        petitioner="Lò Văn Páo",
+        hamlet="Thôn 5",
+        field="Môi trường",
+        summary="Khói từ lò đốt rác gần khu dân cư thôn 5",
+        conclusion="",
+        outcome=None,  # raised in writing before the conference, not concluded
     ),
 )
 
@@ -126,7 +135,7 @@ def verification_reply() -> VerificationReply:
         content="tranh chấp ranh giới thửa đất số 125, tờ bản đồ số 18 với hộ liền kề",
         requirements=(
             "đo đạc hiện trạng thửa đất và đối chiếu với hồ sơ địa chính, bản đồ địa chính",
-            "ông (bà) cung cấp bản sao giấy chứng nhận quyền sử dụng đất và giấy tờ liên quan",
+            "ông Phạm Đức Thắng cung cấp bản sao giấy chứng nhận quyền sử dụng đất và giấy tờ liên quan",
         ),
         timeline=(
             TimelineStep(date(2026, 2, 6), "đo đạc hiện trạng với sự có mặt của các hộ liền kề"),
@@ -135,6 +144,7 @@ def verification_reply() -> VerificationReply:
         reply_by=date(2026, 2, 27),
         responsible="công chức Địa chính - Nông nghiệp - Xây dựng và Môi trường, ông Lê Văn Tám, chủ trì thực hiện",
         contact="số điện thoại liên hệ: 0261 3123 456 (Văn phòng Ủy ban nhân dân xã)",
+        person="ông Phạm Đức Thắng",
     )
 
 
@@ -142,16 +152,17 @@ def higher_level_report() -> HigherLevelReport:
     return HigherLevelReport(
         header=DocumentHeader(
             body=BODY, place="Đắk Song", signer=SIGNER, number=7, issued_on=date(2026, 1, 26),
-            recipients=("UBND tỉnh Lâm Đồng", "Thường trực Đảng ủy xã", "Thường trực HĐND xã"),
+            recipients=("Như trên", "Thường trực Đảng ủy xã", "Thường trực HĐND xã"),
         ),
         commune=COMMUNE,
         conference=CONFERENCE,
         basis="Thực hiện Kế hoạch số 03/KH-UBND ngày 05/01/2026 của Ủy ban nhân dân xã",
-        totals=OpinionTotals(total=4, answered=1, resolved=0, pending=2, forwarded=1),
+        totals=OpinionTotals(total=5, answered=1, resolved=0, pending=3, forwarded=1),
         by_field=(
             FieldTotals("đất đai", OpinionTotals(2, 0, 0, 2, 0)),
             FieldTotals("giao thông", OpinionTotals(1, 1, 0, 0, 0)),
             FieldTotals("chính sách xã hội", OpinionTotals(1, 0, 0, 0, 1)),
+            FieldTotals("Môi trường", OpinionTotals(1, 0, 0, 1, 0)),
         ),
         preparation=(
             "ban hành kế hoạch tổ chức hội nghị, phân công nhiệm vụ cho các thành viên",
@@ -163,7 +174,8 @@ def higher_level_report() -> HigherLevelReport:
             "một số kiến nghị về đất đai cần thời gian xác minh nên chưa trả lời được ngay tại hội nghị",
         ),
         recommendations=(
-            "đề nghị Ủy ban nhân dân tỉnh chỉ đạo Sở Y tế xem xét kiến nghị về mức trợ cấp cho người cao tuổi",
+            "Đề nghị Ủy ban nhân dân tỉnh chỉ đạo Sở Y tế xem xét, giải quyết kiến nghị của Nhân dân "
+            "về mức trợ cấp cho người cao tuổi",
         ),
     )
 
@@ -176,7 +188,7 @@ def invitation() -> Invitation:
         ),
         commune=COMMUNE,
         conference=CONFERENCE,
-        invitee="Ông (bà) Trưởng thôn, bon trên địa bàn xã",
+        invitee="Trưởng thôn, bon trên địa bàn xã",
         notes=("đề nghị các trưởng thôn, bon thông báo rộng rãi để Nhân dân biết, tham dự",),
     )
 
@@ -217,7 +229,7 @@ def minutes() -> Minutes:
                 speaker="ông Nguyễn Văn Bình", hamlet="thôn 3", field="đất đai", at=datetime(2026, 1, 15, 8, 45),
                 content="gia đình tôi nộp hồ sơ cấp giấy chứng nhận từ tháng 6 năm 2024 nhưng đến nay chưa nhận được",
                 answers=(Answer("ông Nguyễn Văn Hùng, Chủ tịch Ủy ban nhân dân xã", "hồ sơ đã đủ điều kiện, dự kiến trả kết quả trong tháng 02/2026"),),
-                conclusion="giao Văn phòng Đăng ký đất đai giải quyết trước ngày 27/02/2026",
+                conclusion="giao Văn phòng Đăng ký đất đai giải quyết chậm nhất ngày 27/02/2026",
             ),
             Turn(
                 speaker="bà H'Điểu", hamlet="bon Bu Boong", field="giao thông", at=datetime(2026, 1, 15, 9, 5),

@@ -205,6 +205,22 @@ def test_draft_leaves_number_and_date_blank():
     assert number.startswith("Số: ") and number.endswith("/TB-UBND") and not any(c.isdigit() for c in number)
     assert date_line.startswith("Đắk Song, ngày") and date_line.endswith("năm 2026")
     assert not any(c.isdigit() for c in date_line[: -len("2026")])
+    # "DỰ THẢO" in a box at the top right of every page, the first one too
+    s = doc.sections[0]
+    for part in (s.first_page_header, s.header):
+        marks = [p for p in part.paragraphs if p.text == "DỰ THẢO"]
+        assert len(marks) == 1
+        assert all(_has_border(marks[0], side) for side in ("top", "left", "bottom", "right"))
+        assert all(r.bold and 13 <= _pt(r.font.size) <= 14 for r in marks[0].runs)
+    assert [i.strip() for i in (el.text for el in s.header.paragraphs[0]._p.iter(qn("w:instrText")))] \
+        == ["PAGE"]
+    assert doc.core_properties.keywords == "DỰ THẢO"
+
+
+def test_issued_document_has_no_draft_mark(built):
+    _, _, doc = built
+    s = doc.sections[0]
+    assert all(p.text != "DỰ THẢO" for part in (s.first_page_header, s.header) for p in part.paragraphs)
 
 
 def test_write_docx_atomic(tmp_path):

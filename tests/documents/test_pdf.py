@@ -1,12 +1,17 @@
-"""DOCX -> PDF with the real LibreOffice, then PDF -> PNG with poppler's pdftoppm."""
+"""DOCX -> PDF with the real LibreOffice, then PDF -> PNG with poppler's pdftoppm; every
+kind of document read back from its PDF with pdftotext."""
 
+import dataclasses
+import re
 import subprocess
 import unicodedata
 
 import pytest
 
 from server.documents import PdfUnavailable, build, to_pdf, write_docx
+from server.documents.pdf import to_pdfs
 from tests.documents import samples
+from tests.documents.test_content import EXPECTED
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +76,42 @@ def test_no_libreoffice_is_a_clear_error(tmp_path, monkeypatch):
 def test_missing_docx(tmp_path):
     with pytest.raises(FileNotFoundError):
         to_pdf(tmp_path / "khong-co.docx")
+
+
+@pytest.fixture(scope="module")
+def all_pdfs(tmp_path_factory):
+    """Every kind of the reference conference, and a draft notice, in one LibreOffice run."""
+    folder = tmp_path_factory.mktemp("kinds")
+    paths = [write_docx(build(make()), folder / f"{name}.docx") for name, make in samples.ALL.items()]
+    notice = samples.conclusion_notice()
+    draft = dataclasses.replace(notice, header=dataclasses.replace(
+        notice.header, number=None, issued_on=None, year=2026))
+    paths.append(write_docx(build(draft), folder / "du-thao.docx"))
+    return {p.stem: p for p in to_pdfs(paths, folder)}
+
+
+def _flat(pdf) -> str:
+    """The PDF's text with lines joined and spaces collapsed, so a justified, wrapped
+    sentence reads as it was written; the page numbers at the top of pages 2, 3, ... are
+    left out (a sentence may run on from one page to the next)."""
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True,
+                         timeout=60).stdout
+    lines = [ln for ln in unicodedata.normalize("NFC", out).splitlines() if not ln.strip().isdigit()]
+    return re.sub(r"\s+", " ", " ".join(lines))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_pdf_reads_back_the_same_sentences(all_pdfs, name):
+    text = _flat(all_pdfs[name])
+    for line in EXPECTED[name]:
+        assert line in text, line
+    assert "DỰ THẢO" not in text  # issued: numbered, no draft mark
+
+
+def test_draft_pdf_is_marked_on_every_page(all_pdfs):
+    pdf = all_pdfs["du-thao"]
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages >= 2
+    for page in range(1, pages + 1):
+        assert "DỰ THẢO" in _pdftotext(pdf, page), page

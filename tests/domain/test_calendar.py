@@ -7,8 +7,10 @@ import holidays
 import pytest
 
 from server.domain.calendar import (
+    FACT_STATUS_LABELS,
     CalendarOverrides,
     DayNote,
+    FactStatus,
     OverridesError,
     WorkCalendar,
     calendar_from,
@@ -202,3 +204,77 @@ def test_names_are_nfc():
     decomposed = "Nghi\u0309 bu\u0300"  # "Nghỉ bù" written with combining marks
     ov = validate_overrides({"days_off": [{"date": "2027-01-04", "name": decomposed}]})
     assert ov.days_off[0].name == "Ngh\u1ec9 b\u00f9"
+
+
+def test_package_names_written_the_vietnamese_way(cal):
+    assert cal.day_name(date(2026, 2, 17)) == "Tết Nguyên đán"
+    assert cal.day_name(date(2026, 2, 16)) == "Giao thừa Tết Nguyên đán"
+    assert all("Nguyên Đán" not in name for _, name, _ in cal.special_days(2027))
+
+
+@pytest.mark.parametrize(
+    ("day", "status"),
+    [
+        (date(2026, 1, 1), FactStatus.OFFICIAL),  # Labour Code Art. 112
+        (date(2026, 4, 30), FactStatus.OFFICIAL),
+        (date(2026, 4, 27), FactStatus.OFFICIAL),  # substitute day of the Hùng Kings day
+        (date(2026, 1, 2), FactStatus.ANNOUNCED),  # the shipped 2026 swap
+        (date(2026, 1, 10), FactStatus.ANNOUNCED),
+        (date(2026, 2, 17), FactStatus.ANNOUNCED),  # Tết 2026 schedule
+        (date(2025, 1, 29), FactStatus.ANNOUNCED),
+        (date(2026, 11, 24), FactStatus.ANNOUNCED),  # Vietnamese Culture Day
+        (date(2027, 2, 6), FactStatus.ESTIMATED),  # Tết 2027 and 2030: the lunar estimate
+        (date(2027, 2, 10), FactStatus.ESTIMATED),
+        (date(2030, 2, 2), FactStatus.ESTIMATED),
+        (date(2028, 1, 26), FactStatus.ESTIMATED),  # any year without a decision
+        (date(2027, 9, 3), FactStatus.ESTIMATED),  # the day beside 2/9, not yet fixed
+        (date(2027, 9, 2), FactStatus.OFFICIAL),
+    ],
+)
+def test_every_named_day_has_a_source_and_status(cal, day, status):
+    fact = cal.day_fact(day)
+    assert fact is not None and fact.status == status and fact.source
+    assert fact.status_label == FACT_STATUS_LABELS[status]
+
+
+def test_estimated_label_and_ordinary_days(cal):
+    assert cal.day_fact(date(2027, 2, 8)).status_label == "dự kiến, chưa có quyết định"
+    assert "chưa quyết định" in cal.day_fact(date(2027, 2, 8)).source
+    assert cal.day_fact(date(2026, 3, 4)) is None
+    facts = cal.special_facts(2026)
+    assert [f.day for f in facts] == [d for d, _, _ in cal.special_days(2026)]
+
+
+def test_shipped_entries_all_carry_source_and_status():
+    ov = default_overrides()
+    for n in (*ov.days_off, *ov.working_days, *ov.holidays):
+        assert n.source and n.status in {str(s) for s in FactStatus}, n
+    assert {f.first.year for f in ov.facts if f.status == "estimated"} == {2027, 2030}
+    assert all(f.source for f in ov.facts)
+
+
+def test_admin_entry_status_and_facts_validated(tmp_path):
+    ov = validate_overrides({
+        "days_off": [{"date": "2027-02-11", "name": "Nghỉ thêm dịp Tết", "status": "announced",
+                      "source": "Quyết định của Thủ tướng"}],
+        "facts": [{"from": "2027-02-04", "to": "2027-02-10", "name": "Tết 2027", "status": "announced",
+                   "source": "Quyết định của Thủ tướng"}],
+    })
+    c = WorkCalendar(default_overrides().overlaid(ov))
+    assert c.day_fact(date(2027, 2, 6)).status == FactStatus.ANNOUNCED  # the administrator's fact wins
+    assert c.day_fact(date(2027, 2, 11)).source == "Quyết định của Thủ tướng"
+    plain = WorkCalendar(validate_overrides({"days_off": [{"date": "2027-03-08", "name": "Nghỉ"}]}))
+    assert plain.day_fact(date(2027, 3, 8)).status == FactStatus.ANNOUNCED
+    save_overrides(ov, tmp_path / "2027.json")
+    assert load_overrides(tmp_path / "2027.json") == ov
+    for bad, code in (
+        ({"days_off": [{"date": "2027-01-04", "name": "x", "status": "maybe"}]}, "calendar.bad_status"),
+        ({"days_off": [{"date": "2027-01-04", "name": "x", "source": 5}]}, "calendar.bad_source"),
+        ({"facts": [{"from": "2027-02-10", "to": "2027-02-04", "name": "x", "status": "estimated"}]},
+         "calendar.bad_range"),
+        ({"facts": [{"from": "2027-02-04", "to": "2027-02-10", "name": "x"}]}, "calendar.bad_entry"),
+        ({"facts": {}}, "calendar.not_list"),
+    ):
+        with pytest.raises(OverridesError) as info:
+            validate_overrides(bad)
+        assert info.value.code == code

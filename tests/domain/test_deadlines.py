@@ -252,3 +252,39 @@ def test_cli_bad_input_exit_2(args, needle):
     assert r.returncode == 2
     assert r.stdout == ""
     assert needle in r.stderr
+
+
+def test_announcement_warning_and_board_agree_on_the_last_day(cal):
+    from server.domain.announcement import announcement_warning
+
+    law = get_profile("luat-2025")
+    conference = date(2026, 12, 5)  # Saturday: 7 days before is Saturday 28/11, the office is closed
+    board = deadlines_for_conference(conference, law, cal, today=date(2026, 11, 20))
+    due = next(d.due for d in board if d.key == "announcement")
+    assert due == date(2026, 11, 27)
+    warning = announcement_warning(law, conference, None, date(2026, 11, 20), cal)
+    assert warning == ("Cần thông báo công khai chậm nhất ngày 27/11/2026 (ít nhất 7 ngày trước "
+                       "hội nghị).")
+    # announced on Saturday 28/11: late by the board's day
+    late = announcement_warning(law, conference, date(2026, 11, 28), date(2026, 11, 30), cal)
+    assert late is not None and late.startswith("Thông báo muộn") and "27/11/2026" in late
+    assert announcement_in_time(date(2026, 11, 27), conference, 7, cal)
+    assert not announcement_in_time(date(2026, 11, 28), conference, 7, cal)
+
+
+def test_cli_explain_prints_each_day_with_its_status():
+    r = _cli("2027-01-29", "--working-days", "10", "--explain")
+    assert (r.returncode, r.stdout) == (0, "2027-02-19\n")
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith("2027-02-04 (nghỉ): 29 Tết — dự kiến, chưa có quyết định; nguồn: ")
+    assert "2027-02-06 (nghỉ): Tết Nguyên đán — dự kiến, chưa có quyết định; nguồn: " in r.stderr
+    assert lines[-1] == ("Lưu ý: kết quả dựa trên ngày nghỉ dự kiến, chưa có quyết định; "
+                         "hãy tính lại khi có quyết định chính thức.")
+    r = _cli("2025-12-31", "--working-days", "1", "--explain")
+    assert r.stdout == "2026-01-05\n"
+    assert r.stderr.splitlines() == [
+        "2026-01-01 (nghỉ): Tết Dương lịch — văn bản chính thức; nguồn: Bộ luật Lao động 2019, Điều 112",
+        "2026-01-02 (nghỉ): Nghỉ hoán đổi Tết Dương lịch (làm bù thứ Bảy 10/01/2026) — đã công bố; "
+        "nguồn: Lịch nghỉ Tết Dương lịch 2026 của cán bộ, công chức, viên chức đã công bố; "
+        "gói holidays 0.108 chưa có; chưa đối chiếu văn bản gốc",
+    ]
