@@ -43,3 +43,6 @@ ASR_ERROR: web.AppKey[str] = web.AppKey("asr_error")
 BULLETIN_SCHEDULER: web.AppKey[Any] = web.AppKey("bulletin_scheduler")
 REMINDER_TASK: web.AppKey[asyncio.Task] = web.AppKey("reminder_task")
 REMINDER_FIRST_CHECK_S: web.AppKey[float] = web.AppKey("reminder_first_check_s")
+# The install's signing key (data folder, "phone-secret"): phone cookies, registration
+# links, petition tracking codes (server/queue/phones.py, server/domain/tracking.py)
+SIGNING_KEY: web.AppKey[bytes] = web.AppKey("signing_key", bytes)

@@ -1,24 +1,55 @@
 """JSON endpoints of the conference record: session, conferences, invitations,
-petitions, fields, users, devices, commune settings, audit log and search."""
+petitions, fields, users, devices, commune settings, audit log and search.
+
+Every change goes through an action (``server/actions/<resource>/<verb>.py``) run by the
+executor: an endpoint that changes something only hands the action its input (the body,
+with the record numbers from the path) and returns the action's answer. Logging in and
+out stay here: they open and close the session the actions are run under.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
+from typing import Any
 
+from aiohttp import web
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import false, select
 
-from server.api.registry import Api, Call, json_response
+from server.actions.accounts.add_user import AddUser
+from server.actions.accounts.change_password import ChangePassword
+from server.actions.accounts.update_user import UpdateUser
+from server.actions.commune.update import UpdateCommune
+from server.actions.conferences import conference_out
+from server.actions.conferences.announce import AnnounceConference
+from server.actions.conferences.create import CreateConference
+from server.actions.conferences.set_status import SetConferenceStatus
+from server.actions.conferences.update import UpdateConference
+from server.actions.devices.add import AddDevice
+from server.actions.devices.revoke import RevokeDevice
+from server.actions.fields.add import AddField
+from server.actions.fields.update import UpdateField
+from server.actions.participants.add import AddParticipant
+from server.actions.participants.check_in import CheckIn
+from server.actions.participants.remove import RemoveParticipant
+from server.actions.participants.update import UpdateParticipant
+from server.actions.petitions import petition_out
+from server.actions.petitions.create import CreatePetition
+from server.actions.petitions.update import UpdatePetition
+from server.api.registry import Api, Call, json_response, read_json
 from server.api.responses import OkOut
 from server.api.schemas import (
     AuditOut,
+    AuditQuery,
     CheckInIn,
     CommuneIn,
     CommuneOut,
     ConferenceIn,
     ConferenceOut,
     ConferencePatch,
+    ConferenceStatusIn,
     DeviceIn,
     DeviceOut,
     FieldIn,
@@ -29,6 +60,7 @@ from server.api.schemas import (
     ParticipantIn,
     ParticipantOut,
     ParticipantPatch,
+    PasswordChangeIn,
     PetitionIn,
     PetitionOut,
     PetitionPatch,
@@ -42,9 +74,8 @@ from server.api.schemas import (
     YearQuery,
 )
 from server.auth import SESSION_COOKIE, open_session, token_digest, verify_password
-from server.commands import accounts, audit, conferences, participants, petitions, scope
+from server.commands import audit, scope
 from server.db.models import (
-    AuditEvent,
     Commune,
     Conference,
     DeviceToken,
@@ -56,13 +87,21 @@ from server.db.models import (
     User,
 )
 from server.domain import catalogue
-from server.domain.errors import Forbidden, Invalid, RateLimited, Unauthenticated
+from server.domain.errors import Forbidden, RateLimited, Unauthenticated
+from server.domain.local_time import LOCAL_TZ
+from server.domain.personal_data import name_for, phone_for, sees_names
 from server.domain.roles import PERMISSIONS, can
 from server.domain.text import fold
-from server.events import AccountsChanged
-from server.keys import CACHE, EXECUTOR, IDENTITIES, LOGIN_LIMITER, RULES
+from server.keys import CACHE, EXECUTOR, IDENTITIES, LOGIN_LIMITER
 
 api = Api()
+
+
+async def _input(call: Call, **ids: int) -> dict[str, Any]:
+    """An action's input: the request's JSON body as sent (the endpoint's model has
+    already refused a wrong one) with the record numbers from the path."""
+    body = await read_json(call.request) if call.body is not None else {}
+    return {**body, **ids}
 
 
 # ---- health and session ----------------------------------------------------------------
@@ -160,15 +199,14 @@ async def logout(call: Call):
     return resp
 
 
+@api.route("POST", "/api/session/password", summary="Change the logged-in person's password",
+           tag="session", body=PasswordChangeIn, response=OkOut,
+           permission=ChangePassword.permission, transaction=False)
+async def change_password(call: Call) -> dict:
+    return await call.run(ChangePassword(), await _input(call))
+
+
 # ---- conferences -----------------------------------------------------------------------
-
-
-async def conference_out(call: Call, conf: Conference) -> ConferenceOut:
-    out = ConferenceOut.model_validate(conf)
-    out.public_url = f"/c/{conf.public_slug}"
-    commune = await call.db.get(Commune, conf.commune_id)
-    out.announcement_warning = call.app[RULES].announcement_warning(conf, commune.rule_profile)
-    return out
 
 
 @api.route("GET", "/api/conferences", summary="The yearly plan: conferences of a year",
@@ -178,35 +216,64 @@ async def list_conferences(call: Call) -> list[ConferenceOut]:
     if call.query.year:
         q = q.where(Conference.year == call.query.year)
     rows = (await call.db.execute(q.order_by(Conference.starts_at))).scalars()
-    return [await conference_out(call, c) for c in rows]
+    return [await conference_out(call.db, call.app, c) for c in rows]
 
 
 @api.route("POST", "/api/conferences", summary="Plan a conference", tag="conferences",
-           body=ConferenceIn, response=ConferenceOut, permission="edit_conference", status=201)
+           body=ConferenceIn, response=ConferenceOut, permission=CreateConference.permission,
+           status=201, transaction=False)
 async def create_conference(call: Call) -> ConferenceOut:
-    return await conference_out(call, await conferences.create(call.db, call.user, call.body))
+    return await call.run(CreateConference(), await _input(call))
 
 
 @api.route("GET", "/api/conferences/{id}", summary="One conference", tag="conferences",
            response=ConferenceOut, devices=True, cached=True)
 async def get_conference(call: Call) -> ConferenceOut:
-    return await conference_out(call, await scope.conference(call.db, call.user, call.path_int("id")))
+    conf = await scope.conference(call.db, call.user, call.path_int("id"))
+    return await conference_out(call.db, call.app, conf)
 
 
 @api.route("PATCH", "/api/conferences/{id}", summary="Edit a conference", tag="conferences",
-           body=ConferencePatch, response=ConferenceOut, permission="edit_conference")
+           body=ConferencePatch, response=ConferenceOut, permission=UpdateConference.permission,
+           transaction=False)
 async def update_conference(call: Call) -> ConferenceOut:
-    conf = await conferences.update(call.db, call.user, call.path_int("id"), call.body)
-    return await conference_out(call, conf)
+    return await call.run(UpdateConference(),
+                          await _input(call, conference_id=call.path_int("id")))
 
 
 @api.route("POST", "/api/conferences/{id}/announce", summary="Announce a conference publicly",
-           tag="conferences", response=ConferenceOut, permission="edit_conference")
+           tag="conferences", response=ConferenceOut, permission=AnnounceConference.permission,
+           transaction=False)
 async def announce_conference(call: Call) -> ConferenceOut:
-    return await conference_out(call, await conferences.announce(call.db, call.user, call.path_int("id")))
+    return await call.run(AnnounceConference(),
+                          await _input(call, conference_id=call.path_int("id")))
+
+
+@api.route("POST", "/api/conferences/{id}/status",
+           summary="Record that a conference was held, has ended or is cancelled",
+           tag="conferences", body=ConferenceStatusIn, response=ConferenceOut,
+           permission=SetConferenceStatus.permission, transaction=False)
+async def set_conference_status(call: Call) -> ConferenceOut:
+    return await call.run(SetConferenceStatus(),
+                          await _input(call, conference_id=call.path_int("id")))
 
 
 # ---- invitations and check-in ------------------------------------------------------------
+
+
+def _shown_participant(call: Call, out: ParticipantOut) -> ParticipantOut:
+    """What the caller's role may see of an invited person (server/domain/personal_data.py)."""
+    role = call.user.role if call.user else None
+    out.full_name = name_for(role, out.full_name, out.hamlet, out.consent_full_name)
+    out.phone = phone_for(role, out.phone)
+    return out
+
+
+def _shown_petition(call: Call, out: PetitionOut) -> PetitionOut:
+    role = call.user.role if call.user else None
+    out.raised_by = name_for(role, out.raised_by, out.hamlet, out.consent_full_name)
+    out.phone = phone_for(role, out.phone)
+    return out
 
 
 @api.route("GET", "/api/conferences/{id}/participants", summary="Invitation list and check-in",
@@ -216,49 +283,45 @@ async def list_participants(call: Call) -> list[ParticipantOut]:
     await scope.conference(call.db, call.user, cid)
     rows = (await call.db.execute(select(Participant).where(Participant.conference_id == cid)
                                   .order_by(Participant.full_name))).scalars()
-    return [ParticipantOut.model_validate(p) for p in rows]
+    return [_shown_participant(call, ParticipantOut.model_validate(p)) for p in rows]
 
 
 @api.route("POST", "/api/conferences/{id}/participants", summary="Invite a person",
            tag="participants", body=ParticipantIn, response=ParticipantOut,
-           permission="manage_invitations", status=201)
+           permission=AddParticipant.permission, status=201, transaction=False)
 async def add_participant(call: Call) -> ParticipantOut:
-    p = await participants.add(call.db, call.user, call.path_int("id"), call.body)
-    return ParticipantOut.model_validate(p)
+    return _shown_participant(call, await call.run(
+        AddParticipant(), await _input(call, conference_id=call.path_int("id"))))
+
+
+def _participant_ids(call: Call) -> dict[str, int]:
+    return {"conference_id": call.path_int("id"), "participant_id": call.path_int("pid")}
 
 
 @api.route("PATCH", "/api/conferences/{id}/participants/{pid}", summary="Edit an invitation",
            tag="participants", body=ParticipantPatch, response=ParticipantOut,
-           permission="manage_invitations")
+           permission=UpdateParticipant.permission, transaction=False)
 async def update_participant(call: Call) -> ParticipantOut:
-    p = await participants.update(call.db, call.user, call.path_int("id"), call.path_int("pid"),
-                                  call.body)
-    return ParticipantOut.model_validate(p)
+    return _shown_participant(call, await call.run(
+        UpdateParticipant(), await _input(call, **_participant_ids(call))))
 
 
 @api.route("DELETE", "/api/conferences/{id}/participants/{pid}", summary="Remove an invitation",
-           tag="participants", permission="manage_invitations", response=OkOut)
+           tag="participants", permission=RemoveParticipant.permission, response=OkOut,
+           transaction=False)
 async def remove_participant(call: Call) -> dict:
-    await participants.remove(call.db, call.user, call.path_int("id"), call.path_int("pid"))
-    return {"ok": True}
+    return await call.run(RemoveParticipant(), await _input(call, **_participant_ids(call)))
 
 
 @api.route("POST", "/api/conferences/{id}/participants/{pid}/check-in",
            summary="Check a person in (or undo)", tag="participants", body=CheckInIn,
-           response=ParticipantOut, permission="check_in")
+           response=ParticipantOut, permission=CheckIn.permission, transaction=False)
 async def check_in(call: Call) -> ParticipantOut:
-    p = await participants.check_in(call.db, call.user, call.path_int("id"),
-                                    call.path_int("pid"), call.body.checked_in)
-    return ParticipantOut.model_validate(p)
+    return _shown_participant(call, await call.run(
+        CheckIn(), await _input(call, **_participant_ids(call))))
 
 
 # ---- petitions and fields ----------------------------------------------------------------
-
-
-def petition_out(p: Petition) -> PetitionOut:
-    out = PetitionOut.model_validate(p)
-    out.field_name = p.field.name
-    return out
 
 
 @api.route("GET", "/api/petitions", summary="Petitions, optionally of one conference or matching text",
@@ -270,25 +333,29 @@ async def list_petitions(call: Call) -> list[PetitionOut]:
     if call.query.q:
         q = q.where(Petition.search_text.contains(fold(call.query.q)))
     rows = (await call.db.execute(q.order_by(Petition.id).limit(1000))).scalars()
-    return [petition_out(p) for p in rows]
+    return [_shown_petition(call, petition_out(p)) for p in rows]
 
 
 @api.route("POST", "/api/petitions", summary="Record a petition", tag="petitions",
-           body=PetitionIn, response=PetitionOut, permission="record_petition", status=201)
+           body=PetitionIn, response=PetitionOut, permission=CreatePetition.permission,
+           status=201, transaction=False)
 async def create_petition(call: Call) -> PetitionOut:
-    return petition_out(await petitions.create(call.db, call.user, call.body))
+    return _shown_petition(call, await call.run(CreatePetition(), await _input(call)))
 
 
 @api.route("GET", "/api/petitions/{id}", summary="One petition", tag="petitions",
            response=PetitionOut)
 async def get_petition(call: Call) -> PetitionOut:
-    return petition_out(await scope.petition(call.db, call.user, call.path_int("id")))
+    return _shown_petition(call, petition_out(
+        await scope.petition(call.db, call.user, call.path_int("id"))))
 
 
 @api.route("PATCH", "/api/petitions/{id}", summary="Edit a petition", tag="petitions",
-           body=PetitionPatch, response=PetitionOut, permission="record_petition")
+           body=PetitionPatch, response=PetitionOut, permission=UpdatePetition.permission,
+           transaction=False)
 async def update_petition(call: Call) -> PetitionOut:
-    return petition_out(await petitions.update(call.db, call.user, call.path_int("id"), call.body))
+    return _shown_petition(call, await call.run(
+        UpdatePetition(), await _input(call, petition_id=call.path_int("id"))))
 
 
 @api.route("GET", "/api/fields", summary="The editable list of petition fields", tag="petitions",
@@ -300,16 +367,16 @@ async def list_fields(call: Call) -> list[FieldOut]:
 
 
 @api.route("POST", "/api/fields", summary="Add a petition field", tag="petitions", body=FieldIn,
-           response=FieldOut, permission="manage_settings", status=201)
+           response=FieldOut, permission=AddField.permission, status=201, transaction=False)
 async def add_field(call: Call) -> FieldOut:
-    return FieldOut.model_validate(await petitions.add_field(call.db, call.user, call.body))
+    return await call.run(AddField(), await _input(call))
 
 
 @api.route("PATCH", "/api/fields/{id}", summary="Rename, reorder or retire a field",
-           tag="petitions", body=FieldPatch, response=FieldOut, permission="manage_settings")
+           tag="petitions", body=FieldPatch, response=FieldOut,
+           permission=UpdateField.permission, transaction=False)
 async def update_field(call: Call) -> FieldOut:
-    f = await petitions.update_field(call.db, call.user, call.path_int("id"), call.body)
-    return FieldOut.model_validate(f)
+    return await call.run(UpdateField(), await _input(call, field_id=call.path_int("id")))
 
 
 # ---- administration ----------------------------------------------------------------------
@@ -324,18 +391,16 @@ async def list_users(call: Call) -> list[UserOut]:
 
 
 @api.route("POST", "/api/users", summary="Add an account", tag="admin", body=UserIn,
-           response=UserOut, permission="manage_users", status=201)
+           response=UserOut, permission=AddUser.permission, status=201, transaction=False)
 async def add_user(call: Call) -> UserOut:
-    return UserOut.model_validate(
-        await accounts.add_user(call.db, call.user, call.user.commune_id, call.body))
+    return await call.run(AddUser(), await _input(call))
 
 
 @api.route("PATCH", "/api/users/{id}", summary="Change role, password or lock an account",
-           tag="admin", body=UserPatch, response=UserOut, permission="manage_users")
+           tag="admin", body=UserPatch, response=UserOut, permission=UpdateUser.permission,
+           transaction=False)
 async def update_user(call: Call) -> UserOut:
-    user = await accounts.update_user(call.db, call.user, call.path_int("id"), call.body)
-    call.emit(AccountsChanged(call.user.commune_id))  # a locked account stops at once
-    return UserOut.model_validate(user)
+    return await call.run(UpdateUser(), await _input(call, user_id=call.path_int("id")))
 
 
 @api.route("GET", "/api/devices", summary="Device tokens (public screens, relays)", tag="admin",
@@ -347,20 +412,16 @@ async def list_devices(call: Call) -> list[DeviceOut]:
 
 
 @api.route("POST", "/api/devices", summary="Issue a read-only device token (shown once)",
-           tag="admin", body=DeviceIn, response=DeviceOut, permission="manage_devices", status=201)
+           tag="admin", body=DeviceIn, response=DeviceOut, permission=AddDevice.permission,
+           status=201, transaction=False)
 async def add_device(call: Call) -> DeviceOut:
-    dev, token = await accounts.add_device(call.db, call.user, call.body)
-    out = DeviceOut.model_validate(dev)
-    out.token = token
-    return out
+    return await call.run(AddDevice(), await _input(call))
 
 
 @api.route("DELETE", "/api/devices/{id}", summary="Revoke a device token", tag="admin",
-           response=DeviceOut, permission="manage_devices")
+           response=DeviceOut, permission=RevokeDevice.permission, transaction=False)
 async def revoke_device(call: Call) -> DeviceOut:
-    dev = await accounts.revoke_device(call.db, call.user, call.path_int("id"))
-    call.emit(AccountsChanged(call.user.commune_id))  # a revoked token stops at once
-    return DeviceOut.model_validate(dev)
+    return await call.run(RevokeDevice(), await _input(call, device_id=call.path_int("id")))
 
 
 @api.route("GET", "/api/commune", summary="The commune's settings", tag="admin",
@@ -370,21 +431,36 @@ async def get_commune(call: Call) -> CommuneOut:
 
 
 @api.route("PATCH", "/api/commune", summary="Change the commune's settings", tag="admin",
-           body=CommuneIn, response=CommuneOut, permission="manage_settings")
+           body=CommuneIn, response=CommuneOut, permission=UpdateCommune.permission,
+           transaction=False)
 async def update_commune(call: Call) -> CommuneOut:
-    if call.body.rule_profile and call.body.rule_profile not in call.app[RULES].profile_keys():
-        raise Invalid("unknown_rule_profile",
-                       f"Không có bộ quy tắc “{call.body.rule_profile}”.")
-    return CommuneOut.model_validate(await accounts.update_commune(call.db, call.user, call.body))
+    return await call.run(UpdateCommune(), await _input(call))
 
 
-@api.route("GET", "/api/audit", summary="The audit log, newest first", tag="admin",
-           response=[AuditOut], permission="view_audit")
+AUDIT_PAGE = 500  # events in one JSON answer, the newest
+AUDIT_CSV_MAX = 50_000  # events in one CSV file, the newest
+
+
+def _audit_events(call: Call, limit: int):
+    return audit.events(call.user.commune_id, **call.query.model_dump()).limit(limit)
+
+
+@api.route("GET", "/api/audit", summary="The audit log, newest first, optionally filtered",
+           tag="admin", query=AuditQuery, response=[AuditOut], permission="view_audit")
 async def list_audit(call: Call) -> list[AuditOut]:
-    rows = (await call.db.execute(select(AuditEvent).where(
-        AuditEvent.commune_id == call.user.commune_id).order_by(AuditEvent.id.desc())
-        .limit(500))).scalars()
+    rows = (await call.db.execute(_audit_events(call, AUDIT_PAGE))).scalars()
     return [AuditOut.model_validate(a) for a in rows]
+
+
+@api.route("GET", "/api/audit.csv", summary="The audit log as CSV (UTF-8 with BOM), same filters",
+           tag="admin", query=AuditQuery, permission="view_audit", raw=True,
+           response={"text/csv": {"schema": {"type": "string"}}})
+async def audit_csv(call: Call) -> web.Response:
+    rows = (await call.db.execute(_audit_events(call, AUDIT_CSV_MAX))).scalars()
+    day = datetime.now(UTC).astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
+    return web.Response(body=audit.to_csv(rows), headers={
+        "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "private, no-store",
+        "Content-Disposition": f'attachment; filename="nhat-ky-thao-tac-{day}.csv"'})
 
 
 # ---- search ------------------------------------------------------------------------------
@@ -399,6 +475,7 @@ def _snippet(text: str, n: int = 160) -> str:
 async def search(call: Call) -> list[SearchHit]:
     key = fold(call.query.q)
     cid = call.user.commune_id
+    role = call.user.role
     hits: list[SearchHit] = []
     for c in (await call.db.execute(select(Conference).where(
             Conference.commune_id == cid, Conference.search_text.contains(key)).limit(50))).scalars():
@@ -406,10 +483,14 @@ async def search(call: Call) -> list[SearchHit]:
                               conference_id=c.id))
     for p in (await call.db.execute(select(Petition).where(
             Petition.commune_id == cid, Petition.search_text.contains(key)).limit(100))).scalars():
-        hits.append(SearchHit(kind="petition", id=p.id, title=f"{p.raised_by} — {p.hamlet}",
+        who = name_for(role, p.raised_by, p.hamlet, p.consent_full_name)
+        hits.append(SearchHit(kind="petition", id=p.id, title=f"{who} — {p.hamlet}",
                               snippet=_snippet(p.content), conference_id=p.conference_id))
-    for p in (await call.db.execute(select(Participant).join(Conference).where(
-            Conference.commune_id == cid, Participant.search_text.contains(key)).limit(100))).scalars():
+    people = select(Participant).join(Conference).where(
+        Conference.commune_id == cid, Participant.search_text.contains(key))
+    if not sees_names(role):  # a name search must not find whom the role may not see
+        people = people.where(false())
+    for p in (await call.db.execute(people.limit(100))).scalars():
         hits.append(SearchHit(kind="participant", id=p.id, title=p.full_name,
                               snippet=", ".join(x for x in (p.title, p.hamlet) if x),
                               conference_id=p.conference_id))
@@ -419,7 +500,8 @@ async def search(call: Call) -> list[SearchHit]:
             select(TranscriptSegment, SpeakingTurn).join(SpeakingTurn).join(Conference).where(
                 Conference.commune_id == cid, TranscriptSegment.search_text.contains(key))
             .limit(100))).all():
-        hits.append(SearchHit(kind="transcript", id=turn.id, title=turn.display_name,
+        hits.append(SearchHit(kind="transcript", id=turn.id,
+                              title=name_for(role, turn.display_name, turn.hamlet, False),
                               snippet=_snippet(seg.text or seg.machine_text),
                               conference_id=turn.conference_id))
     return hits

@@ -171,8 +171,9 @@ class JsonScalars(BaseModel):
 PHONE = r"^(?:[ .\-]*|[+ .\-]*(?:[0-9][ .\-]*){9,12})$"
 # letters without diacritics, digits, ".", "_", "-", with at least one letter or digit
 USERNAME = r"^[_.\-]*[A-Za-z0-9][A-Za-z0-9_.\-]*$"
-# an e-mail address as the reminders take it: something@something, no space or list signs
-EMAIL = rf"^[^@<>,;\x00{SPACE}]+@[^@<>,;\x00{SPACE}]+$"
+# an e-mail address as the reminders can send to: ASCII (the mail server is not asked for
+# SMTPUTF8), the usual signs of a local part, a domain of letters, digits, dots and dashes
+EMAIL = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+$"
 # a host name: one word (control characters dropped, space around it trimmed), no "/"
 _HOST_CHAR = rf"[^\x00{CONTROL}{LINE_SPACE}/]"
 _AROUND = rf"[{CONTROL}{LINE_SPACE}]*"

@@ -46,13 +46,6 @@ class RelayReportOut(BaseModel):
     ok: Literal[True]
 
 
-class RelayError(BaseModel):
-    """A refused relay report (this endpoint keeps the relays' own error shape)."""
-
-    error: str
-    message: str
-
-
 # ---- the speaking queue ---------------------------------------------------------------------
 
 
@@ -253,7 +246,11 @@ class BroadcastStatus(BaseModel):
     live_audio: bool
     no_live_audio_reason: str | None
     on_air: bool
-    muted: bool
+    muted: bool = Field(description="What goes out: the operator's choice or the auto-mute rule")
+    operator_muted: bool = Field(description="The operator's own choice")
+    turn_on_floor: bool
+    mute_reason: Literal["operator", "between_turns"] | None
+    mute_reason_label: str | None
     auto_mute_between_turns: bool
     chime_playing: bool
     bulletin: dict[str, Any] | None
@@ -363,6 +360,18 @@ class SmtpOut(BaseModel):
 class DayNoteOut(BaseModel):
     date: date
     name: str
+    source: str | None = None
+    status: str | None = None
+
+
+class FactOut(BaseModel):
+    """The source and status of the days the base calendar gives over a range."""
+
+    from_: date = Field(alias="from")
+    to: date
+    name: str = ""
+    status: str
+    source: str | None = None
 
 
 class Overrides(BaseModel):
@@ -371,6 +380,7 @@ class Overrides(BaseModel):
     days_off: list[DayNoteOut]
     working_days: list[DayNoteOut]
     holidays: list[DayNoteOut]
+    facts: list[FactOut] = []
 
 
 class CalendarOut(BaseModel):
@@ -385,14 +395,32 @@ class SpecialDay(BaseModel):
     name: str
     working: bool
     weekday: int = Field(ge=0, le=6, description="0 = Monday")
+    status: str | None = Field(default=None, description="official / announced / estimated")
+    status_label: str | None = None
+    source: str | None = Field(default=None, description="Where the fact comes from")
 
 
 _NAMED = Annotated[str, StringConstraints(min_length=1), schema_extra(pattern=NOT_SPACE)]
 
 
+_FACT_STATUS = Literal["official", "announced", "estimated"]
+
+
 class DayNoteIn(Input):
     date: Annotated[date, *IsoDate]
     name: _NAMED
+    source: Annotated[str, schema_extra(pattern=NO_NUL)] = ""
+    status: _FACT_STATUS | None = None
+
+
+class FactIn(Input):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: Annotated[date, *IsoDate] = Field(alias="from")
+    to: Annotated[date, *IsoDate]
+    name: _NAMED
+    status: _FACT_STATUS
+    source: Annotated[str, schema_extra(pattern=NO_NUL)] = ""
 
 
 class CalendarIn(Input):
@@ -404,6 +432,7 @@ class CalendarIn(Input):
     days_off: list[DayNoteIn] = []
     working_days: list[DayNoteIn] = []
     holidays: list[DayNoteIn] = []
+    facts: list[FactIn] = []
 
 
 # ---- documents ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -12,14 +12,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from server.api.formats import (
     PHONE,
     USERNAME,
+    IsoDate,
     IsoDateTime,
     JsonScalars,
     schema_extra,
     text_schema,
 )
 from server.domain import limits
-from server.domain.conferences import ConferenceFormat, ConferenceStatus, ParticipantKind
+from server.domain.conferences import SETTABLE, ConferenceFormat, ConferenceStatus, ParticipantKind
 from server.domain.devices import DeviceKind
+from server.domain.documents import DocumentKind
+from server.domain.inputs import DB_INT
 from server.domain.petitions import Competence, PetitionSource, PetitionStatus
 from server.domain.roles import Role
 from server.domain.rule_profiles import load_profiles
@@ -79,6 +82,9 @@ Phone = Annotated[str, StringConstraints(max_length=limits.PHONE), AfterValidato
 Format = OneOf(ConferenceFormat)
 Password = Annotated[str, StringConstraints(min_length=limits.PASSWORD_MIN,
                                             max_length=limits.PASSWORD)]
+# A record's number as an action receives it (from a path, a socket event, the command
+# line): a number no record has is "not found", never a validation error.
+RecordId = Annotated[int, Field(ge=0, le=DB_INT[1])]
 
 
 class Input(JsonScalars):
@@ -123,6 +129,44 @@ class ConferencePatch(Input):
     status: OneOf(ConferenceStatus) | None = None
 
 
+class ConferenceStatusIn(Input):
+    status: Literal[tuple(s.value for s in SETTABLE)] = Field(
+        description="Đã tổ chức, đã kết thúc hoặc đã hủy (thông báo: POST .../announce)")
+    reason: Line(limits.REASON) = ""
+
+
+def _salutation(value: str) -> str:
+    from server.domain.errors import DomainError
+    from server.domain.salutations import clean_salutation
+
+    try:
+        return clean_salutation(value)
+    except DomainError as exc:
+        raise ValueError(exc.message) from None
+
+
+def _drafting_units(value: object) -> dict[str, str]:
+    from server.domain.errors import DomainError
+    from server.domain.numbering import validate_drafting_units
+
+    try:
+        return validate_drafting_units(value)
+    except DomainError as exc:
+        raise ValueError(exc.message) from None
+
+
+# How documents address a person: "Ông", "Bà", "Đồng chí" or a title; empty: the name alone
+Salutation = Annotated[str, StringConstraints(max_length=limits.SALUTATION),
+                       AfterValidator(_salutation),
+                       schema_extra(pattern=r"^([^\W\d_]+([ .'-][^\W\d_]+)*\.?)?$")]
+# The drafting unit's code in numbers ("07/UBND-VP"): one code, or one per document kind
+# ("default" for every kind without its own); an empty code removes an entry
+_UnitCode = Annotated[str, StringConstraints(max_length=limits.BODY_CODE),
+                      schema_extra(pattern=r"^([A-ZĐ0-9]+([.&][A-ZĐ0-9]+)*)?$")]
+_UnitKind = Literal[("default", *(str(k) for k in DocumentKind))]
+DraftingUnits = Annotated[_UnitCode | dict[_UnitKind, _UnitCode], AfterValidator(_drafting_units)]
+
+
 class YearQuery(Input):
     json_body = False  # a query string: every value is text
     year: Annotated[int, Field(ge=2000, le=2100)] | None = None
@@ -130,6 +174,7 @@ class YearQuery(Input):
 
 class ParticipantIn(Input):
     full_name: Line(limits.PERSON_NAME, 1)
+    salutation: Salutation = ""
     kind: OneOf(ParticipantKind) = ParticipantKind.CITIZEN_REP.value
     title: Line(limits.POSITION) = ""
     hamlet: Line(limits.HAMLET) = ""
@@ -140,6 +185,7 @@ class ParticipantIn(Input):
 
 class ParticipantPatch(Input):
     full_name: Line(limits.PERSON_NAME, 1) | None = None
+    salutation: Salutation | None = None
     kind: OneOf(ParticipantKind) | None = None
     title: Line(limits.POSITION) | None = None
     hamlet: Line(limits.HAMLET) | None = None
@@ -155,6 +201,7 @@ class CheckInIn(Input):
 class PetitionIn(Input):
     conference_id: int | None = Field(default=None, ge=1)
     raised_by: Line(limits.PERSON_NAME, 1)
+    salutation: Salutation = ""
     hamlet: Line(limits.HAMLET) = ""
     phone: Phone = ""
     consent_full_name: bool = False
@@ -168,6 +215,7 @@ class PetitionIn(Input):
 class PetitionPatch(Input):
     conference_id: int | None = Field(default=None, ge=1)
     raised_by: Line(limits.PERSON_NAME, 1) | None = None
+    salutation: Salutation | None = None
     hamlet: Line(limits.HAMLET) | None = None
     phone: Phone | None = None
     consent_full_name: bool | None = None
@@ -176,6 +224,8 @@ class PetitionPatch(Input):
     authority: Line(limits.ORGANISATION) | None = None
     competence: OneOf(Competence) | None = None
     status: OneOf(PetitionStatus) | None = None
+    needs_review: bool | None = Field(default=None, description="False once the secretary "
+                                      "has reviewed a written opinion sent from a phone")
 
 
 class PetitionQuery(Input):
@@ -209,6 +259,11 @@ class UserIn(Input):
     password: Password
 
 
+class PasswordChangeIn(Input):
+    old_password: Annotated[str, StringConstraints(min_length=1, max_length=limits.PASSWORD)]
+    new_password: Password
+
+
 class UserPatch(Input):
     full_name: Line(limits.PERSON_NAME, 1) | None = None
     role: RoleName | None = None
@@ -233,6 +288,24 @@ class CommuneIn(Input):
     rule_profile: Annotated[str, schema_extra(enum=sorted(load_profiles()))] | None = None
     retention_days: int | None = Field(default=None, ge=30, le=3650)
     chairman_name: Line(limits.PERSON_NAME) | None = None
+    drafting_units: DraftingUnits | None = None
+
+
+class AuditQuery(Input):
+    json_body = False  # a query string: every value is text
+    conference_id: int | None = Field(
+        default=None, ge=1, description="Chỉ những việc về hội nghị này (người mời, kiến nghị, "
+                                        "lượt phát biểu, văn bản, bản tin, ghi âm của nó)")
+    user_id: int | None = Field(default=None, ge=1, description="Chỉ những việc tài khoản này làm")
+    actor: Line(limits.ACTOR) | None = Field(
+        default=None, description="Người thực hiện có chứa đoạn chữ này")
+    action: Line(limits.AUDIT_ACTION) | None = Field(
+        default=None, description="Thao tác bắt đầu bằng đoạn này (“conference.” hay "
+                                  "“conference.update”)")
+    date_from: Annotated[date, *IsoDate] | None = Field(
+        default=None, description="Từ ngày này (giờ Việt Nam), kể cả ngày này")
+    date_to: Annotated[date, *IsoDate] | None = Field(
+        default=None, description="Đến ngày này (giờ Việt Nam), kể cả ngày này")
 
 
 class SearchQuery(Input):
@@ -288,6 +361,7 @@ class ParticipantOut(Output):
     id: int
     conference_id: int
     full_name: str
+    salutation: str = ""
     kind: str
     title: str
     hamlet: str
@@ -309,6 +383,7 @@ class PetitionOut(Output):
     id: int
     conference_id: int | None
     raised_by: str
+    salutation: str = ""
     hamlet: str
     phone: str
     consent_full_name: bool
@@ -319,6 +394,8 @@ class PetitionOut(Output):
     competence: str
     source: str
     status: str
+    needs_review: bool = False
+    resolved_on: date | None = None
     created_at: datetime
 
 
@@ -342,6 +419,7 @@ class CommuneOut(Output):
     rule_profile: str
     retention_days: int
     chairman_name: str
+    drafting_units: dict[str, str] = {}
 
 
 class AuditOut(Output):

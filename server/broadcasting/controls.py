@@ -1,7 +1,8 @@
 """The live broadcast inside the server: the BroadcastService (broadcast/) started with
 the server, controlled from the tablets, its state pushed to every tablet and, reduced to
 ``on_air``/``live_audio``, to the public screens (both as ``broadcast:status``); it
-follows the floor (auto-mute between turns) and has each finished turn cut out."""
+follows the floor (the auto-mute rule between turns) and has each finished turn cut out.
+Every change a person makes is an action (server/actions/broadcast/)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from typing import Any
 from aiohttp import web
 
 from broadcast.service import BroadcastService
-from server.api.registry import Api, Call
-from server.api.responses import BroadcastStatus, RelayError, RelayReportOut
-from server.api.schemas import Input
+from server.actions.broadcast import CONTROLS
+from server.actions.broadcast.set_auto_mute import AutoMuteIn, SetAutoMute
+from server.actions.broadcast.set_muted import MuteIn, SetMuted
+from server.actions.broadcast.set_on_air import OnAirIn, SetOnAir
+from server.api.registry import Api, Call, read_json
+from server.api.responses import BroadcastStatus, RelayReportOut
 from server.auth import Actor
 from server.broadcasting.recordings import api as recordings_api
 from server.broadcasting.recordings import expire_recordings, record_turn
-from server.commands import audit
+from server.domain.broadcast_mute import Mute, effective_mute
 from server.domain.errors import Unavailable
 from server.events import QueueChanged
 from server.fanout import fan_out
@@ -39,78 +43,96 @@ log = logging.getLogger(__name__)
 api = Api()
 
 
-class OnAirIn(Input):
-    on_air: bool
-    chime: bool = True
+class BroadcastControls:
+    """What the server keeps beside the running broadcast: the operator's own mute, the
+    auto-mute rule between turns and whether a turn is on the floor. The broadcast is
+    always told the effective mute the rule gives (server/domain/broadcast_mute.py), so
+    unticking auto-mute gives back exactly what the operator chose."""
+
+    def __init__(self, svc: BroadcastService) -> None:
+        self.svc = svc
+        self.operator_muted = False
+        self.auto_mute = False
+        self.turn_on_floor = False
+
+    def mute(self) -> Mute:
+        return effective_mute(self.operator_muted, self.auto_mute, self.turn_on_floor)
+
+    async def _apply(self) -> None:
+        await self.svc.set_muted(self.mute().muted)
+
+    async def set_operator_muted(self, muted: bool) -> None:
+        self.operator_muted = bool(muted)
+        await self._apply()
+
+    async def set_auto_mute(self, enabled: bool) -> None:
+        self.auto_mute = bool(enabled)
+        await self._apply()
+
+    async def follow_floor(self, on_floor: bool) -> None:
+        self.turn_on_floor = on_floor
+        await self._apply()
+
+    def status(self, status: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The broadcast's state for the tablets. ``muted`` is what goes out (a bulletin
+        on air is never muted); ``mute_reason`` says why ("operator": the operator muted,
+        "between_turns": auto-mute with nobody on the floor; null when not muted);
+        ``operator_muted`` is the operator's own choice (the mute button)."""
+        st = dict(self.svc.status() if status is None else status)
+        mute = self.mute()
+        muted = bool(st["muted"])
+        st.update(operator_muted=self.operator_muted, auto_mute_between_turns=self.auto_mute,
+                  turn_on_floor=self.turn_on_floor,
+                  mute_reason=mute.reason.value if muted and mute.reason else None,
+                  mute_reason_label=mute.label if muted else None)
+        return st
 
 
-class MuteIn(Input):
-    muted: bool
-
-
-class AutoMuteIn(Input):
-    enabled: bool
-
-
-def _service(call: Call) -> BroadcastService:
-    svc = call.app.get(BROADCAST)
-    if svc is None:
+def _controls(call: Call) -> BroadcastControls:
+    if call.app.get(BROADCAST) is None:
         raise Unavailable("broadcast_unavailable", "Phát thanh chưa khởi động.")
-    return svc
+    return call.app[CONTROLS]
 
 
 @api.route("GET", "/api/broadcast", summary="Broadcast state: source, level, outputs, relays",
            tag="broadcast", response=BroadcastStatus)
 async def get_broadcast(call: Call) -> dict:
-    return _service(call).status()
+    return _controls(call).status()
 
 
 @api.route("POST", "/api/broadcast/on-air", summary="Go on air (with a chime) or off air",
-           tag="broadcast", body=OnAirIn, permission="control_broadcast",
-           response=BroadcastStatus)
+           tag="broadcast", body=OnAirIn, permission=SetOnAir.permission,
+           response=BroadcastStatus, transaction=False)
 async def set_on_air(call: Call) -> dict:
-    svc = _service(call)
-    before = svc.on_air
-    await svc.set_on_air(call.body.on_air, chime=call.body.chime)
-    audit.record(call.db, call.user, "broadcast.on_air", "broadcast", "live",
-                 before={"on_air": before}, after={"on_air": svc.on_air})
-    return svc.status()
+    return await call.run(SetOnAir(), await read_json(call.request))
 
 
 @api.route("POST", "/api/broadcast/mute", summary="Mute or unmute the broadcast", tag="broadcast",
-           body=MuteIn, permission="control_broadcast", response=BroadcastStatus)
+           body=MuteIn, permission=SetMuted.permission, response=BroadcastStatus,
+           transaction=False)
 async def set_muted(call: Call) -> dict:
-    svc = _service(call)
-    before = svc.muted
-    await svc.set_muted(call.body.muted)
-    audit.record(call.db, call.user, "broadcast.mute", "broadcast", "live",
-                 before={"muted": before}, after={"muted": svc.muted})
-    return svc.status()
+    return await call.run(SetMuted(), await read_json(call.request))
 
 
 @api.route("POST", "/api/broadcast/auto-mute", summary="Mute automatically between turns",
-           tag="broadcast", body=AutoMuteIn, permission="control_broadcast",
-           response=BroadcastStatus)
+           tag="broadcast", body=AutoMuteIn, permission=SetAutoMute.permission,
+           response=BroadcastStatus, transaction=False)
 async def set_auto_mute(call: Call) -> dict:
-    svc = _service(call)
-    await svc.set_auto_mute_between_turns(call.body.enabled)
-    audit.record(call.db, call.user, "broadcast.auto_mute", "broadcast", "live",
-                 after={"enabled": call.body.enabled})
-    return svc.status()
+    return await call.run(SetAutoMute(), await read_json(call.request))
 
 
 async def follow_queue(app: web.Application, event: QueueChanged) -> None:
-    """Listener: the broadcast follows the floor (auto-mute between turns), and each
-    finished turn is cut out of the recording in the background (the queue never waits
-    for ffmpeg)."""
-    svc: BroadcastService | None = app.get(BROADCAST)
-    if svc is None:
+    """Listener: the broadcast follows the floor (the auto-mute rule between turns), and
+    each finished turn is cut out of the recording in the background (the queue never
+    waits for ffmpeg)."""
+    if app.get(BROADCAST) is None:
         return
+    controls = app[CONTROLS]
     for ev in event.happenings:
         if ev.type in ("speech_started", "speech_resumed"):
-            await svc.turn_started()
+            await controls.follow_floor(True)
         elif ev.type in ("speech_ended", "speech_paused"):
-            await svc.turn_ended()
+            await controls.follow_floor(False)
         if ev.type == "speech_ended" and ev.turn_id:
             turn = next(t for t in event.state.turns if t.id == ev.turn_id)
             task = asyncio.get_running_loop().create_task(
@@ -154,7 +176,7 @@ def setup(app: web.Application) -> None:
                     "schema": RelayReportOut.model_json_schema()}}},
                 "4XX": {"description": "Refused: no relay token, or a malformed report",
                         "content": {"application/json": {
-                            "schema": RelayError.model_json_schema()}}}}}},
+                            "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
     })
     config = app[CONFIG]
 
@@ -171,6 +193,7 @@ def setup(app: web.Application) -> None:
 
     def on_change(status: dict[str, Any]) -> None:
         sio = app[SIO]
+        status = controls.status(status)
         asyncio.get_running_loop().create_task(fan_out(sio, "broadcast:status", status, "staff"))
         public = {"on_air": status["on_air"], "live_audio": status["live_audio"]}
         if public != last_public.get("value"):
@@ -182,6 +205,8 @@ def setup(app: web.Application) -> None:
                            rtp_targets=config.rtp_targets, line_out=config.line_out,
                            on_change=on_change, authorize_device=authorize_relay,
                            disk_reserve=config.disk_reserve)
+    controls = BroadcastControls(svc)
+    app[CONTROLS] = controls
     svc.add_routes(app)
 
     loops: list[asyncio.Task] = []  # periodic jobs, cancelled on shutdown
@@ -216,7 +241,7 @@ def setup(app: web.Application) -> None:
         await svc.stop()
 
     async def join_extra(actor: Actor, cid: int) -> dict[str, Any]:
-        status = svc.status()
+        status = controls.status()
         if actor.kind == "user":
             return {"broadcast": status}
         return {"broadcast": {"on_air": status["on_air"], "live_audio": status["live_audio"]}}
@@ -229,7 +254,7 @@ def setup(app: web.Application) -> None:
             return {"ok": False, "error": {"code": "forbidden",
                                            "message": "Chỉ cán bộ đã đăng nhập xem được."}}
         await app[SIO].enter_room(sid, "staff")
-        return {"ok": True, "broadcast": svc.status()}
+        return {"ok": True, "broadcast": controls.status()}
 
     app[BACKGROUND] = set()
     app[JOIN_EXTRAS].append(join_extra)

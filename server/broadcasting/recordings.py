@@ -13,11 +13,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from broadcast.service import BroadcastService
+from server.actions.recordings.listen import ListenRecording
 from server.api.registry import Api, Call
 from server.commands import audit, scope
 from server.db.models import Commune, Conference, Recording, SpeakingTurn, TurnPetition
 from server.domain import queue as q
-from server.domain.errors import Gone, not_found
 from server.events import TurnRecorded
 from server.keys import (
     BROADCAST,
@@ -64,20 +64,13 @@ async def conference_recordings(call: Call) -> list[RecordingOut]:
 
 
 @api.route("GET", "/api/recordings/{id}/audio", summary="Play or download one recording",
-           tag="recordings", permission="listen_recordings", raw=True,
-           response={"audio/wav": {}, "audio/ogg": {}})
+           tag="recordings", permission=ListenRecording.permission, raw=True,
+           response={"audio/wav": {}, "audio/ogg": {}}, transaction=False)
 async def recording_audio(call: Call) -> web.StreamResponse:
-    r = await call.db.get(Recording, call.path_int("id"))
-    if r is None:
-        raise not_found("Không có bản ghi âm này.")
-    await scope.conference(call.db, call.user, r.conference_id)
-    path = Path(r.path)
-    if not path.is_file():
-        raise Gone("recording_gone", "Tệp ghi âm không còn (đã hết thời hạn lưu trữ).")
-    audit.record(call.db, call.user, "recording.listen", "recording", r.id)
-    return web.FileResponse(path, headers={
-        "Content-Type": r.media_type, "Cache-Control": "private, no-store",
-        "Content-Disposition": f'inline; filename="luot-{r.turn_id or r.id}{path.suffix}"'})
+    audio = await call.run(ListenRecording(), {"recording_id": call.path_int("id")})
+    return web.FileResponse(audio.path, headers={
+        "Content-Type": audio.media_type, "Cache-Control": "private, no-store",
+        "Content-Disposition": f'inline; filename="{audio.filename}"'})
 
 
 async def record_turn(app: web.Application, conference_id: int, turn: q.Turn) -> Recording | None:

@@ -22,12 +22,16 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from server.domain import limits
 from server.domain.conferences import ConferenceFormat, ConferenceStatus, ParticipantKind
 from server.domain.documents import DispatchChannel, DocumentStatus
+from server.domain.local_time import local_date
+from server.domain.petition_lifecycle import resolved_on_after
 from server.domain.petitions import Competence, PetitionSource, PetitionStatus
 from server.domain.turns import CITIZEN
 
@@ -76,6 +80,9 @@ class Commune(Base):
     rule_profile: Mapped[str] = mapped_column(String(limits.RULE_PROFILE), default="cong-van-457")
     retention_days: Mapped[int] = mapped_column(Integer, default=365)
     chairman_name: Mapped[str] = mapped_column(String(limits.PERSON_NAME), default="")
+    # The drafting unit's code in letters' numbers ("07/UBND-VP") and in "Lưu: VT, VP.":
+    # {"default": "VP", "reply": "ĐC"} (server/domain/numbering.py).
+    drafting_units: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -156,6 +163,8 @@ class Participant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), index=True)
     full_name: Mapped[str] = mapped_column(String(limits.PERSON_NAME))
+    # "Ông", "Bà", "đồng chí", a free title; empty: documents use the name alone
+    salutation: Mapped[str] = mapped_column(String(limits.SALUTATION), default="")
     kind: Mapped[str] = mapped_column(String(limits.CODE),
                                       default=ParticipantKind.CITIZEN_REP.value)
     title: Mapped[str] = mapped_column(String(limits.POSITION), default="")  # position, organisation
@@ -189,6 +198,8 @@ class Petition(Base):
     commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
     conference_id: Mapped[int | None] = mapped_column(ForeignKey("conference.id"), index=True)
     raised_by: Mapped[str] = mapped_column(String(limits.PERSON_NAME))
+    # how the petitioner is addressed ("Ông", "Bà", ...); empty: the name alone
+    salutation: Mapped[str] = mapped_column(String(limits.SALUTATION), default="")
     hamlet: Mapped[str] = mapped_column(String(limits.HAMLET), default="")
     phone: Mapped[str] = mapped_column(String(limits.PHONE), default="")
     consent_full_name: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -198,10 +209,28 @@ class Petition(Base):
     competence: Mapped[str] = mapped_column(String(limits.CODE), default=Competence.COMMUNE.value)
     source: Mapped[str] = mapped_column(String(limits.CODE), default=PetitionSource.BEFORE.value)
     status: Mapped[str] = mapped_column(String(limits.CODE), default=PetitionStatus.OPEN.value)
+    # a written opinion sent from a phone, until the secretary has reviewed it
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The local day it was marked resolved (set with the status, see below); None otherwise.
+    resolved_on: Mapped[date | None] = mapped_column(Date)
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     field: Mapped[PetitionField] = relationship(lazy="joined")
+
+
+@event.listens_for(Petition.status, "set")
+def _stamp_resolved_on(target: Petition, value: str, before: Any, _initiator: Any) -> None:
+    """Whoever changes a petition's status (an edit, an answer, a future action), the
+    resolved-on day follows the lifecycle's rule: today when it becomes resolved (unless
+    a day was given), none when it is reopened."""
+    if "resolved_on" in inspect(target).unloaded:  # expired: reading it would query
+        if before == value:
+            return
+        stored = None
+    else:
+        stored = target.resolved_on
+    target.resolved_on = resolved_on_after(value, stored, local_date(utcnow()))
 
 
 class Answer(Base):

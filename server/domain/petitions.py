@@ -1,46 +1,16 @@
-"""Petitions: their statuses, the outcomes of an answer, who is competent and when a
-petition was raised, with the Vietnamese label of each value."""
+"""Petitions: who is competent and when a petition was raised, with the Vietnamese label
+of each value; their statuses and the outcomes of an answer come from the lifecycle."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-
-class PetitionStatus(StrEnum):
-    OPEN = "open"
-    ANSWERED = "answered"
-    ASSIGNED = "assigned"
-    VERIFYING = "verifying"
-    FORWARDED = "forwarded"
-    RESOLVED = "resolved"
-
-
-STATUS_LABELS: dict[PetitionStatus, str] = {
-    PetitionStatus.OPEN: "Chưa có kết luận",
-    PetitionStatus.ANSWERED: "Đã trả lời tại hội nghị",
-    PetitionStatus.ASSIGNED: "Đã giao đơn vị giải quyết",
-    PetitionStatus.VERIFYING: "Đang kiểm tra, xác minh",
-    PetitionStatus.FORWARDED: "Đã chuyển cơ quan có thẩm quyền",
-    PetitionStatus.RESOLVED: "Đã giải quyết xong",
-}
-
-
-class AnswerOutcome(StrEnum):
-    """What the leaders decided at the conference; an answer sets the petition's status
-    to the status of the same name."""
-
-    ANSWERED = "answered"
-    ASSIGNED = "assigned"
-    VERIFYING = "verifying"
-    FORWARDED = "forwarded"
-
-
-OUTCOME_LABELS: dict[AnswerOutcome, str] = {
-    AnswerOutcome.ANSWERED: "Đã trả lời tại hội nghị",
-    AnswerOutcome.ASSIGNED: "Giao đơn vị giải quyết",
-    AnswerOutcome.VERIFYING: "Cần xác minh, trả lời bằng văn bản",
-    AnswerOutcome.FORWARDED: "Ngoài thẩm quyền, chuyển cơ quan có thẩm quyền",
-}
+# A petition's states and the chairman's outcomes, with their labels, are one table in
+# server/domain/petition_lifecycle.py; named here too, beside the petition's other values.
+from server.domain.petition_lifecycle import OUTCOME_LABELS as OUTCOME_LABELS
+from server.domain.petition_lifecycle import STATUS_LABELS as STATUS_LABELS
+from server.domain.petition_lifecycle import AnswerOutcome as AnswerOutcome
+from server.domain.petition_lifecycle import PetitionStatus as PetitionStatus
 
 
 class Competence(StrEnum):
@@ -57,9 +27,11 @@ COMPETENCE_LABELS: dict[Competence, str] = {
 class PetitionSource(StrEnum):
     BEFORE = "before"
     DURING = "during"
+    WRITTEN = "written"  # a written opinion sent from a phone in the hall
 
 
 SOURCE_LABELS: dict[PetitionSource, str] = {
     PetitionSource.BEFORE: "Trước hội nghị",
     PetitionSource.DURING: "Tại hội nghị",
+    PetitionSource.WRITTEN: "Ý kiến bằng văn bản tại hội nghị",
 }

@@ -45,6 +45,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "draft_documents": frozenset({Role.ADMIN, Role.CHAIR, Role.SECRETARY}),
     "view_audit": frozenset({Role.ADMIN, Role.CHAIR}),
     "view_overview": frozenset({Role.ADMIN, Role.CHAIR, Role.OVERSEER}),
+    # Personal data by need (docs/personal-data.md): full names of citizens for those
+    # who work with them in the hall, phone numbers for those who contact them after.
+    "see_names": frozenset({Role.ADMIN, Role.CHAIR, Role.MODERATOR, Role.SECRETARY, Role.FRONT}),
+    "see_phones": frozenset({Role.ADMIN, Role.CHAIR, Role.SECRETARY, Role.FRONT}),
 }
 
 

@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -32,17 +31,14 @@ from server.api.errors import from_validation
 from server.api.registry import Api, Call, read_json, request_schema
 from server.api.schemas import Input, Line, LocalDateTime
 from server.commands import audit, scope
-from server.db.models import Base, Recording, utcnow
+from server.db.models import Base, utcnow
 from server.domain import limits
 from server.domain.errors import (
     BadRequest,
     DomainError,
-    Gone,
     Invalid,
     TooLarge,
     Unsupported,
-    conflict,
-    not_found,
 )
 from server.events import BulletinsChanged
 from server.fanout import fan_out
@@ -162,7 +158,7 @@ class UploadFields(Input):
     play_at: LocalDateTime | None = None
 
 
-def _out(b: Bulletin) -> BulletinOut:
+def bulletin_out(b: Bulletin) -> BulletinOut:
     return BulletinOut(id=b.id, conference_id=b.conference_id, title=b.title,
                        original_name=b.original_name, sha256=b.sha256, duration_s=b.duration_s,
                        recording_id=b.recording_id, play_at=b.play_at, status=b.status,
@@ -173,8 +169,11 @@ def _out(b: Bulletin) -> BulletinOut:
 # ---- files --------------------------------------------------------------------------------
 
 
-def _root(app: web.Application) -> Path:
-    return Path(app[CONFIG].data_dir) / "bulletins"
+def incoming_file(data_dir: Path) -> Path:
+    """Where a file being received (or copied) waits until it is checked and moved."""
+    folder = Path(data_dir) / "bulletins" / ".incoming"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{uuid.uuid4().hex}.part"
 
 
 async def probe_audio(path: Path) -> tuple[float | None, str | None]:
@@ -202,7 +201,7 @@ async def probe_audio(path: Path) -> tuple[float | None, str | None]:
     return duration, None
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -210,7 +209,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _extension(filename: str) -> str:
+def audio_extension(filename: str) -> str:
     ext = Path(filename).suffix.lower()
     return ext if AUDIO_EXT.match(ext) else ".audio"
 
@@ -276,83 +275,42 @@ async def _read_upload(request: web.Request, incoming: Path) -> tuple[dict[str, 
     return fields, incoming, filename
 
 
-def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
+def _validated(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """The fields sent (an empty one counts as left out), once ``model`` accepts them."""
+    sent = {k: v for k, v in data.items() if v not in ("", None)}
     try:
-        return model.model_validate({k: v for k, v in data.items() if v not in ("", None)})
+        model.model_validate(sent)
     except ValidationError as exc:
         raise from_validation(exc) from None
-
-
-def _check_time(play_at: datetime | None) -> datetime:
-    now = datetime.now(UTC)
-    when = play_at or now
-    reason = check_play_at(when, now)
-    if reason:
-        raise Invalid("bad_play_at", reason, [{"field": "play_at", "message": reason}])
-    return when
+    return sent
 
 
 # ---- API ----------------------------------------------------------------------------------
+# The actions (server/actions/bulletins/) use this module's table: they are imported when
+# a request runs, not when this module loads.
 
 
 @api.route("POST", "/api/conferences/{id}/bulletins", tag=TAG, status=201, response=BulletinOut,
-           permission="control_broadcast",
+           permission="control_broadcast", transaction=False,
            summary="Schedule a broadcast bulletin: upload an audio file (multipart) or reuse a recorded turn")
 async def create_bulletin(call: Call) -> BulletinOut:
-    conf = await scope.conference(call.db, call.user, call.path_int("id"))
-    root = _root(call.app)
-    folder = root / f"conference-{conf.id}"
-    incoming_dir = root / ".incoming"
-    incoming_dir.mkdir(parents=True, exist_ok=True)
-    tmp = incoming_dir / f"{uuid.uuid4().hex}.part"
-    recording_id: int | None = None
-    try:
-        if call.request.content_type == "multipart/form-data":
+    from server.actions.bulletins.create import CreateBulletin, Received
+
+    cid = call.path_int("id")
+    if call.request.content_type == "multipart/form-data":
+        tmp = incoming_file(call.app[CONFIG].data_dir)
+        try:
             fields, _, original = await _receive_upload(call.request, tmp)
-            form = _validated(UploadFields, fields)
-            title, play_at = form.title, _check_time(form.play_at)
-        elif call.request.content_type == "application/json":
-            body = await read_json(call.request)
-            form = _validated(FromRecordingIn, body if isinstance(body, dict) else {})
-            title, play_at = form.title, _check_time(form.play_at)
-            rec = await call.db.get(Recording, form.recording_id)
-            if rec is None or rec.conference_id != conf.id:
-                raise not_found(f"Không có bản ghi âm số {form.recording_id} trong hội nghị này.")
-            source = Path(rec.path)
-            if not source.is_file():
-                raise Gone("recording_gone", "Tệp ghi âm không còn (đã hết thời hạn lưu trữ).")
-            await asyncio.to_thread(shutil.copyfile, source, tmp)
-            original, recording_id = source.name, rec.id
-        else:
-            raise Unsupported("unsupported_media_type",
-                           "Gửi tệp bằng multipart/form-data, hoặc JSON {recording_id, title, play_at}.")
-        duration, reason = await probe_audio(tmp)
-        if reason:
-            raise Invalid("not_audio", reason, [{"field": "file", "message": reason}])
-        digest = await asyncio.to_thread(_sha256, tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / f"{uuid.uuid4().hex}{_extension(original)}"
-        tmp.replace(final)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    row = Bulletin(commune_id=conf.commune_id, conference_id=conf.id, title=title,
-                   audio_path=str(final.relative_to(Path(call.app[CONFIG].data_dir))),
-                   original_name=original[:limits.FILE_NAME], sha256=digest,
-                   duration_s=round(duration or 0, 2),
-                   recording_id=recording_id, play_at=play_at, status="scheduled",
-                   created_by=call.user.label)
-    call.db.add(row)
-    try:
-        await call.db.flush()
-    except Exception:
-        final.unlink(missing_ok=True)
-        raise
-    audit.record(call.db, call.user, "bulletin.create", "bulletin", row.id,
-                 after={"title": title, "play_at": play_at.isoformat(), "sha256": digest,
-                        "file": final.name, "recording_id": recording_id})
-    call.emit(BulletinsChanged(row.commune_id, row.conference_id))
-    return _out(row)
+            return await call.run(CreateBulletin(Received(tmp, original)),
+                                  {**_validated(UploadFields, fields), "conference_id": cid})
+        finally:
+            tmp.unlink(missing_ok=True)
+    if call.request.content_type == "application/json":
+        body = await read_json(call.request)
+        sent = _validated(FromRecordingIn, body if isinstance(body, dict) else {})
+        return await call.run(CreateBulletin(), {**sent, "conference_id": cid})
+    raise Unsupported("unsupported_media_type",
+                      "Gửi tệp bằng multipart/form-data, hoặc JSON {recording_id, title, play_at}.")
 
 
 @api.route("GET", "/api/conferences/{id}/bulletins", tag=TAG, response=[BulletinOut],
@@ -361,52 +319,27 @@ async def list_bulletins(call: Call) -> list[BulletinOut]:
     conf = await scope.conference(call.db, call.user, call.path_int("id"))
     rows = (await call.db.execute(select(Bulletin).where(Bulletin.conference_id == conf.id)
                                   .order_by(Bulletin.play_at.desc(), Bulletin.id.desc()))).scalars()
-    return [_out(b) for b in rows]
-
-
-async def _bulletin(call: Call) -> Bulletin:
-    conf = await scope.conference(call.db, call.user, call.path_int("id"))
-    b = await call.db.get(Bulletin, call.path_int("bid"))
-    if b is None or b.conference_id != conf.id:
-        raise not_found(f"Không có bản tin số {call.request.match_info['bid']} trong hội nghị này.")
-    return b
+    return [bulletin_out(b) for b in rows]
 
 
 @api.route("DELETE", "/api/conferences/{id}/bulletins/{bid}", tag=TAG, response=BulletinOut,
-           permission="control_broadcast", summary="Cancel a bulletin (stops it if it is playing)")
+           permission="control_broadcast", transaction=False,
+           summary="Cancel a bulletin (stops it if it is playing)")
 async def cancel_bulletin(call: Call) -> BulletinOut:
-    b = await _bulletin(call)
-    if b.status not in ("scheduled", "playing"):
-        raise conflict("bulletin_not_cancellable", "Bản tin này đã phát xong, bị lỗi hoặc đã hủy.")
-    before = b.status
-    if b.status == "playing":
-        sched: BulletinScheduler | None = call.app.get(BULLETIN_SCHEDULER)
-        if sched is not None and sched.playing_id == b.id:
-            svc = call.app.get(BROADCAST)
-            if svc is not None:
-                svc.stop_bulletin()
-    b.status = "cancelled"
-    audit.record(call.db, call.user, "bulletin.cancel", "bulletin", b.id,
-                 before={"status": before}, after={"status": "cancelled"})
-    call.emit(BulletinsChanged(b.commune_id, b.conference_id))
-    return _out(b)
+    from server.actions.bulletins.cancel import CancelBulletin
+
+    return await call.run(CancelBulletin(), {"conference_id": call.path_int("id"),
+                                             "bulletin_id": call.path_int("bid")})
 
 
 @api.route("POST", "/api/conferences/{id}/bulletins/{bid}/play-now", tag=TAG, response=BulletinOut,
-           permission="control_broadcast",
+           permission="control_broadcast", transaction=False,
            summary="Play a bulletin now (after the one playing, if any); also replays a finished one")
 async def play_now(call: Call) -> BulletinOut:
-    b = await _bulletin(call)
-    if b.status == "playing":
-        raise conflict("bulletin_playing", "Bản tin này đang được phát.")
-    if not (Path(call.app[CONFIG].data_dir) / b.audio_path).is_file():
-        raise Gone("bulletin_file_gone", "Tệp âm thanh của bản tin không còn.")
-    before = {"status": b.status, "play_at": b.play_at.isoformat()}
-    b.status, b.play_at, b.error, b.played_at = "scheduled", datetime.now(UTC), None, None
-    audit.record(call.db, call.user, "bulletin.play_now", "bulletin", b.id, before=before,
-                 after={"status": b.status, "play_at": b.play_at.isoformat()})
-    call.emit(BulletinsChanged(b.commune_id, b.conference_id))
-    return _out(b)
+    from server.actions.bulletins.play_now import PlayBulletinNow
+
+    return await call.run(PlayBulletinNow(), {"conference_id": call.path_int("id"),
+                                              "bulletin_id": call.path_int("bid")})
 
 
 async def on_bulletins_changed(app: web.Application, event: BulletinsChanged) -> None:

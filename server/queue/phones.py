@@ -30,6 +30,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy import select
 
+from server.actions.petitions.write_opinion import WriteOpinion
 from server.actions.queue.command import QueueCommand
 from server.api.registry import refuse_nul
 from server.auth import Actor
@@ -39,7 +40,8 @@ from server.domain.errors import BadRequest, DomainError, NotFound
 from server.domain.phone_status import phone_status
 from server.domain.queue_model import QueueState
 from server.domain.ratelimit import SlidingWindowLimiter
-from server.keys import CONFIG, EXECUTOR, QUEUE, REGISTRATION_LIMITER
+from server.domain.tracking import tracking_code
+from server.keys import CONFIG, EXECUTOR, QUEUE, REGISTRATION_LIMITER, SIGNING_KEY
 from server.pages import error_page, render
 
 DEVICE_COOKIE = "doithoai_device"
@@ -49,8 +51,6 @@ PER_ADDRESS_WITHOUT_COOKIE = 5
 PER_ADDRESS = 300
 PER_CONFERENCE = 300
 SECRET_FILE = "phone-secret"
-
-_SECRET: web.AppKey[bytes] = web.AppKey("phone_secret", bytes)
 
 
 def load_secret(data_dir: Path) -> bytes:
@@ -121,7 +121,7 @@ async def conference_by_slug(request: web.Request) -> Conference:
 
 
 def _with_device(request: web.Request, resp: web.StreamResponse) -> web.StreamResponse:
-    secret = request.app[_SECRET]
+    secret = request.app[SIGNING_KEY]
     if valid_device(secret, request.cookies.get(DEVICE_COOKIE)) is None:
         resp.set_cookie(DEVICE_COOKIE, new_device(secret), max_age=86400 * 30, httponly=True,
                         samesite="Lax")
@@ -148,7 +148,7 @@ async def registration_form(request: web.Request) -> web.StreamResponse:
 async def registration_submit(request: web.Request) -> web.StreamResponse:
     conf = await conference_by_slug(request)
     limiter: SlidingWindowLimiter = request.app[REGISTRATION_LIMITER]
-    secret = request.app[_SECRET]
+    secret = request.app[SIGNING_KEY]
     device = valid_device(secret, request.cookies.get(DEVICE_COOKIE))
     keys = limit_keys(conf.id, request.remote or "?", device)
     if not all(limiter.allow(k, limit) for k, limit in keys):
@@ -193,13 +193,59 @@ async def registration_submit(request: web.Request) -> web.StreamResponse:
     return _with_device(request, see_other(where))
 
 
+async def opinion_submit(request: web.Request) -> web.StreamResponse:
+    """POST /r/{slug}/y-kien: a written opinion instead of speaking. It becomes a petition
+    waiting for the secretary's review; the phone is shown its tracking code."""
+    conf = await conference_by_slug(request)
+    limiter: SlidingWindowLimiter = request.app[REGISTRATION_LIMITER]
+    key = request.app[SIGNING_KEY]
+    device = valid_device(key, request.cookies.get(DEVICE_COOKIE))
+    keys = limit_keys(conf.id, request.remote or "?", device)
+    if not all(limiter.allow(k, limit) for k, limit in keys):
+        return error_page(429, "Bạn đã gửi nhiều lần trong thời gian ngắn; vui lòng chờ vài "
+                               "phút hoặc gửi tại bàn thư ký.")
+    try:
+        form = await request.post()
+    except (ValueError, AssertionError, LookupError, HttpProcessingError):
+        raise BadRequest("bad_form", "Biểu mẫu không đọc được; vui lòng tải lại trang "
+                                     "và gửi lại.") from None
+    refuse_nul(form, "bad_form", "Ô")
+    values: dict[str, Any] = {k: str(form.get(k, "")) for k in ("o_name", "o_hamlet", "o_content")}
+    values["o_consent"] = form.get("o_consent") == "on"
+    errors: dict[str, str] = {}
+    for k, label, limit in (("o_name", "họ và tên", limits.PERSON_NAME),
+                            ("o_hamlet", "thôn, bon hoặc tổ dân phố", limits.HAMLET),
+                            ("o_content", "ý kiến", limits.LONG_TEXT)):
+        if not values[k].strip():
+            errors[k] = f"Vui lòng nhập {label}."
+        elif len(values[k]) > limit:
+            errors[k] = f"Quá dài (tối đa {limit} ký tự)."
+    if errors:
+        return _with_device(request, render("register.html", status=422, conf=conf,
+                                            values=values, errors=errors))
+    for k, _limit in keys:
+        limiter.fail(k)
+    phone = Actor(kind="public", commune_id=conf.commune_id, role="public",
+                  name=f"điện thoại {request.remote or '?'}")
+    try:
+        done = await request.app[EXECUTOR].run(WriteOpinion(), phone, {
+            "conference_id": conf.id, "raised_by": values["o_name"],
+            "hamlet": values["o_hamlet"], "content": values["o_content"],
+            "consent_full_name": values["o_consent"]})
+    except DomainError as exc:
+        return _with_device(request, render("register.html", status=422, conf=conf,
+                                            values=values, errors={"opinion": exc.message}))
+    return _with_device(request, render("opinion_sent.html", conf=conf,
+                                        code=tracking_code(key, done.id)))
+
+
 async def _own_turn(request: web.Request) -> tuple[Conference, str, dict[str, Any]]:
     """The conference and the turn a status link names, if its token is right."""
     conf = await conference_by_slug(request)
     turn_id = request.match_info["turn"]
     token = request.match_info["token"]
     if len(turn_id) > limits.TURN_ID or not hmac.compare_digest(
-            token, turn_token(request.app[_SECRET], turn_id)):
+            token, turn_token(request.app[SIGNING_KEY], turn_id)):
         raise NotFound("not_found", "Không có đăng ký ở địa chỉ này.")
     state = await queue_of(request, conf)
     status = phone_status(state, turn_id)
@@ -207,6 +253,10 @@ async def _own_turn(request: web.Request) -> tuple[Conference, str, dict[str, An
         raise NotFound("not_found", "Không có đăng ký ở địa chỉ này.")
     turn = state.turn(turn_id)
     status["display_name"] = turn.display_name if turn else ""
+    # the petitions the secretary linked to the turn: their codes to follow the answer
+    key = request.app[SIGNING_KEY]
+    status["petitions"] = [tracking_code(key, int(ref)) for ref in (turn.petition_ids if turn else ())
+                           if str(ref).isdigit()]
     return conf, turn_id, status
 
 
@@ -240,9 +290,10 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     app[REGISTRATION_LIMITER] = SlidingWindowLimiter(limit=PER_PHONE, window_s=WINDOW_S)
-    app[_SECRET] = load_secret(app[CONFIG].data_dir)
+    app[SIGNING_KEY] = load_secret(app[CONFIG].data_dir)
     app.router.add_get("/r/{slug}", registration_form)
     app.router.add_post("/r/{slug}", registration_submit)
+    app.router.add_post("/r/{slug}/y-kien", opinion_submit)
     app.router.add_get(r"/r/{slug}/t/{turn}/{token:[0-9a-f]{24}}", status_page)
     app.router.add_get(r"/r/{slug}/t/{turn}/{token:[0-9a-f]{24}}.json", status_json)
     app.router.add_post(r"/r/{slug}/t/{turn}/{token:[0-9a-f]{24}}/withdraw", withdraw)

@@ -32,6 +32,7 @@ from server.auth import SESSION_COOKIE, Actor
 from server.commands import scope
 from server.domain import queue as q
 from server.domain.errors import BadRequest, DomainError
+from server.domain.personal_data import masked_staff_view, sees_names
 from server.events import QueueChanged
 from server.fanout import fan_out
 from server.keys import (
@@ -61,7 +62,8 @@ def _now() -> datetime:
 @api.route("GET", "/api/conferences/{id}/queue", summary="The speaking queue (full state)",
            tag="queue", response=StaffQueue, transaction=False)
 async def get_queue(call: Call) -> dict:
-    return staff_view(await _state(call), _now())
+    view = staff_view(await _state(call), _now())
+    return view if sees_names(call.user.role) else masked_staff_view(view)
 
 
 async def _state(call: Call) -> q.QueueState:
@@ -164,10 +166,14 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
         now = _now()
         await sio.enter_room(sid, f"public:{cid}")
         reply: dict[str, Any] = {"ok": True, "public": q.public_view(state, now)}
-        if actor.kind == "user":
+        if actor.kind == "user" and sees_names(actor.role):
             await sio.enter_room(sid, f"staff:{cid}")
             await sio.enter_room(sid, "staff")
             reply["staff"] = staff_view(state, now)  # full names and topics: staff only
+        elif actor.kind == "user":  # a viewer or overseer: names in their public form
+            await sio.enter_room(sid, f"masked:{cid}")
+            await sio.enter_room(sid, "staff")
+            reply["staff"] = masked_staff_view(staff_view(state, now))
         else:
             await sio.enter_room(sid, "public")
         for extra in app[JOIN_EXTRAS]:
@@ -207,8 +213,19 @@ async def publish(app: web.Application, conference_id: int, state: q.QueueState)
     sio: socketio.AsyncServer = app[SIO]
     now = _now()
     # Staff first: the few tablets that are waiting for the result of their command.
-    await fan_out(sio, "queue:state", staff_view(state, now), f"staff:{conference_id}")
+    staff = staff_view(state, now)
+    await fan_out(sio, "queue:state", staff, f"staff:{conference_id}")
+    if _has_members(sio, f"masked:{conference_id}"):
+        await fan_out(sio, "queue:state", masked_staff_view(staff), f"masked:{conference_id}")
     await fan_out(sio, "queue:public", q.public_view(state, now), f"public:{conference_id}")
+
+
+def _has_members(sio: socketio.AsyncServer, room: str) -> bool:
+    """Whether anyone is in ``room`` here (the masked view is made only for them)."""
+    try:
+        return bool(sio.manager.rooms.get("/", {}).get(room))
+    except AttributeError:  # a manager that keeps its rooms elsewhere: send anyway
+        return True
 
 
 def phone_base_url(request: web.Request) -> str:

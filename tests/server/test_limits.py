@@ -358,7 +358,7 @@ async def test_catalogue_is_public_and_complete(anon: ApiClient):
 
 def test_every_enumeration_fits_its_column_and_agrees_with_the_copies_left():
     from server.domain import conferences, devices, documents, petitions, turns
-    from server.followup import documents_db, state, web
+    from server.followup import documents_db, state
     from server.pages import FORMATS
     from server.transcripts.rules import OUTCOMES
 
@@ -377,7 +377,6 @@ def test_every_enumeration_fits_its_column_and_agrees_with_the_copies_left():
     assert {str(k): v for k, v in conferences.FORMAT_LABELS.items()} == FORMATS
     assert {str(k): v for k, v in documents.DOCUMENT_KIND_LABELS.items()} == \
         documents_db.KIND_LABELS
-    assert {str(k): v for k, v in documents.CHANNEL_LABELS.items()} == web.CHANNEL_LABELS
 
 
 def test_limits_are_positive_integers():

@@ -55,11 +55,12 @@ RULE_CODES = {
     "turn_not_in_conference",  # an answer's turn is of the petition's conference
     "invalid_content", "frozen_field",  # a draft's content, merged, must still be a document
     "calendar.wrong_year", "calendar.duplicate_date",  # dates of the path's year, once each
+    "calendar.bad_range",  # a fact's range starts before it ends
     "bad_play_at", "not_audio",  # a bulletin: within a year from now, decodable audio
     # the speaking queue refuses a command that does not fit its present state
     "bad_version", "turn_not_found", "invalid_status", "queue_empty", "not_current",
     "no_change", "already_linked", "nothing_to_undo", "duplicate_turn_id",
-    "max_turns_reached",
+    "max_turns_reached", "list_closed",
     "text_too_long",  # a command id that also names the new turn: at most 100 characters
 }
 RULE_CODE_PREFIXES = ("document.",)  # an incomplete draft cannot be issued nor printed

@@ -1,0 +1,1 @@
+"""Actions on device tokens (public screens, relays): issue one, revoke one."""

@@ -1,0 +1,1 @@
+"""Actions on the deadline reminders: send today's e-mail reminders now."""
