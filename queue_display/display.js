@@ -16,8 +16,10 @@ const TEXT = {
   warning: "Sắp hết thời gian",
   pausedNote: "Đồng hồ tạm dừng",
   interpreter: (lang) => `Có phiên dịch${lang ? ` (${lang})` : ""}`,
-  noToken: "Thiếu mã thiết bị. Mở trang này bằng đường dẫn có ?token=… do quản trị viên cấp.",
-  refused: "Mã thiết bị không hợp lệ hoặc đã bị thu hồi.",
+  refusedTitle: "Màn hình này chưa được phép hiển thị hội nghị",
+  noToken: "Thiếu mã thiết bị. Hãy mở trang này bằng đường dẫn có ?token=… do quản trị viên cấp (trang Quản trị, mục Thiết bị).",
+  refused: "Mã thiết bị không hợp lệ hoặc đã bị thu hồi. Hãy nhờ quản trị viên cấp mã mới (trang Quản trị, mục Thiết bị) rồi mở lại trang với mã đó.",
+  saySpeaker: (label, name) => `${label}: ${name}`,
   onAir: "Hội nghị đang được ghi âm và phát thanh trực tiếp",
   recorded: "Hội nghị đang được ghi âm",
 };
@@ -29,9 +31,31 @@ const token = new URLSearchParams(location.search).get("token") || "";
 let view = null; // the last queue:public payload
 let offsetMs = 0; // server clock - this clock
 
-function fatal(message) {
-  $("fatal").textContent = message;
+// A problem told on the screen. A refusal (no token, a wrong or revoked one, a conference
+// this device may not show) hides everything of the conference: no QR code that leads
+// nowhere, no "broadcast live" notice; only what is wrong and what to do.
+function fatal(message, { refused = false } = {}) {
+  $("fatal-title").textContent = refused ? TEXT.refusedTitle : "";
+  $("fatal-text").textContent = message;
   $("fatal").hidden = false;
+  if (refused) {
+    document.body.dataset.state = "refused";
+    $("qr-box").hidden = true;
+    $("qr").removeAttribute("src");
+  }
+}
+
+function recovered() {
+  $("fatal").hidden = true;
+  delete document.body.dataset.state;
+}
+
+// Said once to screen readers: who has the floor, the time warnings (never the clock itself).
+let said = "";
+function say(text) {
+  if (!text || text === said) return;
+  said = text;
+  $("say").textContent = text;
 }
 
 async function getJson(path) {
@@ -48,6 +72,7 @@ async function loadInfo() {
     getJson(`/api/conferences/${conferenceId}/registration`),
   ]);
   $("title").textContent = conf.title;
+  $("title").title = conf.title;
   document.title = `${conf.title} — Đối Thoại`;
   $("qr").src = reg.qr_svg;
   $("qr-url").textContent = reg.url.replace(/^https?:\/\//, "");
@@ -67,7 +92,9 @@ function render(v) {
   const cur = v.current;
   const [name, place] = cur ? splitName(cur.name) : [TEXT.nobody, ""];
   $("speaker-name").textContent = name;
+  $("speaker-name").title = name;
   $("speaker-place").textContent = place;
+  $("speaker-place").title = place;
   $("speaker").classList.toggle("nobody", !cur);
   $("now-label").textContent = !cur ? "" : cur.kind === "answer" ? TEXT.answer
     : cur.status === "called" ? TEXT.called : cur.status === "paused" ? TEXT.paused : TEXT.speaking;
@@ -83,6 +110,7 @@ function render(v) {
     const who = document.createElement("span");
     who.className = "who";
     who.textContent = n;
+    who.title = p ? `${n} · ${p}` : n;
     if (p) {
       const small = document.createElement("small");
       small.textContent = ` · ${p}`;
@@ -96,7 +124,21 @@ function render(v) {
   $("next").classList.toggle("empty", !items.length);
   if (!items.length) $("next").replaceChildren(Object.assign(document.createElement("li"), { textContent: TEXT.empty, className: "none" }));
   $("waiting").textContent = v.waiting_count > v.next.length ? TEXT.waiting(v.waiting_count) : "";
+  if (cur) say(TEXT.saySpeaker($("now-label").textContent, cur.name));
+  showPhase(v.phase_label);
   tick();
+}
+
+// The part of the run-of-show the hall is in ("Nhân dân phát biểu ý kiến"), under the title.
+function showPhase(label) {
+  let el = $("phase");
+  if (!el) {
+    el = Object.assign(document.createElement("p"), { id: "phase" });
+    el.style.cssText = "font-size:2.8vh;line-height:1.3;font-weight:700;color:var(--muted);margin-bottom:1vh;";
+    $("now").prepend(el); // the top of the left panel, right under the title bar
+  }
+  el.textContent = label || "";
+  el.hidden = !label;
 }
 
 function tick() {
@@ -113,10 +155,11 @@ function tick() {
   clock.dataset.state = view.current.status === "called" ? "idle" : state;
   $("clock-note").textContent = state === "overtime" ? TEXT.overtime : state === "warning" ? TEXT.warning
     : state === "paused" ? TEXT.pausedNote : "";
+  if (state === "warning" || state === "overtime") say(`${$("clock-note").textContent}: ${view.current.name}`);
 }
 
 async function main() {
-  if (!token || !conferenceId) { fatal(TEXT.noToken); return; }
+  if (!token || !conferenceId) { fatal(TEXT.noToken, { refused: true }); return; }
   const io = await loadSocketIo();
   const socket = io({ auth: { token }, transports: ["websocket", "polling"] });
   watchConnection(socket, $("lost"));
@@ -124,8 +167,8 @@ async function main() {
     // Every (re)connection starts again from a full snapshot.
     const reply = await socket.timeout(10000).emitWithAck("join", { conference_id: conferenceId }).catch(() => null);
     if (!reply) return;
-    if (!reply.ok) { fatal(reply.error ? reply.error.message : TEXT.refused); return; }
-    $("fatal").hidden = true;
+    if (!reply.ok) { fatal(reply.error ? reply.error.message : TEXT.refused, { refused: true }); return; }
+    recovered();
     view = null;
     render(reply.public);
     if (reply.broadcast && typeof reply.broadcast.on_air === "boolean") setOnAir(reply.broadcast.on_air);
@@ -134,7 +177,7 @@ async function main() {
     loadInfo().catch(() => { /* retried on the next connection */ });
   });
   socket.on("connect_error", (err) => {
-    if (err && err.message && /unauthenticated|Cần đăng nhập/.test(JSON.stringify(err.data || err.message))) fatal(TEXT.refused);
+    if (err && err.message && /unauthenticated|Cần đăng nhập/.test(JSON.stringify(err.data || err.message))) fatal(TEXT.refused, { refused: true });
   });
   socket.on("queue:public", render);
   // The server tells public screens `broadcast:public` ({on_air, live_audio}); tablets get

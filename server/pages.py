@@ -47,9 +47,14 @@ def error_page(status: int, message: str) -> web.Response:
                   title=titles.get(status, "Có lỗi"), message=message)
 
 
-def _file(path: Path):  # type: ignore[no-untyped-def]
+def _file(path: Path, content_type: str | None = None,  # type: ignore[no-untyped-def]
+          cache: str = "no-cache"):
+    headers = {"Cache-Control": cache}
+    if content_type:
+        headers["Content-Type"] = content_type
+
     async def handler(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+        return web.FileResponse(path, headers=headers)
     return handler
 
 
@@ -80,6 +85,9 @@ async def public_conference(request: web.Request) -> web.Response:
 
 def routes(app: web.Application, static_dir: Path, display_dir: Path) -> None:
     app.router.add_get("/", _file(static_dir / "index.html"))
+    # browsers ask for /favicon.ico on every page, the public ones too
+    app.router.add_get("/favicon.ico", _file(static_dir / "favicon.ico", "image/x-icon",
+                                             cache="public, max-age=86400"))
     app.router.add_static("/static/", static_dir, append_version=False)
     app.router.add_static("/display-assets/", display_dir)
     app.router.add_get("/display/{id}", _file(display_dir / "index.html"))

@@ -2,23 +2,25 @@
 // download, dispatch) and the broadcast bulletins (Decree 49/2024) of a conference.
 // The due/overdue board, the overview and the calendar editor are in pages/.
 import { api, ApiError, can, session } from "./api.js";
-import { T } from "./i18n.js";
-import { banner, field, formData, h, localDateTime, reloadPage as rerender, select, showErrors, toLocalInput } from "./ui.js";
+import { FIELD_LABELS, T } from "./i18n.js";
+import { banner, field, formData, h, localDate, localDateTime, put, reloadPage as rerender, select, showErrors, toLocalInput, todayLocal } from "./ui.js";
 import { loadSocketIo } from "/display-assets/clock.js";
 
 const F = T.followup;
 
 // ---- helpers -----------------------------------------------------------------------------
 
-export const vnDate = (iso) => (iso ? iso.slice(0, 10).split("-").reverse().join("/") : "");
+// Kept for the pages that import it: ui.js localDate (a calendar day as it is, an instant as
+// its day in Vietnam).
+export const vnDate = localDate;
 export const status = (s, label) => h("span", { class: `dl-status ${s}` }, label || F.st[s] || s);
 
 function deadlineRows(items) {
   return items.map((d) => h("tr", { dataset: { key: d.item_key } },
-    h("td", {}, status(d.status, d.status_label)),
+    h("td", { class: "short" }, status(d.status, d.status_label)),
     h("td", {}, d.label, h("br"), h("small", { class: "muted" }, `${d.length} ${d.unit === "working" ? F.workingDays : F.days}`)),
-    h("td", {}, `${F.due} ${vnDate(d.due)}`),
-    h("td", {}, d.done_on ? `${F.doneOn} ${vnDate(d.done_on)}${d.late ? ` (${F.late})` : ""}`
+    h("td", { class: "short" }, `${F.due} ${localDate(d.due)}`),
+    h("td", { class: "short" }, d.done_on ? `${F.doneOn} ${localDate(d.done_on)}${d.late ? ` (${F.late})` : ""}`
       : d.days_left >= 0 ? `${F.left} ${d.working_days_left} ${F.workingDays}` : `${F.overdueBy} ${-d.days_left} ${F.days}`)));
 }
 
@@ -38,13 +40,13 @@ export async function mount(page, { id }) {
     } }, `${F.draft}: ${label}`) : null;
 
   const petitions = h("table", { class: "list", id: "petition-deadlines" }, h("tbody", {}, dl.petitions.map((p) => h("tr", {},
-    h("td", {}, `#${p.petition_id}`),
+    h("td", { class: "short" }, `#${p.petition_id}`),
     h("td", {}, p.subject),
     h("td", {}, h("span", { class: "badge" }, p.state_label), p.unit ? h("div", { class: "muted" }, p.unit) : null),
-    h("td", {}, p.deadlines.map((d) => h("div", {}, status(d.status, d.status_label), " ", `${d.label}: ${vnDate(d.due)}`))),
-    h("td", {}, p.state === "verifying" ? draftButton("reply", { petition_id: p.petition_id }, F.kinds.reply, `draft-reply-${p.petition_id}`) : null)))));
+    h("td", {}, p.deadlines.map((d) => h("div", {}, status(d.status, d.status_label), " ", `${d.label}: ${localDate(d.due)}`))),
+    h("td", { class: "short" }, p.state === "verifying" ? draftButton("reply", { petition_id: p.petition_id }, F.kinds.reply, `draft-reply-${p.petition_id}`) : null)))));
 
-  page.replaceChildren(
+  put(page,
     h("p", {}, h("a", { href: `#/c/${id}` }, `‹ ${conf.title}`)),
     h("h1", {}, `${F.after}: ${conf.title}`),
     h("p", { class: "muted" }, `${F.profile}: ${dl.profile}`),
@@ -71,21 +73,21 @@ function bulletinCard(confId) {
   const base = `/api/conferences/${confId}/bulletins`;
   const list = h("tbody");
   const card = h("section", { class: "card", id: "bulletins" }, h("h2", {}, B.title), h("p", { class: "muted" }, B.intro));
-  const act = (label, cls, fn) => h("button", { class: cls, onclick: async () => {
+  const act = (label, cls, fn, name) => h("button", { class: cls, "aria-label": `${label}: ${name}`, onclick: async () => {
     try { await fn(); await load(); } catch (e) { banner(e.message, "error"); }
   } }, label);
   async function load() {
     const rows = await api("GET", base);
     list.replaceChildren(...(rows.length ? rows.map((b) => h("tr", { dataset: { id: b.id, status: b.status } },
-      h("td", {}, h("span", { class: `dl-status ${b.status}` }, B.st[b.status] || b.status)),
+      h("td", { class: "short" }, h("span", { class: `dl-status ${b.status}` }, B.st[b.status] || b.status)),
       h("td", {}, b.title, h("br"), h("small", { class: "muted" }, `${b.original_name} · ${Math.round(b.duration_s)} ${B.seconds}`),
         b.error ? h("div", { class: "problems" }, b.error) : null),
-      h("td", {}, localDateTime(b.played_at || b.play_at)),
-      h("td", {}, can("control_broadcast") ? [
+      h("td", { class: "short" }, localDateTime(b.played_at || b.play_at)),
+      h("td", { class: "short" }, can("control_broadcast") ? [
         ["scheduled", "playing"].includes(b.status) ? act(B.cancel, "link", async () => {
           if (confirm(B.confirmCancel)) await api("DELETE", `${base}/${b.id}`);
-        }) : null,
-        b.status !== "playing" ? act(B.playNow, "", () => api("POST", `${base}/${b.id}/play-now`, {})) : null] : null)))
+        }, b.title) : null,
+        b.status !== "playing" ? act(B.playNow, "", () => api("POST", `${base}/${b.id}/play-now`, {}), b.title) : null] : null)))
       : [h("tr", {}, h("td", { class: "muted" }, B.none))]));
   }
   if (can("control_broadcast")) {
@@ -130,7 +132,7 @@ function bulletinCard(confId) {
 function documentCard(d) {
   const card = h("section", { class: `card doc-card ${d.status}`, id: `doc-${d.id}` },
     h("h3", {}, d.kind_label, " ", d.number ? h("span", { class: "badge held doc-number" }, `Số ${d.number}`) : h("span", { class: "badge" }, F.draftBadge)),
-    d.issued_at ? h("p", { class: "muted" }, `${F.issuedOn} ${vnDate(d.content?.header?.issued_on || d.issued_at)}`) : null,
+    d.issued_at ? h("p", { class: "muted" }, `${F.issuedOn} ${localDate(d.content?.header?.issued_on || d.issued_at)}`) : null,
     d.notes.length ? h("ul", { class: "muted" }, d.notes.map((n) => h("li", {}, n))) : null,
     d.problems.length ? h("p", { class: "problems", role: "alert" }, d.problems.map((p) => p.message).join(" ")) : null);
   const actions = h("div", { class: "actions" }, download(d.docx_url), download(d.pdf_url));
@@ -145,7 +147,7 @@ function documentCard(d) {
       } }, F.discard));
     }
     if (can("issue_documents")) {
-      const dateInput = h("input", { type: "date", name: "issued_on", value: new Date(Date.now() + 7 * 3600e3).toISOString().slice(0, 10) });
+      const dateInput = h("input", { type: "date", name: "issued_on", value: todayLocal() });
       const form = h("form", { class: "row issue-form" }, field(F.issueDate, dateInput),
         h("button", { type: "submit", class: "primary", id: `issue-${d.id}`, disabled: d.problems.length > 0 }, F.issue));
       form.addEventListener("submit", async (ev) => {
@@ -167,12 +169,15 @@ function documentCard(d) {
 // A form for the text of a draft: every text and list-of-text field of the content.
 const SKIP = new Set(["commune", "outcome", "body", "number", "issued_on", "year", "archive", "unit_code", "starts_at", "ends_at", "attendance", "attendance_total", "totals", "by_field", "chairs", "secretary", "opinions_by_field", "recorded", "mode", "topics"]);
 
+// A part of a document in Vietnamese, never its key ("petitions_until").
+const label = (key) => F.labels[key] || FIELD_LABELS[key] || F.labels.other;
+
 function inputsFor(value, path, out) {
   if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
-    out.push(field(F.labels[path.at(-1)] || path.at(-1), h("textarea", { rows: Math.max(2, value.length + 1), dataset: { path: JSON.stringify(path), list: "" } }, value.join("\n"))));
+    out.push(field(label(path.at(-1)), h("textarea", { rows: Math.max(2, value.length + 1), dataset: { path: JSON.stringify(path), list: "" } }, value.join("\n"))));
   } else if (Array.isArray(value)) {
     value.forEach((item, i) => {
-      const box = h("fieldset", {}, h("legend", {}, `${F.labels[path.at(-1)] || path.at(-1)} ${i + 1}`));
+      const box = h("fieldset", {}, h("legend", {}, `${label(path.at(-1))} ${i + 1}`));
       const inner = [];
       inputsFor(item, [...path, i], inner);
       box.append(...inner);
@@ -184,7 +189,7 @@ function inputsFor(value, path, out) {
     const key = path.includes("signer") ? `signer_${path.at(-1)}` : path.at(-1);
     const long = value.length > 60 || ["summary", "conclusion", "content", "purpose"].includes(key);
     const isDate = ["due", "reply_by", "raised_on", "petitions_until", "by"].includes(key);
-    out.push(field(F.labels[key] || key, long ? h("textarea", { rows: 3, dataset: { path: JSON.stringify(path) } }, value)
+    out.push(field(label(key), long ? h("textarea", { rows: 3, dataset: { path: JSON.stringify(path) } }, value)
       : h("input", { type: isDate ? "date" : "text", value, dataset: { path: JSON.stringify(path) } })));
   }
 }
@@ -219,7 +224,7 @@ function dispatches(d) {
   const list = h("ul", { id: `dispatch-list-${d.id}` });
   box.append(list);
   api("GET", `/api/documents/${d.id}/dispatches`).then((rows) => list.replaceChildren(...rows.map((r) =>
-    h("li", {}, `${vnDate(r.sent_at)} · ${r.recipient} · ${r.channel_label}${r.note ? ` · ${r.note}` : ""}`))));
+    h("li", {}, `${localDate(r.sent_at)} · ${r.recipient} · ${r.channel_label}${r.note ? ` · ${r.note}` : ""}`))));
   if (can("draft_documents")) {
     const form = h("form", { class: "grid dispatch-form" },
       field(F.recipient, h("input", { name: "recipient", required: true })),

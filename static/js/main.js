@@ -23,5 +23,11 @@ document.getElementById("logout").addEventListener("click", async () => {
   if ((location.hash || "#/") === "#/") navigate(); else location.hash = "#/";
 });
 window.addEventListener("doithoai:navigate", refreshDeadlineCount);
+// A text cut to fit (class cut, the whole text in its title) is shown whole by a tap: tablets
+// have no mouse to hover with.
+document.addEventListener("click", (ev) => {
+  const cut = ev.target.closest && ev.target.closest(".cut[title]");
+  if (cut && !ev.target.closest("a, button, input, select, textarea")) cut.classList.toggle("shown-full");
+});
 setInterval(refreshDeadlineCount, 60_000);
 start();

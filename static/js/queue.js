@@ -3,16 +3,12 @@
 // commands (each with a client-made command_id and the version it was based on).
 import { api, can } from "./api.js";
 import { TQ as Q } from "./i18n.js";
-import { banner, h, mountOpened } from "./ui.js";
+import { announce, banner, h, keepFocus, localTime, mountOpened, put, rememberFocus } from "./ui.js";
 import { clockState, formatClock, loadSocketIo, measureOffset, newCommandId, remainingSeconds, watchConnection } from "/display-assets/clock.js";
+import { mountQueueExtras } from "./queue-extras.js";
 
 export function mount(view, { id }) {
   return mountOpened(new QueuePage(Number(id), view));
-}
-
-// replaceChildren that skips null/false (optional parts) and flattens lists, like h().
-function put(el, ...kids) {
-  el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false && k !== ""));
 }
 
 // "user:2:Nguyễn Văn A" -> "Nguyễn Văn A"; "public::điện thoại 10.0.0.5" -> "điện thoại 10.0.0.5".
@@ -24,6 +20,7 @@ function actorName(label) {
 // ---- a small touch-friendly dialog for reasons and names ----------------------------------
 
 function ask(title, { required = false, fields = null } = {}) {
+  const back = rememberFocus(); // the button that asked, or its row's, once the dialog is closed
   return new Promise((resolve) => {
     const inputs = (fields || [{ name: "reason", label: title, required }]).map((f) =>
       h("label", { class: "fld" }, h("span", {}, f.label),
@@ -42,7 +39,7 @@ function ask(title, { required = false, fields = null } = {}) {
       done = true;
       resolve(fields ? values : values.reason);
     });
-    dlg.addEventListener("close", () => { dlg.remove(); if (!done) resolve(null); });
+    dlg.addEventListener("close", () => { dlg.remove(); back(); if (!done) resolve(null); });
     document.body.append(dlg);
     dlg.showModal();
     inputs[0].querySelector("input").focus();
@@ -61,6 +58,8 @@ class QueuePage {
     this.timers = [];
     this.stopWatch = null;
     this.dragging = null;
+    this.saidTurn = undefined; // "<turn>:<status>" of the person with the floor, as last announced
+    this.saidClock = undefined; // the clock's state, as last announced
   }
 
   async open() {
@@ -74,14 +73,14 @@ class QueuePage {
       waiting: h("ol", { class: "q-list", id: "q-waiting" }),
       pending: h("ul", { class: "q-list", id: "q-pending" }),
       aside: h("ul", { class: "q-list", id: "q-aside" }),
-      history: h("ol", { class: "q-history", id: "q-history" }),
+      history: h("ol", { class: "q-history", id: "q-history", tabindex: "0", "aria-label": Q.historyLabel }),
       undo: h("button", { class: "q-undo", id: "q-undo", disabled: true, onclick: () => this.undo() }, Q.undo),
       petition: h("section", { class: "q-card", id: "q-petition" }),
     };
     const main = h("div", { class: "q-page" },
       h("header", { class: "q-head" },
-        h("a", { href: `#/c/${this.id}`, class: "button" }, "‹"),
-        h("h1", {}, `${Q.title}: `, h("span", { class: "q-conf" }, conf.title)),
+        h("a", { href: `#/c/${this.id}`, class: "button", "aria-label": Q.back, title: Q.back }, "‹"),
+        h("h1", { class: "cut", title: conf.title }, `${Q.title}: `, h("span", { class: "q-conf" }, conf.title)),
         this.el.version, this.el.lost),
       h("div", { class: "q-cols" },
         h("div", { class: "q-col" }, this.el.current, this.el.petition,
@@ -95,6 +94,7 @@ class QueuePage {
           can("run_queue") ? await this.answerForm() : null,
           await this.qrBox())));
     view.replaceChildren(main);
+    mountQueueExtras(this); // the list, the run-of-show and the balance (queue-extras.js)
     if (!view.isConnected || this.closed) return; // the user has already moved to another page
 
     this.socket = io({ transports: ["websocket", "polling"] });
@@ -178,11 +178,16 @@ class QueuePage {
 
   render(s) {
     if (!s || (this.snap && s.version < this.snap.version)) return; // older than what is shown
+    keepFocus(() => this.draw(s)); // a command's answer redraws the lists: the focus stays put
+  }
+
+  draw(s) {
     this.snap = s;
     this.el.version.textContent = `${Q.version} ${s.version}`;
     const turns = this.turns();
     const run = can("run_queue");
     this.renderCurrent(turns, run);
+    this.announceTurn(turns);
     this.renderPetition(turns);
     // waiting: exactly the server's order
     // who already spoke today, counted by the server over the whole day (the view only
@@ -195,31 +200,40 @@ class QueuePage {
     this.el.pending.replaceChildren(...(pending.length ? pending.map((t) => h("li", { class: "q-row", dataset: { turn: t.id } },
       this.who(t),
       run || can("register_speaker") ? h("div", { class: "q-actions" },
-        h("button", { class: "primary q-approve", onclick: () => this.send("approve_turn", { turn_id: t.id }) }, Q.approve),
-        h("button", { class: "q-reject", onclick: () => this.withReason(Q.reasonOptional, "reject_turn", { turn_id: t.id }, false) }, Q.reject)) : null))
+        h("button", { class: "primary q-approve", "aria-label": Q.approveWho(t.display_name), onclick: () => this.send("approve_turn", { turn_id: t.id }) }, Q.approve),
+        h("button", { class: "q-reject", "aria-label": Q.rejectWho(t.display_name), onclick: () => this.withReason(Q.reasonOptional, "reject_turn", { turn_id: t.id }, false) }, Q.reject)) : null))
       : [h("li", { class: "muted q-empty" }, "—")]));
     const aside = s.state.turns.filter((t) => ["deferred", "skipped"].includes(t.status));
     document.getElementById("q-aside-box").hidden = !aside.length;
     this.el.aside.replaceChildren(...aside.map((t) => h("li", { class: "q-row", dataset: { turn: t.id } },
       this.who(t), h("span", { class: "badge" }, Q.statuses[t.status]),
       run ? h("div", { class: "q-actions" },
-        h("button", { onclick: () => this.send("requeue", { turn_id: t.id }) }, Q.requeue),
-        h("button", { onclick: () => this.withReason(Q.reasonOptional, "withdraw", { turn_id: t.id }, false) }, Q.withdraw)) : null)));
+        h("button", { class: "q-requeue", "aria-label": Q.requeueWho(t.display_name), onclick: () => this.send("requeue", { turn_id: t.id }) }, Q.requeue),
+        h("button", { class: "q-withdraw", "aria-label": Q.withdrawWho(t.display_name), onclick: () => this.withReason(Q.reasonOptional, "withdraw", { turn_id: t.id }, false) }, Q.withdraw)) : null)));
     const hist = [...s.state.history].reverse().slice(0, 60);
     this.el.history.replaceChildren(...(hist.length ? hist.map((e) => h("li", {},
-      h("time", {}, new Date(e.at).toLocaleTimeString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })), " ",
-      h("span", {}, e.summary), e.reason ? h("em", { class: "q-reason" }, ` — lý do: ${e.reason}`) : null,
+      h("time", { datetime: e.at }, localTime(e.at)), " ",
+      h("span", {}, e.summary), e.reason ? h("em", { class: "q-reason" }, ` — ${Q.reasonWas}: ${e.reason}`) : null,
       h("small", { class: "muted" }, ` · ${actorName(e.actor)}`))) : [h("li", { class: "muted" }, Q.noHistory)]));
     this.el.undo.disabled = !(run && s.can_undo);
     this.el.undo.title = s.undo_summary || "";
     this.tick();
   }
 
+  // Screen readers hear who is called, not every change of the page.
+  announceTurn(turns) {
+    const cur = this.snap.state.current_turn_id ? turns.get(this.snap.state.current_turn_id) : null;
+    const key = cur ? `${cur.id}:${cur.status}` : "";
+    if (this.saidTurn !== undefined && key !== this.saidTurn && cur && cur.status === "called") announce(Q.calledNow(cur.display_name));
+    if (key !== this.saidTurn) this.saidClock = undefined;
+    this.saidTurn = key;
+  }
+
   who(t) {
     return h("div", { class: "q-who" },
       h("strong", {}, t.display_name), t.kind === "answer" && t.role ? ` — ${t.role}` : "",
       t.hamlet ? h("span", { class: "muted" }, ` · ${t.hamlet}`) : null,
-      t.topic ? h("div", { class: "q-topic" }, t.topic) : null);
+      t.topic ? h("div", { class: "q-topic cut", title: t.topic }, t.topic) : null);
   }
 
   waitingRow(t, index, size, run, spoken) {
@@ -229,17 +243,17 @@ class QueuePage {
       t.needs_interpreter ? h("span", { class: "badge q-interp" }, `${Q.interpreter}${t.language ? `: ${t.language}` : ""}`) : null,
       t.source === "qr" ? h("span", { class: "badge" }, "QR") : null,
     ];
-    const handle = run ? h("span", { class: "q-handle", title: Q.dragHint, "aria-label": Q.dragHint }, "☰") : null;
+    const handle = run ? h("span", { class: "q-handle", title: Q.dragHint, "aria-hidden": "true" }, "☰") : null;
     const row = h("li", { class: "q-row q-wait", dataset: { turn: t.id, index: String(index) } },
       handle, h("span", { class: "q-pos" }, String(index + 1)),
       h("div", { class: "q-who-wrap" }, this.who(t), h("div", {}, badges)),
       run ? h("div", { class: "q-actions" },
-        h("button", { class: "q-up", "aria-label": "Lên", disabled: index === 0, onclick: () => this.move(t.id, index, index - 1) }, "▲"),
-        h("button", { class: "q-down", "aria-label": "Xuống", disabled: index === size - 1, onclick: () => this.move(t.id, index, index + 1) }, "▼"),
-        h("button", { class: "q-call", onclick: () => (index === 0 ? this.send("call_turn", { turn_id: t.id })
+        h("button", { class: "q-up", "aria-label": Q.up(t.display_name), title: Q.up(t.display_name), disabled: index === 0, onclick: () => this.move(t.id, index, index - 1) }, "▲"),
+        h("button", { class: "q-down", "aria-label": Q.down(t.display_name), title: Q.down(t.display_name), disabled: index === size - 1, onclick: () => this.move(t.id, index, index + 1) }, "▼"),
+        h("button", { class: "q-call", "aria-label": Q.callWho(t.display_name), onclick: () => (index === 0 ? this.send("call_turn", { turn_id: t.id })
           : this.withReason(Q.reasonCall, "call_turn", { turn_id: t.id })) }, Q.call),
-        h("button", { class: "q-defer", onclick: () => this.withReason(Q.reasonOptional, "defer", { turn_id: t.id }, false) }, Q.defer),
-        h("button", { class: "q-withdraw", onclick: () => this.withReason(Q.reasonOptional, "withdraw", { turn_id: t.id }, false) }, Q.withdraw)) : null);
+        h("button", { class: "q-defer", "aria-label": Q.deferWho(t.display_name), onclick: () => this.withReason(Q.reasonOptional, "defer", { turn_id: t.id }, false) }, Q.defer),
+        h("button", { class: "q-withdraw", "aria-label": Q.withdrawWho(t.display_name), onclick: () => this.withReason(Q.reasonOptional, "withdraw", { turn_id: t.id }, false) }, Q.withdraw)) : null);
     if (handle) handle.addEventListener("pointerdown", (ev) => this.dragStart(ev, row, t.id, index));
     return row;
   }
@@ -319,10 +333,10 @@ class QueuePage {
     this.clock = h("div", { class: "q-clock", id: "q-clock" });
     put(this.el.current,
       h("h2", {}, Q.current, " ", h("span", { class: `badge q-status-${cur.status}` }, Q.statuses[cur.status])),
-      h("p", { class: "q-name" }, cur.display_name, cur.kind === "answer" && cur.role ? ` — ${cur.role}` : ""),
+      h("p", { class: "q-name cut", title: cur.display_name }, cur.display_name, cur.kind === "answer" && cur.role ? ` — ${cur.role}` : ""),
       h("p", { class: "muted" }, [cur.hamlet, cur.needs_interpreter ? `${Q.interpreter}${cur.language ? `: ${cur.language}` : ""}` : ""].filter(Boolean).join(" · ")),
-      cur.topic ? h("p", { class: "q-topic" }, cur.topic) : null,
-      h("p", { class: "muted", id: "q-public-name" }, `Màn hình: ${s.public.current ? s.public.current.name : ""}`),
+      cur.topic ? h("p", { class: "q-topic cut", title: cur.topic }, cur.topic) : null,
+      h("p", { class: "muted", id: "q-public-name" }, `${Q.onScreen}: ${s.public.current ? s.public.current.name : ""}`),
       this.clock, h("p", { class: "q-clock-note", id: "q-clock-note" }),
       h("div", { class: "q-controls" }, actions), extend);
   }
@@ -335,6 +349,12 @@ class QueuePage {
     const state = cur && cur.status === "called" ? "idle" : clockState(timer, remaining, this.snap.state.settings.warning_seconds);
     this.clock.textContent = cur && cur.status === "called" ? formatClock(timer.allowed) : formatClock(remaining);
     this.clock.dataset.state = state;
+    if (state !== this.saidClock) { // the time warnings, once each
+      if (this.saidClock !== undefined && cur && (state === "warning" || state === "overtime")) {
+        announce(state === "warning" ? Q.warningNow(cur.display_name) : Q.overtimeNow(cur.display_name));
+      }
+      this.saidClock = state;
+    }
     const note = document.getElementById("q-clock-note");
     if (note) note.textContent = state === "overtime" ? Q.overtime : state === "warning" ? Q.warning : `/ ${formatClock(timer.allowed)}`;
   }
@@ -365,7 +385,7 @@ class QueuePage {
           consent_full_name: turn.consent_full_name, field_id: Number(form.field_id.value),
           content: form.content.value, source: "during" });
         const ack = await this.send("link_petition", { turn_id: turn.id, petition_id: String(p.id) });
-        if (ack) { form.content.value = ""; banner(`Đã ghi kiến nghị #${p.id}.`); this.loadPetitions(); }
+        if (ack) { form.content.value = ""; banner(Q.petitionSaved(p.id)); this.loadPetitions(); }
       } catch (e) { banner(e.message, "error"); }
     });
     box.replaceChildren(h("h2", {}, Q.petition), linked, form);
@@ -414,7 +434,7 @@ class QueuePage {
       if (form.needs_interpreter.checked && form.language.value.trim()) fields.language = form.language.value.trim();
       if (pick.value) fields.participant_id = Number(pick.value);
       const ack = await this.send("register_turn", fields);
-      if (ack) { form.reset(); form.language.disabled = true; banner(`Đã thêm ${fields.display_name} vào hàng chờ.`); }
+      if (ack) { form.reset(); form.language.disabled = true; banner(Q.added(fields.display_name)); }
     });
     const box = h("details", { class: "q-card", id: "q-register-box" }, h("summary", {}, Q.register), form);
     box.addEventListener("toggle", () => { if (box.open) loadPeople(); });
@@ -434,7 +454,7 @@ class QueuePage {
   async answerForm() {
     this.petitionSelect = h("select", { name: "petition_id", required: true });
     const form = h("form", { class: "q-form", id: "q-answer" },
-      h("label", { class: "fld q-wide" }, h("span", {}, "Kiến nghị"), this.petitionSelect),
+      h("label", { class: "fld q-wide" }, h("span", {}, Q.petitionField), this.petitionSelect),
       h("label", { class: "fld" }, h("span", {}, Q.official), h("input", { name: "official_name", required: true, maxlength: 120 })),
       h("label", { class: "fld" }, h("span", {}, Q.role), h("input", { name: "role", maxlength: 120 })),
       h("div", { class: "actions q-wide" }, h("button", { type: "submit", class: "primary" }, Q.addAnswer)));
@@ -442,7 +462,7 @@ class QueuePage {
       ev.preventDefault();
       const ack = await this.send("add_answer_turn", { petition_id: String(form.petition_id.value),
         official_name: form.elements.official_name.value, role: form.elements.role.value });
-      if (ack) { form.reset(); banner("Đã thêm lượt trả lời kiến nghị."); }
+      if (ack) { form.reset(); banner(Q.answerAdded); }
     });
     await this.loadPetitions();
     const box = h("details", { class: "q-card", id: "q-answer-box" }, h("summary", {}, Q.answer), form);
@@ -454,8 +474,8 @@ class QueuePage {
     let reg = null;
     try { reg = await api("GET", `/api/conferences/${this.id}/registration`); } catch { return null; }
     return h("details", { class: "q-card", id: "q-qr-box" }, h("summary", {}, Q.qr),
-      h("div", { class: "q-qr" }, h("img", { src: reg.qr_svg, alt: Q.qr, width: 180, height: 180 }),
+      h("div", { class: "q-qr" }, h("img", { src: reg.qr_svg, alt: Q.qrAlt, width: 180, height: 180 }),
         h("div", {}, h("p", {}, h("a", { href: reg.url, target: "_blank", id: "q-reg-url" }, reg.url)),
-          h("p", { class: "muted" }, `${Q.display}: ${location.origin}/display/${this.id}?token=… (mã thiết bị trong Quản trị)`))));
+          h("p", { class: "muted" }, Q.displayHelp(location.origin, this.id)))));
   }
 }

@@ -78,7 +78,9 @@ function showError(view, e) {
 
 function showNav() {
   document.getElementById("nav").hidden = false;
-  document.getElementById("who").textContent = `${session.user.full_name} · ${T.roles[session.user.role] || session.user.role}`;
+  const who = document.getElementById("who");
+  who.textContent = `${session.user.full_name} · ${T.roles[session.user.role] || session.user.role}`;
+  who.title = who.textContent;
   document.querySelectorAll("[data-perm]").forEach((a) => { a.hidden = !can(a.dataset.perm); });
 }
 

@@ -8,7 +8,8 @@
 // server refuses a stale one (409 edit_conflict) and both texts are shown side by side.
 import { api, can } from "./api.js";
 import { TS, T } from "./i18n.js";
-import { banner, field, formData, h, localDateTime, mountOpened, select, showErrors } from "./ui.js";
+import { mergeParagraphs } from "./text.js";
+import { banner, field, formData, h, keepFocus, localDateTime, mountOpened, put, select, showErrors } from "./ui.js";
 import { loadSocketIo, newCommandId } from "/display-assets/clock.js";
 
 const SAVE_DELAY_MS = 1000;
@@ -164,7 +165,7 @@ class TranscriptEditor {
       h("div", { class: "actions" },
         h("button", { class: "primary", id: "keep-mine", onclick: () => resolve(mine) }, TS.keepMine),
         h("button", { id: "use-theirs", onclick: () => resolve(theirs) }, TS.useTheirs),
-        h("button", { id: "keep-both", onclick: () => resolve(`${theirs}\n${mine}`) }, TS.keepBoth)));
+        h("button", { id: "keep-both", onclick: () => resolve(mergeParagraphs(theirs, mine)) }, TS.keepBoth)));
     this.conflict.hidden = false;
     this.showState(TS.conflictTitle, "form-error");
   }
@@ -256,15 +257,15 @@ class SecretaryPage {
     this.el = {
       live: h("span", { id: "live-state", class: "badge" }, "…"),
       asr: h("span", { id: "asr-state", class: "badge" }),
-      list: h("ol", { id: "turn-list", class: "turns" }),
+      list: h("ol", { id: "turn-list", class: "turns", "aria-label": TS.turnsList }),
       follow: h("button", { id: "follow", onclick: () => this.pick(null) }, TS.follow),
       main: h("div", { id: "turn-main" }),
     };
     this.showAsr(asr);
-    page.replaceChildren(
+    put(page,
       h("div", { class: "row" }, h("h1", {}, `${TS.title}: ${conf.title}`), this.el.live, this.el.asr),
       h("div", { class: "secretary" },
-        h("aside", { class: "card" }, h("h2", {}, TS.turns), this.el.follow, this.el.list,
+        h("aside", { class: "card", tabindex: "0", "aria-labelledby": "turns-heading" }, h("h2", { id: "turns-heading" }, TS.turns), this.el.follow, this.el.list,
           h("h3", {}, TS.exports),
           h("ul", { class: "exports" },
             h("li", {}, h("a", { href: `/api/conferences/${this.id}/minutes.docx`, id: "export-docx" }, TS.minutes)),
@@ -333,6 +334,8 @@ class SecretaryPage {
   onTranscript(t) {
     const turn = this.turns.find((x) => x.id === t.turn_id);
     if (turn) turn.transcript = t;
+    // a machine draft comes from the turn's recording: fetch the turn again to show its player
+    if (turn && t.machine_text && !(turn.recordings || []).length) this.refreshSoon();
     if (this.editor && this.editor.turn.id === t.turn_id) this.editor.remote(t);
     this.renderList();
   }
@@ -352,7 +355,7 @@ class SecretaryPage {
     this.renderList();
     const active = this.activeId();
     if (!this.editor || !active || this.editor.turn.id !== active) await this.renderTurn();
-    else this.renderPetitions();
+    else { this.renderPetitions(); this.updateRecordings(); }
   }
 
   pick(turnId) {
@@ -365,13 +368,13 @@ class SecretaryPage {
     const current = this.currentId();
     const active = this.activeId();
     this.el.follow.className = this.selected ? "" : "primary";
-    this.el.list.replaceChildren(...this.turns.filter((t) => t.started_at || t.id === current || t.transcript.revision).map((t) =>
+    keepFocus(() => put(this.el.list, this.turns.filter((t) => t.started_at || t.id === current || t.transcript.revision).map((t) =>
       h("li", { class: t.id === active ? "active" : "", dataset: { turn: t.id } },
-        h("button", { class: "link", onclick: () => this.pick(t.id) },
+        h("button", { class: "link", "aria-current": t.id === active ? "true" : null, onclick: () => this.pick(t.id) },
           `${t.display_name}${t.hamlet ? ` — ${t.hamlet}` : ""}`),
         t.id === current ? h("span", { class: "badge held" }, TS.current) : null,
         t.transcript.origin === "machine" && !t.transcript.confirmed && t.transcript.text ? h("span", { class: "badge draft" }, TS.machineDraft) : null,
-        pending.get(t.id) ? h("span", { class: "badge warn" }, "●") : null)));
+        pending.get(t.id) ? h("span", { class: "badge warn", title: TS.unsent }, "●", h("span", { class: "sr-only" }, TS.unsent)) : null))));
   }
 
   async renderTurn() {
@@ -386,14 +389,36 @@ class SecretaryPage {
     this.turn = turn;
     this.editor = new TranscriptEditor(turn, () => this.renderList());
     this.petitionBox = h("section", { class: "card", id: "turn-petitions" });
-    this.el.main.replaceChildren(
+    put(this.el.main,
       h("section", { class: "card" },
         h("h2", { id: "turn-name" }, `${turn.display_name}${turn.hamlet ? ` — ${turn.hamlet}` : ""}`),
         turn.topic ? h("p", { class: "muted" }, turn.topic) : null,
-        turn.started_at ? h("p", { class: "muted" }, localDateTime(turn.started_at)) : null),
+        turn.started_at ? h("p", { class: "muted" }, localDateTime(turn.started_at)) : null,
+        this.recordings(turn)),
       this.editor.el, this.petitionBox);
     await this.editor.load();
     this.renderPetitions();
+  }
+
+  // The turn's recording, to listen again while writing (cut when the turn has ended; only
+  // for the roles that may listen: the server gives no address to the others).
+  recordings(turn) {
+    const playable = (turn.recordings || []).filter((r) => r.url);
+    this.audioBox = h("div", { class: "recordings", id: "turn-recordings" },
+      h("h3", {}, TS.recording),
+      playable.length ? playable.map((r, i) => h("audio", { controls: true, preload: "none", src: r.url,
+        "aria-label": TS.playRecording(turn.display_name, i + 1, playable.length) }))
+        : h("p", { class: "muted" }, TS.noRecording));
+    return this.audioBox;
+  }
+
+  // A recording cut since the turn was shown: add its player (one already playing is left alone).
+  updateRecordings() {
+    const turn = this.turns.find((t) => t.id === (this.turn && this.turn.id));
+    if (!turn || !this.audioBox) return;
+    const urls = (turn.recordings || []).filter((r) => r.url).map((r) => r.url).join(" ");
+    const shown = [...this.audioBox.querySelectorAll("audio")].map((a) => a.getAttribute("src")).join(" ");
+    if (urls !== shown) this.audioBox.replaceWith(this.recordings(turn));
   }
 
   renderPetitions() {
@@ -413,7 +438,7 @@ class SecretaryPage {
     const others = Object.fromEntries(this.petitions.filter((p) => !linked.includes(p.id))
       .map((p) => [p.id, `#${p.id} ${p.raised_by}: ${p.content.slice(0, 60)}`]));
     const linkForm = h("form", { class: "row", id: "link-form" },
-      select("petition_id", others), h("button", { type: "submit" }, TS.link));
+      select("petition_id", others, undefined, { "aria-label": TS.pickPetition }), h("button", { type: "submit" }, TS.link));
     linkForm.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const pid = linkForm.elements.petition_id.value;

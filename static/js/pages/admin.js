@@ -1,7 +1,7 @@
 // Administration: #/admin. The commune, fields, user accounts and devices.
 import { api, can } from "../api.js";
 import { T } from "../i18n.js";
-import { banner, field, formData, h, reloadPage, select, showErrors } from "../ui.js";
+import { banner, field, formData, h, put, reloadPage, select, showErrors } from "../ui.js";
 
 export async function mount(view) {
   const [commune, users, devices, fields] = await Promise.all([
@@ -30,8 +30,8 @@ export async function mount(view) {
     try { await api("POST", "/api/users", formData(userForm)); again(); } catch (e) { showErrors(userForm, e); }
   });
   const deviceForm = h("form", { class: "card grid", id: "device-form" },
-    field("Tên thiết bị", h("input", { name: "name", required: true })),
-    field(T.kind, select("kind", { display: "Màn hình công cộng", relay: "Cụm loa" }, "display")),
+    field(T.deviceName, h("input", { name: "name", required: true })),
+    field(T.kind, select("kind", T.deviceKinds, "display")),
     h("div", { class: "actions" }, h("button", { class: "primary" }, T.add)));
   const tokenBox = h("p", { id: "new-token", class: "warning", hidden: true });
   deviceForm.addEventListener("submit", async (ev) => {
@@ -39,27 +39,30 @@ export async function mount(view) {
     try {
       const d = await api("POST", "/api/devices", formData(deviceForm));
       tokenBox.hidden = false;
-      tokenBox.textContent = `Mã của “${d.name}” (chỉ hiện một lần): ${d.token}`;
+      tokenBox.textContent = T.newToken(d.name, d.token);
     } catch (e) { showErrors(deviceForm, e); }
   });
   const fieldForm = h("form", { class: "card grid", id: "field-form" },
-    field("Mã (không dấu)", h("input", { name: "code", required: true, pattern: "[a-z0-9_-]+" })),
-    field("Tên lĩnh vực", h("input", { name: "name", required: true })),
+    // Chromium compiles `pattern` with the v flag: there a "-" inside [...] must be escaped.
+    field(T.fieldCode, h("input", { name: "code", required: true, maxlength: 40, pattern: "[a-z0-9_\\-]+", autocapitalize: "none" })),
+    field(T.fieldName, h("input", { name: "name", required: true })),
     h("div", { class: "actions" }, h("button", { class: "primary" }, T.add)));
   fieldForm.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try { await api("POST", "/api/fields", formData(fieldForm)); again(); } catch (e) { showErrors(fieldForm, e); }
   });
-  view.replaceChildren(
+  put(view,
     h("h1", {}, T.admin), h("h2", {}, T.commune), communeForm,
-    h("h2", {}, T.fields), h("ul", {}, fields.map((f) => h("li", {}, f.name, f.active ? "" : " (ngừng dùng) ",
+    h("h2", {}, T.fields), h("ul", {}, fields.map((f) => h("li", {}, f.name, f.active ? " " : ` ${T.fieldStopped} `,
       h("button", { class: "link", onclick: async () => {
         try { await api("PATCH", `/api/fields/${f.id}`, { active: !f.active }); again(); } catch (e) { banner(e.message, "error"); }
-      } }, f.active ? "Ngừng dùng" : "Dùng lại")))), fieldForm,
+      } }, f.active ? T.stopUsing : T.useAgain)))), fieldForm,
     h("h2", {}, T.users), h("table", { class: "list" }, h("tbody", {}, users.map((u) => h("tr", {},
-      h("td", {}, u.username), h("td", {}, u.full_name), h("td", {}, T.roles[u.role]), h("td", {}, u.active ? "" : "Đã khóa"))))), userForm,
+      h("td", {}, u.username), h("td", {}, u.full_name), h("td", { class: "short" }, T.roles[u.role]), h("td", { class: "short" }, u.active ? "" : T.locked))))), userForm,
     h("h2", {}, T.devices), tokenBox, h("table", { class: "list" }, h("tbody", {}, devices.map((d) => h("tr", {},
-      h("td", {}, d.name), h("td", {}, d.kind === "display" ? "Màn hình" : "Cụm loa"),
-      h("td", {}, d.revoked_at ? "Đã thu hồi" : h("button", { onclick: async () => { await api("DELETE", `/api/devices/${d.id}`); again(); } }, T.revoke)))))), deviceForm);
+      h("td", {}, d.name), h("td", { class: "short" }, T.deviceKindsShort[d.kind] || T.deviceKinds.display),
+      h("td", { class: "short" }, d.revoked_at ? T.revoked : h("button", { "aria-label": T.revokeDevice(d.name), onclick: async () => {
+        try { await api("DELETE", `/api/devices/${d.id}`); again(); } catch (e) { banner(e.message, "error"); }
+      } }, T.revoke)))))), deviceForm);
   return () => {};
 }

@@ -1,9 +1,8 @@
 // The working-day calendar of a year: #/calendar/<year>. Days off, working days, holidays
 // added by hand; the deadlines counted in working days use it at once.
 import { api, can } from "../api.js";
-import { vnDate } from "../followup.js";
 import { T } from "../i18n.js";
-import { banner, field, h, reloadPage, showErrors } from "../ui.js";
+import { banner, field, h, localDate, put, reloadPage, showErrors } from "../ui.js";
 
 const F = T.followup;
 
@@ -40,8 +39,8 @@ export async function mount(view, { year: yearArg }) {
     }
     try { await api("PUT", `/api/calendar/${year}`, body); banner(T.saved); reloadPage(); } catch (e) { showErrors(form, e); }
   });
-  const shipped = ["days_off", "working_days", "holidays"].flatMap((k) => cal.shipped[k].map((e) => `${vnDate(e.date)}: ${e.name}`));
-  view.replaceChildren(
+  const shipped = ["days_off", "working_days", "holidays"].flatMap((k) => cal.shipped[k].map((e) => `${localDate(e.date)}: ${e.name}`));
+  put(view,
     h("div", { class: "row" },
       h("a", { class: "button", href: `#/calendar/${year - 1}` }, `‹ ${year - 1}`),
       h("h1", {}, `${F.calendar} ${year}`),
@@ -51,7 +50,7 @@ export async function mount(view, { year: yearArg }) {
     can("manage_settings") ? form : null,
     h("h2", {}, F.specialDays),
     h("table", { class: "list cal-days", id: "special-days" }, h("tbody", {}, days.map((d) => h("tr", {},
-      h("td", {}, `${F.weekdays[d.weekday]} ${vnDate(d.date)}`), h("td", {}, d.name),
-      h("td", { class: d.working ? "work" : "off" }, d.working ? F.working : F.off))))));
+      h("td", { class: "short" }, `${F.weekdays[d.weekday]} ${localDate(d.date)}`), h("td", {}, d.name),
+      h("td", { class: d.working ? "short work" : "short off" }, d.working ? F.working : F.off))))));
   return () => {};
 }

@@ -1,7 +1,7 @@
 // The overview for the higher level: #/overview/<year>. Charts drawn as inline SVG.
 import { api } from "../api.js";
 import { T } from "../i18n.js";
-import { h } from "../ui.js";
+import { h, put } from "../ui.js";
 
 const F = T.followup;
 
@@ -14,11 +14,14 @@ function s(tag, attrs = {}, ...children) {
 }
 const COLORS = { open: "#b3261e", answered: "#2e7d32", assigned: "#f59e0b", verifying: "#eab308", forwarded: "#2563eb", resolved: "#14532d" };
 
-// Horizontal bars: rows [{label, parts: [{value, color, title}]}]
-function barChart(id, rows, { unit = "", max = null } = {}) {
+// Horizontal bars: rows [{label, parts: [{value, color, title}]}]. The picture is one image for
+// screen readers, named by `name` and every row's figures (the rows' own texts are hidden).
+function barChart(id, name, rows, { unit = "", max = null } = {}) {
   const rowH = 30, left = 190, width = 760, right = 60;
   const top = Math.max(1, max ?? Math.max(1, ...rows.map((r) => r.parts.reduce((a, p) => a + p.value, 0))));
-  const svgEl = s("svg", { class: "chart", id, viewBox: `0 0 ${width} ${rows.length * rowH + 10}`, role: "img" });
+  const said = rows.map((r) => `${r.label}: ${r.parts.map((p) => p.title || `${p.value ?? "—"}${unit}`).join(", ")}`);
+  const svgEl = s("svg", { class: "chart", id, viewBox: `0 0 ${width} ${rows.length * rowH + 10}`, role: "img",
+    "aria-label": `${name}. ${said.length ? said.join("; ") : "—"}` });
   rows.forEach((r, i) => {
     const y = 5 + i * rowH;
     svgEl.append(s("text", { x: left - 8, y: y + 19, "text-anchor": "end" }, r.label.length > 28 ? `${r.label.slice(0, 27)}…` : r.label));
@@ -26,7 +29,7 @@ function barChart(id, rows, { unit = "", max = null } = {}) {
     let total = 0;
     for (const p of r.parts) {
       const w = (p.value / top) * (width - left - right);
-      if (w > 0) svgEl.append(s("rect", { x, y: y + 4, width: w, height: rowH - 10, fill: p.color, rx: 3 }, s("title", {}, p.title || `${p.value}`)));
+      if (w > 0) svgEl.append(s("rect", { x, y: y + 4, width: w, height: rowH - 10, fill: p.color, rx: 3 }));
       x += w; total += p.value;
     }
     const shown = r.parts.every((p) => p.value === null) ? "—" : `${Math.round(total * 10) / 10}${unit}`;
@@ -41,7 +44,7 @@ export async function mount(view, { year: yearArg }) {
   const states = Object.keys(o.states);
   const legend = h("p", { class: "legend" }, states.map((k) => h("span", {}, h("i", { style: `background:${COLORS[k]}` }), o.states[k])));
   const t = o.totals;
-  view.replaceChildren(
+  put(view,
     h("div", { class: "row" },
       h("a", { class: "button", href: `#/overview/${year - 1}` }, `‹ ${year - 1}`),
       h("h1", {}, `${F.overview} ${year}${o.scope ? ` — ${o.scope}` : ""}`),
@@ -51,11 +54,11 @@ export async function mount(view, { year: yearArg }) {
       h("a", { class: "button", id: "export-csv", href: `/api/overview.csv?year=${year}`, download: "" }, F.exportCsv),
       h("a", { class: "button", id: "export-xlsx", href: `/api/overview.xlsx?year=${year}`, download: "" }, F.exportXlsx)),
     h("h2", {}, F.chartConferences),
-    barChart("chart-conferences", o.communes.map((r) => ({ label: r.commune, parts: [{ value: r.conferences_held, color: "#7a1410", title: F.conferencesHeld }] }))),
+    barChart("chart-conferences", F.chartConferences, o.communes.map((r) => ({ label: r.commune, parts: [{ value: r.conferences_held, color: "#7a1410", title: `${r.conferences_held} ${F.conferencesHeld}` }] }))),
     h("h2", {}, F.chartFields), legend,
-    barChart("chart-fields", o.fields.map((f) => ({ label: f.field, parts: states.map((k) => ({ value: f.by_state[k], color: COLORS[k], title: `${o.states[k]}: ${f.by_state[k]}` })) }))),
+    barChart("chart-fields", F.chartFields, o.fields.map((f) => ({ label: f.field, parts: states.map((k) => ({ value: f.by_state[k], color: COLORS[k], title: `${o.states[k]}: ${f.by_state[k]}` })) }))),
     h("h2", {}, F.chartOnTime),
-    barChart("chart-on-time", o.communes.map((r) => ({ label: r.commune, parts: [{ value: r.on_time_share === null ? null : r.on_time_share * 100, color: "#2e7d32", title: `${r.on_time}/${r.counted}` }] })), { unit: "%", max: 100 }),
+    barChart("chart-on-time", F.chartOnTime, o.communes.map((r) => ({ label: r.commune, parts: [{ value: r.on_time_share === null ? null : r.on_time_share * 100, color: "#2e7d32", title: `${r.on_time_share === null ? "—" : `${Math.round(r.on_time_share * 1000) / 10}%`} (${r.on_time}/${r.counted})` }] })), { unit: "%", max: 100 }),
     h("table", { class: "list" }, h("tbody", {}, o.communes.map((r) => h("tr", {},
       h("td", {}, r.commune), h("td", {}, `${r.conferences_held} ${F.conferencesHeld}`), h("td", {}, `${r.petitions} ${F.petitionsLower}`),
       h("td", {}, `${F.onTime}: ${r.on_time}/${r.counted}`))))));

@@ -2,7 +2,7 @@
 import { api, can } from "../api.js";
 import { T, TS } from "../i18n.js";
 import { answerForm } from "../secretary.js";
-import { h, localDateTime, reloadPage } from "../ui.js";
+import { h, localDate, localDateTime, put, reloadPage } from "../ui.js";
 
 export async function mount(view, { id }) {
   const d = await api("GET", `/api/petitions/${id}/detail`);
@@ -21,10 +21,10 @@ export async function mount(view, { id }) {
   });
   const answers = d.answers.map((a) => h("li", { class: "card" },
     h("p", {}, h("strong", {}, a.answered_by), " — ", a.outcome_label,
-      a.unit ? ` · ${a.unit}` : "", a.due_date ? ` · ${a.due_date.split("-").reverse().join("/")}` : ""),
+      a.unit ? ` · ${a.unit}` : "", a.due_date ? ` · ${localDate(a.due_date)}` : ""),
     a.text ? h("p", { class: "pre" }, a.text) : null,
     h("p", { class: "muted" }, localDateTime(a.created_at))));
-  view.replaceChildren(
+  put(view,
     h("h1", {}, `${TS.petition} ${p.id}`, " ", h("span", { class: `badge ${p.status}` }, TS.statuses[p.status] || p.status)),
     h("section", { class: "card" },
       h("p", {}, h("strong", {}, `${TS.speaker}: `), d.speaker.name, d.speaker.hamlet ? ` — ${d.speaker.hamlet}` : ""),
