@@ -2,6 +2,7 @@
 
     python bench/queue_fanout.py --clients N [--commands 100] [--interval 0.2]
                                  [--per-process 250] [--db URL] [--client lean|sio]
+                                 [--processes 2 --db postgresql+asyncpg://... [--redis URL]]
 
 Starts a real ``doithoai serve`` subprocess (SQLite in a temporary folder unless --db),
 creates a conference and a display device token, then starts N socket.io clients
@@ -17,6 +18,11 @@ version; the processes report the latest arrival per version through a queue.
 Latency of one command = arrival at the last client - the instant the moderator
 sent it (so it includes the command's transaction on the server).
 The last line printed is one JSON object: clients, commands, p50_ms, p99_ms, max_ms.
+
+With ``--processes N`` (a province, docs/province.md): N server processes on the same
+PostgreSQL database and Redis (bench/province.py starts them), the watching clients
+spread evenly over them, the moderator on the first; the latency then includes the
+trip through Redis to the other processes' screens.
 """
 
 from __future__ import annotations
@@ -327,14 +333,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", type=float, default=0.2, help="pause between commands (s)")
     ap.add_argument("--per-process", type=int, default=250, help="clients per process")
     ap.add_argument("--db", default=None, help="database URL (default: SQLite in a temp folder)")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="server processes (more than 1: needs --db PostgreSQL, and Redis)")
+    ap.add_argument("--redis", default="redis://127.0.0.1:6379/0",
+                    help="with --processes > 1: the Redis the processes share")
     ap.add_argument("--client", choices=["lean", "sio"], default="lean",
                     help="sio: python-socketio AsyncClient; lean: a minimal client of the same "
                          "protocol on an asyncio Protocol (less work per message in the "
                          "watching processes, which share the 2 cores with the server)")
     args = ap.parse_args(argv)
+    if args.processes > 1 and not (args.db or "").startswith("postgresql"):
+        ap.error("--processes > 1 needs --db postgresql+asyncpg://USER@HOST/DB")
 
     with tempfile.TemporaryDirectory(prefix="fanout-") as tmp:
-        proc, base = start_server(Path(tmp), args.db)
+        if args.processes > 1:
+            from province import start_servers
+
+            procs, ports = start_servers(Path(tmp), args.db, args.redis, args.processes)
+            bases = [f"http://127.0.0.1:{p}" for p in ports]
+        else:
+            proc, base = start_server(Path(tmp), args.db)
+            procs, bases = [proc], [base]
+        base = bases[0]
         try:
             cid, token, cookie = asyncio.run(setup(base))
             ctx = mp.get_context("spawn")
@@ -342,36 +362,46 @@ def main(argv: list[str] | None = None) -> int:
             sizes = [args.per_process] * (args.clients // args.per_process)
             if args.clients % args.per_process:
                 sizes.append(args.clients % args.per_process)
+            if len(sizes) < len(bases):  # at least one watching process per server
+                sizes = [args.clients // len(bases) + (i < args.clients % len(bases))
+                         for i in range(len(bases))]
             workers = [ctx.Process(target=watcher_process,
-                                   args=(base, token, cid, n, ready, results, stop, args.client),
+                                   args=(bases[i % len(bases)], token, cid, n, ready, results,
+                                         stop, args.client),
                                    daemon=True)
-                       for n in sizes]
+                       for i, n in enumerate(sizes) if n]
             t_conn = time.monotonic()
             for w in workers:
                 w.start()
             joined = sum(ready.get(timeout=300) for _ in workers)
             connect_s = time.monotonic() - t_conn
-            print(f"{joined} clients joined in {connect_s:.1f} s; server pid {proc.pid}",
-                  file=sys.stderr, flush=True)
+            print(f"{joined} clients joined in {connect_s:.1f} s on {bases}; server pids "
+                  f"{[p.pid for p in procs]}", file=sys.stderr, flush=True)
+
+            def cpu() -> float:
+                return sum(process_cpu(p.pid) for p in procs)
+
             time.sleep(1.0)
-            idle0 = process_cpu(proc.pid)  # background (pings of every client, audio) without commands
+            idle0 = cpu()  # background (pings of every client, audio) without commands
             time.sleep(3.0)
-            idle_cpu_per_s = (process_cpu(proc.pid) - idle0) / 3.0
+            idle_cpu_per_s = (cpu() - idle0) / 3.0
             t_run = time.monotonic()
-            server_cpu0 = process_cpu(proc.pid)
+            server_cpu0 = cpu()
             sent, acks = asyncio.run(moderate(base, cookie, cid, args.commands, args.interval))
-            server_cpu = process_cpu(proc.pid) - server_cpu0
+            server_cpu = cpu() - server_cpu0
             run_s = time.monotonic() - t_run
             stop.set()
             reports = [results.get(timeout=120) for _ in workers]
             for w in workers:
                 w.join(30)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
     latencies, firsts, incomplete = [], [], 0
     for version, t0 in sent.items():
@@ -388,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         "client": args.client,
         "watcher_loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         "processes": len(workers),
+        "server_processes": len(procs),
         "commands": len(latencies),
         "incomplete": incomplete,
         "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,

@@ -113,7 +113,10 @@ class Action:
             raise from_validation(exc) from None
 
     def lock_key(self, data: Any) -> Hashable | None:
-        """Actions with the same key run one at a time, commit and publish included."""
+        """Actions with the same key run one at a time in this process, commit and publish
+        included. Several server processes (a province) are serialised by the database: an
+        action whose order matters also locks its row there (the queue: the conference row,
+        server/queue/service.py); this lock then only spares it a wait on a connection."""
         return None
 
     async def run(self, ctx: Context, data: Any) -> Any:  # pragma: no cover - abstract
@@ -139,7 +142,7 @@ class Executor:
         # GET requests handled at once: the rest wait, costing nothing, so a command (a
         # socket event, a POST) never queues behind hundreds of runnable reads
         self.read_turns = asyncio.Semaphore(8)
-        self._locks: dict[Hashable, asyncio.Lock] = {}
+        self._locks: dict[Hashable, asyncio.Lock] = {}  # per process; see Action.lock_key
 
     def cached_read(self, key: tuple, max_age: float) -> bytes | None:
         """A read made at the current write generation, no older than ``max_age`` s."""

@@ -19,12 +19,23 @@ For the shared frame to be valid on every socket, websocket compression is
 off: :func:`install` replaces engine.io's aiohttp websocket driver by one
 that opens uncompressed websockets and tells its engine.io socket about
 itself. The messages are a few kilobytes of JSON on a local network.
+
+Across processes (a province, docs/province.md): with ``--redis`` the server's client
+manager is a :class:`ProvinceManager`, python-socketio's Redis manager. ``fan_out``
+then writes to this process's sockets as above and publishes the event once on the
+Redis channel; every other process receives it and runs the same local fan-out for
+its own sockets (:meth:`ProvinceManager._handle_emit`), so the fast path is kept on
+both sides. ``sio.emit`` goes the same way. The same channel carries short messages
+between the servers themselves (:meth:`ProvinceManager.tell`), which no client sees.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import struct
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,12 +136,22 @@ class FanOut:
 
 
 async def fan_out(sio: socketio.AsyncServer, event: str, data: Any, room: str) -> FanOut:
-    """Send one event to every client of ``room`` in namespace "/" (same packets as ``emit``).
+    """Send one event to every client of ``room`` in namespace "/" (same packets as ``emit``),
+    in this process and, with a :class:`ProvinceManager`, in the other processes too.
 
     ``data`` is JSON types only (no bytes): socket.io's scan of the whole payload for
     binary attachments is skipped, which for a staff view with its history was a
     millisecond per broadcast.
     """
+    done = await fan_out_here(sio, event, data, room)
+    manager = sio.manager
+    if isinstance(manager, ProvinceManager):
+        await manager.relay(event, data, room)
+    return done
+
+
+async def fan_out_here(sio: socketio.AsyncServer, event: str, data: Any, room: str) -> FanOut:
+    """:func:`fan_out` to this process's sockets only."""
     encoded = sio.packet_class(sio_packet.EVENT, namespace="/", data=[event, data],
                                binary=False).encode()
     pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
@@ -145,3 +166,84 @@ async def fan_out(sio: socketio.AsyncServer, event: str, data: Any, room: str) -
             await sio.eio.send_packet(eio_sid, pkt)
             queued += 1
     return FanOut(direct, queued)
+
+
+# ---- across processes ---------------------------------------------------------------------
+
+SERVERS = "doithoai:servers"  # the room of messages between servers; no client is in it
+log = logging.getLogger(__name__)
+Hearer = Callable[[str, Any], Awaitable[None]]
+
+
+class ProvinceManager(socketio.AsyncRedisManager):
+    """python-socketio's Redis client manager whose local delivery is :func:`fan_out_here`.
+
+    An event emitted in any process is published once on the channel; each process,
+    the sender included, writes it to its own sockets with the shared frame. Emits with
+    an acknowledgement callback, ``skip_sid`` or binary data keep the library's path.
+    """
+
+    PUBLISH_TIMEOUT = 2.0  # a Redis that does not answer must not hold up a command's ack
+
+    def __init__(self, url: str, channel: str) -> None:
+        super().__init__(url, channel=channel, redis_options={"socket_connect_timeout": 2})
+        self.hearers: list[Hearer] = []  # what this server does with another's `tell`
+
+    async def relay(self, event: str, data: Any, room: str) -> None:
+        """Publish an event this process has already fanned out to its own sockets."""
+        message = {"method": "emit", "event": event, "data": [data], "binary": False,
+                   "namespace": "/", "room": room, "skip_sid": None, "callback": None,
+                   "host_id": self.host_id}
+        try:
+            await asyncio.wait_for(self._publish(message), self.PUBLISH_TIMEOUT)
+        except TimeoutError:
+            log.error("Redis did not take %r for %s within %.0f s: the other processes "
+                      "miss it", event, room, self.PUBLISH_TIMEOUT)
+
+    async def tell(self, kind: str, data: Any) -> None:
+        """A message to the other server processes (not to clients)."""
+        await self.relay(kind, data, SERVERS)
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        data, room = message.get("data"), message.get("room")
+        simple = (message.get("callback") is None and not message.get("binary")
+                  and message.get("skip_sid") is None and message.get("namespace") in (None, "/")
+                  and isinstance(room, str) and isinstance(data, list) and len(data) == 1
+                  and data[0] is not None)
+        if not simple:
+            await super()._handle_emit(message)
+            return
+        if room == SERVERS:
+            if message.get("host_id") != self.host_id:
+                for hear in self.hearers:
+                    try:
+                        await hear(message["event"], data[0])
+                    except Exception:
+                        log.exception("message %r from another server failed", message["event"])
+            return
+        await fan_out_here(self.server, message["event"], data[0], room)
+
+    async def subscribed(self, timeout: float = 10.0) -> bool:
+        """Start listening now (not at the first client) and wait until subscribed, so no
+        message published after start-up is missed."""
+        if not self.server.manager_initialized:
+            self.server.manager_initialized = True
+            self.initialize()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            pubsub = self.pubsub
+            if pubsub is not None and pubsub.subscribed:
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    async def close(self) -> None:
+        thread = getattr(self, "thread", None)
+        if thread is not None:
+            thread.cancel()
+            with contextlib.suppress(BaseException):
+                await thread
+        if self.redis is not None:
+            with contextlib.suppress(Exception):
+                await self.redis.aclose()

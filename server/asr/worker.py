@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from server.asr import engines
 from server.asr.engines import Engine, get_engine
 from server.asr.transcribe import TranscriptResult, transcribe_file
 
@@ -57,9 +58,11 @@ def _lower_priority(niceness: int) -> None:
 _PROCESS_ENGINE: Engine | None = None
 
 
-def _process_init(engine_name: str, niceness: int) -> None:
-    """In the worker process: lower its priority, name its engine (loaded on first use)."""
+def _process_init(engine_name: str, niceness: int, cache_dir: Path | None) -> None:
+    """In the worker process: lower its priority, keep models where the server keeps
+    them, name its engine (loaded on first use)."""
     global _PROCESS_ENGINE
+    engines._cache_dir = cache_dir
     if niceness > 0:
         with contextlib.suppress(OSError):
             os.nice(niceness)
@@ -159,7 +162,8 @@ class TranscriptionWorker:
     def _new_process(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_process_init, initargs=(self._engine.name, self._niceness))
+            initializer=_process_init,
+            initargs=(self._engine.name, self._niceness, engines._cache_dir))
 
     def _recognise(self, wav_path: Path) -> TranscriptResult:
         return transcribe_file(wav_path, self._engine)

@@ -4,6 +4,12 @@ A command is applied to the stored state inside one transaction together with it
 audit event and the mirrored turn rows; only after the commit does the new version
 go out. Commands of one conference are serialised by a lock (and a row lock on
 PostgreSQL), so every client converges on the same sequence of versions.
+
+Across server processes (a province, docs/province.md) the row lock alone does it: the
+conference row is read again ``FOR UPDATE`` before the stored version is, so a second
+process waits for the first one's commit and then builds on its version (checked by
+tests/server/test_province.py). The executor's lock only keeps one process's commands
+from queueing on database connections.
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Actor
 from server.commands import audit, scope
-from server.db.models import Participant, Petition, QueueCommandRow, SpeakingTurn, TurnPetition
+from server.db.models import (
+    Conference,
+    Participant,
+    Petition,
+    QueueCommandRow,
+    SpeakingTurn,
+    TurnPetition,
+)
 from server.db.session import PreEncodedJSON
 from server.domain import queue as q
 from server.domain.errors import Invalid, NotFound
@@ -80,13 +93,29 @@ class QueueService:
         # even read.
         self._decoded: dict[int, q.QueueState] = {}
         self._commune: dict[int, int] = {}
+        # the newest version another server process said it committed (a province)
+        self._heard: dict[int, int] = {}
 
     def cached(self, actor: Actor, conference_id: int) -> q.QueueState | None:
-        """The conference's queue from memory, if known and the caller's commune's."""
+        """The conference's queue from memory, if known, not older than a version another
+        process committed, and the caller's commune's."""
         state = self._decoded.get(conference_id)
         if state is None or self._commune.get(conference_id) != actor.commune_id:
             return None
+        if state.version < self._heard.get(conference_id, 0):
+            return None
         return state
+
+    def heard(self, conference_id: int, version: int) -> None:
+        """Another server process committed ``version``: older states in memory are no
+        longer served; the next read brings them forward from the database."""
+        if version > self._heard.get(conference_id, 0):
+            self._heard[conference_id] = version
+
+    async def load(self, db: AsyncSession, conference_id: int) -> q.QueueState | None:
+        """The conference's queue at its stored version, whoever asks (a server's own job)."""
+        conf = await db.get(Conference, conference_id)
+        return None if conf is None else await self._current(db, conf)
 
     def remember(self, conference_id: int, commune_id: int, state: q.QueueState) -> None:
         current = self._decoded.get(conference_id)
@@ -97,14 +126,18 @@ class QueueService:
     async def _current(self, db: AsyncSession, conf: Any) -> q.QueueState:
         """The conference's queue at its stored version (``queue_version``; 0: nothing
         stored): the state in memory when it is that version, else the state in memory
-        or the stored snapshot brought forward by the commands logged after it."""
+        or the stored snapshot brought forward by the commands logged after it.
+
+        Without the row lock (a read) another process may commit while this one reads:
+        the log is read up to the version first seen, and a snapshot stored since then
+        is taken as it is (a newer committed state)."""
         stored = conf.queue_version or 0
         cached = self._decoded.get(conf.id)
         if cached is not None and cached.version == stored:
             return cached
         state = None
         if cached is not None and 0 < cached.version < stored:
-            logged = await self._logged(db, conf.id, after=cached.version)
+            logged = await self._logged(db, conf.id, after=cached.version, upto=stored)
             if logged and logged[0].version == cached.version + 1:
                 state = q.replay(cached, ((r.command, r.at, r.actor) for r in logged))
         if state is None:
@@ -115,19 +148,21 @@ class QueueService:
                 settings = settings_from_dict(conf.queue_settings) if conf.queue_settings else None
                 state = q.new_queue(conf.id, settings)
             if state.version < stored:
-                logged = await self._logged(db, conf.id, after=state.version)
+                logged = await self._logged(db, conf.id, after=state.version, upto=stored)
                 state = q.replay(state, ((r.command, r.at, r.actor) for r in logged))
-        if state.version != stored:
+        if state.version < stored:
             raise RuntimeError(f"queue of conference {conf.id}: stored version {stored}, "
                                f"snapshot and log give {state.version}")
         self.remember(conf.id, conf.commune_id, state)
         return state
 
     @staticmethod
-    async def _logged(db: AsyncSession, conference_id: int, after: int) -> list[QueueCommandRow]:
+    async def _logged(db: AsyncSession, conference_id: int, after: int, upto: int
+                      ) -> list[QueueCommandRow]:
         return list((await db.execute(
             select(QueueCommandRow).where(QueueCommandRow.conference_id == conference_id,
-                                          QueueCommandRow.version > after)
+                                          QueueCommandRow.version > after,
+                                          QueueCommandRow.version <= upto)
             .order_by(QueueCommandRow.version))).scalars())
 
     async def snapshot(self, db: AsyncSession, actor: Actor, conference_id: int) -> q.QueueState:
