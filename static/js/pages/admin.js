@@ -4,14 +4,17 @@ import { T } from "../i18n.js";
 import { banner, field, formData, h, put, reloadPage, select, showErrors } from "../ui.js";
 
 export async function mount(view) {
-  const [commune, users, devices, fields] = await Promise.all([
+  const [commune, users, devices, fields, backups] = await Promise.all([
     api("GET", "/api/commune"), can("manage_users") ? api("GET", "/api/users") : [],
-    can("manage_devices") ? api("GET", "/api/devices") : [], api("GET", "/api/fields")]);
+    can("manage_devices") ? api("GET", "/api/devices") : [], api("GET", "/api/fields"),
+    can("manage_settings") ? api("GET", "/api/backups/status").catch(() => null) : null]);
   const again = reloadPage;
   const communeForm = h("form", { class: "card grid", id: "commune-form" },
     ...[["name", "Tên xã"], ["issuing_body", "Cơ quan ban hành (chữ in hoa)"], ["body_code", "Ký hiệu cơ quan (UBND)"],
       ["place_name", "Địa danh ghi ngày tháng"], ["province", "Tỉnh"], ["higher_authority", "Cấp trên nhận báo cáo"],
       ["chairman_name", "Chủ tịch UBND xã"]].map(([k, label]) => field(label, h("input", { name: k, value: commune[k] || "" }))),
+    field("Mã đơn vị soạn thảo trong số văn bản (ví dụ VP: 07/UBND-VP)",
+      h("input", { name: "drafting_units", value: (commune.drafting_units || {}).default || "", autocapitalize: "characters" })),
     field("Bộ quy tắc thời hạn", select("rule_profile", { "cong-van-457": "Công văn 457 (10 và 30 ngày làm việc)", "luat-2025": "Luật 72/2025 (thông báo trước 7 ngày; kết quả trong 10 ngày)" }, commune.rule_profile)),
     field("Thời hạn lưu bản ghi âm (ngày)", h("input", { name: "retention_days", type: "number", min: 30, max: 3650, value: commune.retention_days })),
     h("div", { class: "actions" }, h("button", { class: "primary" }, T.save)));
@@ -51,8 +54,12 @@ export async function mount(view) {
     ev.preventDefault();
     try { await api("POST", "/api/fields", formData(fieldForm)); again(); } catch (e) { showErrors(fieldForm, e); }
   });
+  const backupBox = backups ? h("section", { class: "card", id: "backup-status", "aria-labelledby": "backup-title" },
+    h("h2", { id: "backup-title" }, "Sao lưu"),
+    backups.last ? h("p", {}, `Bản sao lưu gần nhất: ${new Date(backups.last.at).toLocaleString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })} — ${(backups.last.size / 1048576).toFixed(1)} MB — ${backups.last.folder}`) : null,
+    backups.message ? h("p", { class: backups.stale ? "warning" : "muted", role: backups.stale ? "alert" : null }, backups.message) : null) : null;
   put(view,
-    h("h1", {}, T.admin), h("h2", {}, T.commune), communeForm,
+    h("h1", {}, T.admin), backupBox, h("h2", {}, T.commune), communeForm,
     h("h2", {}, T.fields), h("ul", {}, fields.map((f) => h("li", {}, f.name, f.active ? " " : ` ${T.fieldStopped} `,
       h("button", { class: "link", onclick: async () => {
         try { await api("PATCH", `/api/fields/${f.id}`, { active: !f.active }); again(); } catch (e) { banner(e.message, "error"); }
