@@ -145,23 +145,46 @@ async def registration_form(request: web.Request) -> web.StreamResponse:
     return _with_device(request, render("register.html", conf=conf, values={}, errors={}))
 
 
-async def registration_submit(request: web.Request) -> web.StreamResponse:
-    conf = await conference_by_slug(request)
+class _Refused(Exception):
+    def __init__(self, response: web.StreamResponse) -> None:
+        self.response = response
+
+
+async def _phone_form(request: web.Request, conf: Conference, texts: tuple[str, ...],
+                      check: str) -> tuple[list, dict[str, Any]]:
+    """The limits a phone's form counts against (refused with 429 when spent) and the
+    form's texts, plus the checkbox ``check``; a broken form or a NUL is refused."""
     limiter: SlidingWindowLimiter = request.app[REGISTRATION_LIMITER]
-    secret = request.app[SIGNING_KEY]
-    device = valid_device(secret, request.cookies.get(DEVICE_COOKIE))
+    device = valid_device(request.app[SIGNING_KEY], request.cookies.get(DEVICE_COOKIE))
     keys = limit_keys(conf.id, request.remote or "?", device)
     if not all(limiter.allow(k, limit) for k, limit in keys):
-        return error_page(429, "Bạn đã đăng ký nhiều lần trong thời gian ngắn; "
-                               "vui lòng chờ vài phút hoặc đăng ký tại bàn thư ký.")
+        raise _Refused(error_page(429, "Bạn đã gửi nhiều lần trong thời gian ngắn; vui lòng "
+                                       "chờ vài phút hoặc đến bàn thư ký."))
     try:
         form = await request.post()
     except (ValueError, AssertionError, LookupError, HttpProcessingError):  # a broken form
-        raise BadRequest("bad_form", "Biểu mẫu đăng ký không đọc được; vui lòng tải lại trang "
+        raise BadRequest("bad_form", "Biểu mẫu không đọc được; vui lòng tải lại trang "
                                      "và gửi lại.") from None
     refuse_nul(form, "bad_form", "Ô")
-    values: dict[str, Any] = {k: str(form.get(k, "")) for k in ("display_name", "hamlet", "topic")}
-    values["consent_full_name"] = form.get("consent_full_name") == "on"
+    values: dict[str, Any] = {k: str(form.get(k, "")) for k in texts}
+    values[check] = form.get(check) == "on"
+    return keys, values
+
+
+def _count(request: web.Request, keys: list) -> None:
+    limiter: SlidingWindowLimiter = request.app[REGISTRATION_LIMITER]
+    for k, _limit in keys:
+        limiter.fail(k)
+
+
+async def registration_submit(request: web.Request) -> web.StreamResponse:
+    conf = await conference_by_slug(request)
+    secret = request.app[SIGNING_KEY]
+    try:
+        keys, values = await _phone_form(request, conf, ("display_name", "hamlet", "topic"),
+                                         "consent_full_name")
+    except _Refused as refused:
+        return refused.response
     errors: dict[str, str] = {}
     if not values["display_name"].strip():
         errors["display_name"] = "Vui lòng nhập họ và tên."
@@ -174,8 +197,7 @@ async def registration_submit(request: web.Request) -> web.StreamResponse:
     if errors:
         return _with_device(request, render("register.html", status=422, conf=conf,
                                             values=values, errors=errors))
-    for k, _limit in keys:
-        limiter.fail(k)
+    _count(request, keys)
     system = Actor(kind="public", commune_id=conf.commune_id, role="public",
                    name=f"điện thoại {request.remote or '?'}")
     command_id = "qr-" + secrets.token_hex(8)
@@ -197,21 +219,12 @@ async def opinion_submit(request: web.Request) -> web.StreamResponse:
     """POST /r/{slug}/y-kien: a written opinion instead of speaking. It becomes a petition
     waiting for the secretary's review; the phone is shown its tracking code."""
     conf = await conference_by_slug(request)
-    limiter: SlidingWindowLimiter = request.app[REGISTRATION_LIMITER]
     key = request.app[SIGNING_KEY]
-    device = valid_device(key, request.cookies.get(DEVICE_COOKIE))
-    keys = limit_keys(conf.id, request.remote or "?", device)
-    if not all(limiter.allow(k, limit) for k, limit in keys):
-        return error_page(429, "Bạn đã gửi nhiều lần trong thời gian ngắn; vui lòng chờ vài "
-                               "phút hoặc gửi tại bàn thư ký.")
     try:
-        form = await request.post()
-    except (ValueError, AssertionError, LookupError, HttpProcessingError):
-        raise BadRequest("bad_form", "Biểu mẫu không đọc được; vui lòng tải lại trang "
-                                     "và gửi lại.") from None
-    refuse_nul(form, "bad_form", "Ô")
-    values: dict[str, Any] = {k: str(form.get(k, "")) for k in ("o_name", "o_hamlet", "o_content")}
-    values["o_consent"] = form.get("o_consent") == "on"
+        keys, values = await _phone_form(request, conf, ("o_name", "o_hamlet", "o_content"),
+                                         "o_consent")
+    except _Refused as refused:
+        return refused.response
     errors: dict[str, str] = {}
     for k, label, limit in (("o_name", "họ và tên", limits.PERSON_NAME),
                             ("o_hamlet", "thôn, bon hoặc tổ dân phố", limits.HAMLET),
@@ -223,8 +236,7 @@ async def opinion_submit(request: web.Request) -> web.StreamResponse:
     if errors:
         return _with_device(request, render("register.html", status=422, conf=conf,
                                             values=values, errors=errors))
-    for k, _limit in keys:
-        limiter.fail(k)
+    _count(request, keys)
     phone = Actor(kind="public", commune_id=conf.commune_id, role="public",
                   name=f"điện thoại {request.remote or '?'}")
     try:

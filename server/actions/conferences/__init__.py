@@ -6,6 +6,7 @@ its search key, and the answer the API gives for a conference.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,11 +15,22 @@ from server.api.schemas import ConferenceOut
 from server.db.models import Commune, Conference
 from server.domain.errors import Invalid
 from server.domain.text import search_key
+from server.executor import Action
 from server.keys import RULES
 
 FIELDS = ("title", "starts_at", "ends_at", "venue", "format", "online_url", "chair_name",
           "front_name", "council_name", "content", "purpose", "how_to_attend", "status",
           "announced_at")
+
+
+class ConferenceChange(Action):
+    """A change to one conference: the chair's or the administrator's, one at a time per
+    conference (its input names ``conference_id``)."""
+
+    permission = "edit_conference"
+
+    def lock_key(self, data: Any) -> Hashable:
+        return ("conference", data.conference_id)
 
 
 def check_times(conf: Conference) -> None:

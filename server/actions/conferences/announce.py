@@ -7,27 +7,21 @@ be announced). Audit: ``conference.announce`` with the fields before and after.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
-from server.actions.conferences import FIELDS, conference_out
+from server.actions.conferences import FIELDS, ConferenceChange, conference_out
 from server.api import schemas
 from server.api.schemas import ConferenceOut, RecordId
 from server.commands import audit, scope
 from server.domain.conferences import announced_status
-from server.executor import Action, Context
+from server.executor import Context
 
 
 class Input(schemas.Input):
     conference_id: RecordId
 
 
-class AnnounceConference(Action):
+class AnnounceConference(ConferenceChange):
     name = "conference.announce"
-    permission = "edit_conference"
     Input = Input
-
-    def lock_key(self, data: Input) -> Hashable:
-        return ("conference", data.conference_id)
 
     async def run(self, ctx: Context, data: Input) -> ConferenceOut:
         conf = await scope.conference(ctx.db, ctx.actor, data.conference_id)

@@ -8,26 +8,20 @@ Input: ``conference_id``, the new ``status`` (held, closed or cancelled) and an 
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
-from server.actions.conferences import conference_out
+from server.actions.conferences import ConferenceChange, conference_out
 from server.api.schemas import ConferenceOut, ConferenceStatusIn, RecordId
 from server.commands import scope
 from server.domain.conferences import next_status
-from server.executor import Action, Context
+from server.executor import Context
 
 
 class Input(ConferenceStatusIn):
     conference_id: RecordId
 
 
-class SetConferenceStatus(Action):
+class SetConferenceStatus(ConferenceChange):
     name = "conference.set_status"
-    permission = "edit_conference"
     Input = Input
-
-    def lock_key(self, data: Input) -> Hashable:
-        return ("conference", data.conference_id)
 
     async def run(self, ctx: Context, data: Input) -> ConferenceOut:
         conf = await scope.conference(ctx.db, ctx.actor, data.conference_id)

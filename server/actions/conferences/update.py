@@ -7,26 +7,20 @@ Audit: ``conference.update`` with the fields before and after.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
-from server.actions.conferences import FIELDS, check_times, conference_out, index
+from server.actions.conferences import FIELDS, ConferenceChange, check_times, conference_out, index
 from server.api.schemas import ConferenceOut, ConferencePatch, RecordId
 from server.commands import audit, scope
 from server.domain.conferences import next_status
-from server.executor import Action, Context
+from server.executor import Context
 
 
 class Input(ConferencePatch):
     conference_id: RecordId
 
 
-class UpdateConference(Action):
+class UpdateConference(ConferenceChange):
     name = "conference.update"
-    permission = "edit_conference"
     Input = Input
-
-    def lock_key(self, data: Input) -> Hashable:
-        return ("conference", data.conference_id)
 
     async def run(self, ctx: Context, data: Input) -> ConferenceOut:
         conf = await scope.conference(ctx.db, ctx.actor, data.conference_id)
