@@ -11,9 +11,9 @@ PORT   ?= 8080
 # sox make test speech, icecast2 is the large fan-out server, chromium drives the page
 # tests, poppler-utils and libreoffice turn documents into PDF and pictures.
 APT_PACKAGES := ffmpeg portaudio19-dev espeak-ng sox icecast2 chromium fonts-dejavu-core \
-                poppler-utils libreoffice-writer-nogui fonts-liberation2 hostname
+                poppler-utils libreoffice-writer-nogui fonts-liberation2 hostname nginx pulseaudio pulseaudio-utils libasound2-plugins
 
-.PHONY: run test system-deps deps lint bench clean
+.PHONY: run test system-deps deps lint bench clean province
 
 run: deps
 	$(BIN)/doithoai serve --data-dir $(DATA) --port $(PORT)
@@ -40,6 +40,11 @@ $(STAMP): pyproject.toml | system-deps
 	touch $(STAMP)
 
 deps: system-deps $(STAMP)
+
+# A province on this machine: nginx in front of 2 server processes on PostgreSQL
+# (database doithoai_province, made if missing) and Redis; see docs/province.md.
+province: deps
+	$(BIN)/python deploy/province.py --workers 2 --data-dir $(DATA)-province
 
 bench: deps
 	@echo "See docs/benchmarks.md for each benchmark's command."

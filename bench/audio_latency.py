@@ -6,7 +6,13 @@ HTTP mount, RTP and a local icecast2, and write what they would play to WAV file
 wall-clock time of their first sample. The delay is found by cross-correlating 2 s windows of the
 captured audio with the relays' output. Prints one JSON line last.
 
+`--cpu-hogs N` runs N busy-loop processes beside everything (server, encoder, relays) for the
+whole run: the delay then includes what the relays' buffers grew to, and each relay's
+underruns (with its buffer target, the silence they cost and the audio dropped to resync) are
+reported, with the load average at the end of the run.
+
     .venv/bin/python bench/audio_latency.py [--seconds 20] [--jitter-ms N]   # N: all relays
+    .venv/bin/python bench/audio_latency.py --cpu-hogs 2   # the same with 2 busy-loop processes
     .venv/bin/python bench/audio_latency.py --stages      # where the time goes, stage by stage
     .venv/bin/python bench/audio_latency.py --encoder-variants   # ffmpeg input/output flags
 
@@ -36,8 +42,11 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import log, percentile  # noqa: E402
+
 from broadcast.analysis import delay_by_xcorr, read_wav  # noqa: E402
 from broadcast.audio import SAMPLE_RATE, to_pcm  # noqa: E402
+from broadcast.cpuload import cpu_hogs, load_average  # noqa: E402
 from broadcast.icecast_local import LocalIcecast  # noqa: E402
 from broadcast.recorder import wav_header  # noqa: E402
 from broadcast.relay import Relay  # noqa: E402
@@ -94,7 +103,14 @@ def delays(ref: np.ndarray, ref_start: float, out: np.ndarray, out_start: float,
     return result
 
 
-async def main(seconds: float, jitter_ms: int | None) -> dict:
+async def main(seconds: float, jitter_ms: int | None, hogs: int = 0) -> dict:
+    with cpu_hogs(hogs) as pids:
+        if hogs:
+            log(f"{hogs} busy-loop processes: {pids}")
+        return await _relay_delays(seconds, jitter_ms, hogs)
+
+
+async def _relay_delays(seconds: float, jitter_ms: int | None, hogs: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix="doithoai-latency-"))
     clicks = work / "clicks.wav"
     click_train(clicks)
@@ -127,35 +143,50 @@ async def main(seconds: float, jitter_ms: int | None) -> dict:
         procs[kind] = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "broadcast.cli", "relay", "--server", server, "--token", TOKEN,
             "--name", f"bench-{kind}", "--output", str(work / f"{kind}.wav"), "--source", *src,
+            "--report-interval", "1",
             *(["--jitter-ms", str(jitter_ms)] if jitter_ms is not None else []),
             cwd=str(REPO), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": str(REPO)})
+    log(f"3 relays (http, rtp, icecast) started; running {seconds:g} s")
     t_start = time.time()
-    await asyncio.sleep(seconds)
+    for done in range(int(seconds)):
+        await asyncio.sleep(1.0)
+        if (done + 1) % 5 == 0:
+            under = {r["name"][6:]: r.get("underruns") for r in svc.status()["relays"]}
+            log(f"  {done + 1} s: underruns {under}, load {load_average()}")
+    await asyncio.sleep(seconds - int(seconds))
     t_end = time.time()
+    load = load_average()
     for p in procs.values():
         p.send_signal(signal.SIGINT)
     for p in procs.values():
         await p.wait()
     ref, ref_start = captured_timeline(svc)
-    relays = {r["name"]: r for r in svc.status()["relays"]}
+    relays = {r["name"]: r for r in svc.status()["relays"]}  # each relay's last report
     await svc.stop()
     await runner.cleanup()
     ice.stop()
     result: dict = {}
-    print(f"work dir {work}", file=sys.stderr)
+    log(f"work dir {work}")
     for kind in sources:
         wav = work / f"{kind}.wav"
         out, _ = read_wav(wav)
         out_start = json.loads(Path(f"{wav}.json").read_text())["started_at"]
         d = delays(ref, ref_start, out, out_start, t_start + 3.0, t_end - 0.2)
         rep = relays.get(f"bench-{kind}", {})
-        print(f"{kind}: {len(d)} windows, delays ms {[round(v, 1) for v in d]}, relay restarts "
-              f"{rep.get('restarts')}, underruns {rep.get('underruns')}", file=sys.stderr)
+        log(f"{kind}: {len(d)} windows, delays ms {[round(v, 1) for v in d]}, relay restarts "
+            f"{rep.get('restarts')}, underruns {rep.get('underruns')}, buffer target "
+            f"{rep.get('target_ms')} ms")
         result[f"{kind}_median_ms"] = round(statistics.median(d), 1) if d else None
+        p95 = percentile(d, 95)
+        result[f"{kind}_p95_ms"] = round(p95, 1) if p95 is not None else None
         result[f"{kind}_windows"] = len(d)
+        result[f"{kind}_underruns"] = rep.get("underruns")
+        result[f"{kind}_target_ms"] = rep.get("target_ms")
+        result[f"{kind}_silence_ms"] = rep.get("silence_ms")
+        result[f"{kind}_dropped_ms"] = rep.get("dropped_ms")
     result.update(relay_jitter_ms=jitter_ms or "default (rtp 30, http/icecast 60)", seconds=seconds,
-                  goal_http_ms=150, goal_rtp_ms=60, load_average=round(os.getloadavg()[0], 2))
+                  cpu_hogs=hogs, goal_http_ms=150, goal_rtp_ms=60, load_average=load)
     return result
 
 
@@ -241,7 +272,7 @@ async def encoder_variants() -> dict:
         "rtp_24k_asetrate_ms": (probe + pcm24, "rtp"),  # the command line now
     }
     result = {name: await encoder_variant(a, mode) for name, (a, mode) in variants.items()}
-    result["load_average"] = round(os.getloadavg()[0], 2)
+    result["load_average"] = load_average()
     return result
 
 
@@ -390,8 +421,8 @@ async def stages(seconds: float) -> dict:
         result[f"{kind}_jitter_target_ms"] = relays[kind].jitter_ms
         result[f"{kind}_clicks"] = len(d_out)
         result[f"{kind}_underruns"] = relays[kind].buffer.underruns
-    print(f"work dir {work}; {len(w_emit)} frames", file=sys.stderr)
-    result.update(seconds=seconds, load_average=round(os.getloadavg()[0], 2))
+    log(f"work dir {work}; {len(w_emit)} frames")
+    result.update(seconds=seconds, load_average=load_average())
     return result
 
 
@@ -400,6 +431,8 @@ if __name__ == "__main__":
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--jitter-ms", type=int, default=None,
                     help="one jitter buffer target for all relays (default: each transport's own)")
+    ap.add_argument("--cpu-hogs", type=int, default=0, metavar="N",
+                    help="run N busy-loop processes beside the server and the relays")
     ap.add_argument("--stages", action="store_true", help="time each stage (relays in-process)")
     ap.add_argument("--encoder-variants", action="store_true",
                     help="time ffmpeg alone with several input flags and outputs")
@@ -409,4 +442,4 @@ if __name__ == "__main__":
     elif args.stages:
         print(json.dumps(asyncio.run(stages(args.seconds))))
     else:
-        print(json.dumps(asyncio.run(main(args.seconds, args.jitter_ms))))
+        print(json.dumps(asyncio.run(main(args.seconds, args.jitter_ms, args.cpu_hogs))))

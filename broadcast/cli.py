@@ -28,6 +28,9 @@ def register(subparsers: Any) -> None:
                    help="sound card (index or part of its name) or FILE.wav; default: default sound card")
     p.add_argument("--jitter-ms", type=int, default=None,
                    help="jitter buffer target in ms (default: 30 for rtp, 60 for http and icecast)")
+    p.add_argument("--max-jitter-ms", type=int, default=None,
+                   help="how far underruns (stalls of the link or the machine) may raise the "
+                        "jitter buffer, in ms (default: 400)")
     p.add_argument("--report-interval", type=float, default=3.0, help="seconds between health reports")
     p.set_defaults(func=run_relay)
 
@@ -40,7 +43,8 @@ def run_relay(args: argparse.Namespace) -> int:
     try:
         relay = Relay(args.server, args.token, args.name, source=source[0],
                       source_url=source[1] if len(source) == 2 else None, output=args.output,
-                      jitter_ms=args.jitter_ms, report_interval=args.report_interval)
+                      jitter_ms=args.jitter_ms, max_jitter_ms=args.max_jitter_ms,
+                      report_interval=args.report_interval)
     except ValueError as exc:
         print(f"relay: {exc}", file=sys.stderr)
         return 2

@@ -11,6 +11,11 @@ MESSAGES: dict[str, str] = {
     "file_unreadable": "ffmpeg không đọc được tệp âm thanh {path}: {detail}",
     "file_finished": "Đã phát hết tệp âm thanh",
     "source_failed": "Nguồn âm thanh bị lỗi: {detail}",
+    "device_lost": "Mất thiết bị thu âm “{device}” ({detail}); đang chờ thiết bị trở lại",
+    "stream_stopped": "luồng thu âm bị ngắt",
+    "no_callbacks": "thiết bị không gửi âm thanh trong {seconds:g} giây",
+    "recording_gap": "Bản ghi âm bị gián đoạn từ {time} vì mất thiết bị thu âm; "
+                     "sẽ ghi tiếp khi thiết bị trở lại.",
     "encoder_down": "Bộ mã hoá ffmpeg đang khởi động lại",
     "off_air": "Đang tắt phát thanh",
     "muted": "Đang tắt tiếng",

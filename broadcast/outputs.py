@@ -259,6 +259,9 @@ class RtpFanout:
             out.send(datagram)
 
 
+LINE_OUT_MAX_JITTER_MS = 300
+
+
 class LineOutOutput(Supervised):
     """The programme on the local sound card's output (fails cleanly without a card)."""
 
@@ -270,7 +273,9 @@ class LineOutOutput(Supervised):
         kw.setdefault("max_backoff", 30.0)
         super().__init__(f"line-out:{device or 'default'}", **kw)
         self.device = device
-        self.buffer = JitterBuffer(target_ms=jitter_ms, max_ms=max(300, jitter_ms * 4))
+        # The server's own stalls (a busy machine) raise the buffer the same way as a relay's.
+        top = max(jitter_ms, LINE_OUT_MAX_JITTER_MS)
+        self.buffer = JitterBuffer(target_ms=jitter_ms, max_target_ms=top, max_ms=top + 200)
         self.player = PyAudioPlayer(self.buffer, device, pyaudio_module)
         self._open = False
 
@@ -294,5 +299,8 @@ class LineOutOutput(Supervised):
 
     def status(self) -> dict[str, Any]:
         st = super().status()
-        st.update(device=self.player.device_name, underruns=self.buffer.underruns)
+        buf = self.buffer.status()
+        st.update(device=self.player.device_name, underruns=buf["underruns"],
+                  underruns_1min=buf["underruns_1min"], buffer_target_ms=buf["target_ms"],
+                  device_underflows=self.player.underflows)
         return st

@@ -53,8 +53,16 @@ def resolve_output_device(pa: Any, device: str | None) -> int:
     raise OutputDeviceError(message("device_not_found", device=device))
 
 
+# Frames per PortAudio callback on output: 40 ms, so the device holds about 80 ms (two
+# periods) and a callback that is late by a busy machine's stall still finds room; the jitter
+# buffer in front rides out the longer stalls. Measured with PulseAudio: 960 frames gave 40 ms.
+OUTPUT_FRAMES = 2 * FRAME_SAMPLES
+PA_OUTPUT_UNDERFLOW = 4  # paOutputUnderflow: the device played silence, the callback was late
+
+
 class PyAudioPlayer:
-    """Opens the output stream (blocking: call from a thread) and plays from `buffer`."""
+    """Opens the output stream (blocking: call from a thread) and plays from `buffer`.
+    `underflows` counts the device's own underruns (callbacks too late to be played)."""
 
     def __init__(self, buffer: JitterBuffer, device: str | None, pyaudio_module: Any = None) -> None:
         self.buffer = buffer
@@ -63,6 +71,7 @@ class PyAudioPlayer:
         self._pa: Any = None
         self._stream: Any = None
         self.device_name: str | None = None
+        self.underflows = 0
 
     def open(self) -> None:
         with PORTAUDIO_LOCK:
@@ -80,12 +89,15 @@ class PyAudioPlayer:
             index = resolve_output_device(pa, self.device)
             self.device_name = str(pa.get_device_info_by_index(index).get("name"))
             cont = getattr(mod, "paContinue", 0)
+            underflow = getattr(mod, "paOutputUnderflow", PA_OUTPUT_UNDERFLOW)
 
             def callback(in_data: Any, frame_count: int, time_info: Any, status: int) -> tuple[bytes, int]:
+                if status & underflow:
+                    self.underflows += 1
                 return self.buffer.pull(frame_count * SAMPLE_WIDTH), cont
 
             self._stream = pa.open(format=mod.paInt16, channels=1, rate=SAMPLE_RATE, output=True,
-                                   output_device_index=index, frames_per_buffer=FRAME_SAMPLES,
+                                   output_device_index=index, frames_per_buffer=OUTPUT_FRAMES,
                                    stream_callback=callback)
             self._stream.start_stream()
         except OutputDeviceError:

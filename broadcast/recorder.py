@@ -7,8 +7,10 @@ silence so that sample positions stay aligned with wall-clock time.
 
 When the filesystem's free space would fall below the disk reserve (broadcast/disk.py), the
 current segment is closed (a valid WAV) and the state becomes "stopped_disk_full"; recording
-resumes in a new segment once space is back. Such stops and resumptions are lines of the index
-too (`{"event": "stopped" | "resumed", "at": ...}`), so the gap is on record.
+resumes in a new segment once space is back. When the capture device goes away
+(`capture_lost`), the segment is closed the same way until it is back (`capture_resumed`).
+Such stops and resumptions are lines of the index too (`{"event": "stopped" | "resumed",
+"reason": "disk_full" | "device_lost", "at": ...}`), so the gap is on record.
 
 Offsets (`offset_at`) are seconds of recorded audio from the start of the first segment, the
 segments laid end to end. `extract()` cuts [start, end) into a per-turn file: WAV 16 kHz mono
@@ -34,14 +36,21 @@ from typing import Any, BinaryIO
 
 import ffmpeg
 
+from server.domain.local_time import LOCAL_TZ
+
 from .audio import FRAME_SAMPLES, SAMPLE_RATE, SAMPLE_WIDTH
 from .disk import HEADROOM_BYTES, DiskWatch, Reserve, decide, disk_full_message, resume_margin
+from .messages import message as recording_message
 
 log = logging.getLogger(__name__)
 BYTES_PER_S = SAMPLE_RATE * SAMPLE_WIDTH
 FILL_GAP_MAX_S = 5.0  # stalls up to this long are filled with silence, longer ones start a segment
 LAG_TOLERANCE_S = 0.3
 DISK_FULL = "stopped_disk_full"
+
+
+def recording_gap_message(since: str) -> str:
+    return recording_message("recording_gap", time=since)
 
 
 def wav_header(data_bytes: int, *, rate: int = SAMPLE_RATE, channels: int = 1, width: int = 2) -> bytes:
@@ -102,6 +111,7 @@ class Recorder:
         self._next_retry = 0.0
         self.events: list[dict[str, Any]] = []  # stopped / resumed lines of the index
         self._stopped_at = 0.0  # time.monotonic() of the last disk-full stop
+        self.capture_gap: dict[str, Any] | None = None  # the capture device is gone (reason, at)
         self.disk: DiskWatch | None = None
         if disk_reserve is not None:
             self.disk = DiskWatch(self.folder, disk_reserve, usage=disk_usage)
@@ -204,6 +214,8 @@ class Recorder:
         Never raises: a disk error is recorded in the state and retried a few seconds later;
         near the disk reserve nothing is written until space is back (see module doc)."""
         now = time.time() if at is None else at
+        if self.capture_gap is not None:  # audio again: the first frame ends the gap
+            self.capture_resumed(now - len(pcm) / BYTES_PER_S)
         if self.disk is not None and not self._disk_allows(now - len(pcm) / BYTES_PER_S):
             return
         if self.state == "error" and time.monotonic() < self._next_retry:
@@ -266,15 +278,42 @@ class Recorder:
                 idx.write(json.dumps(event) + "\n")
 
     def gaps(self) -> list[dict[str, Any]]:
-        """Periods not recorded because the disk was (nearly) full: from, to (None: still)."""
+        """Periods not recorded (the disk (nearly) full, the capture device gone): reason,
+        from, to (None: still)."""
         out: list[dict[str, Any]] = []
         for ev in self.events:
             if ev.get("event") == "stopped":
                 out.append({"reason": ev.get("reason"), "from_utc": ev.get("at_utc"),
                             "to_utc": None})
-            elif ev.get("event") == "resumed" and out and out[-1]["to_utc"] is None:
-                out[-1]["to_utc"] = ev.get("at_utc")
+            elif ev.get("event") == "resumed":
+                gap = next((g for g in reversed(out) if g["to_utc"] is None
+                            and g["reason"] == ev.get("reason")), None)
+                if gap is not None:
+                    gap["to_utc"] = ev.get("at_utc")
         return out
+
+    # -- capture gaps -------------------------------------------------------------------------------
+    def capture_lost(self, reason: str, detail: str | None = None) -> None:
+        """The capture stopped (its device went away): the current segment is closed, so the
+        audio that follows starts a new one, and the gap is a line of the index from the last
+        sample recorded. Idempotent while the gap lasts."""
+        if self.capture_gap is not None:
+            return
+        seg = self.segments[-1] if (self.segments and self._fh is not None) else None
+        self._close_segment()
+        if self.state == "recording":
+            self.state = "idle"
+        at = seg.end if seg is not None else time.time()
+        self.capture_gap = {"reason": reason, "at": at}
+        self._log_event({"event": "stopped", "reason": reason, "at": at,
+                         **({"detail": detail} if detail else {})})
+
+    def capture_resumed(self, at: float | None = None) -> None:
+        """The capture is back: the gap ends (at its first frame; the frame opens a segment)."""
+        gap, self.capture_gap = self.capture_gap, None
+        if gap is not None:
+            self._log_event({"event": "resumed", "reason": gap["reason"],
+                             "at": time.time() if at is None else at})
 
     def _write(self, pcm: bytes, end_time: float) -> None:
         n = len(pcm) // SAMPLE_WIDTH
@@ -402,6 +441,9 @@ class Recorder:
         if self.state == DISK_FULL:
             message = (disk_full_message(disk["free_bytes"], disk["reserve_bytes"])
                        if disk is not None else self.last_error)
+        elif self.capture_gap is not None:
+            since = datetime.fromtimestamp(self.capture_gap["at"], LOCAL_TZ).strftime("%H:%M:%S")
+            message = recording_gap_message(since)
         return {
             "state": self.state,
             "message": message,

@@ -1,6 +1,6 @@
 """The loudspeaker relay: pulls the live stream, plays it (sound card or WAV file) through a
-small jitter buffer, reconnects by itself after any failure and reports its health to the
-conference server every few seconds.
+jitter buffer that learns from stalls (broadcast/jitter.py), reconnects by itself after any
+failure and reports its health, underruns included, to the conference server every few seconds.
 
 Stream sources: `http` (the server's own mount, default `{server}/live.opus`), `icecast`
 (any http(s) Icecast mount URL) and `rtp` (the SDP at `{server}/live.sdp` or a given URL).
@@ -27,7 +27,7 @@ from .audio import SAMPLE_RATE, SAMPLE_WIDTH
 from .jitter import JitterBuffer
 from .pyaudio_out import PyAudioPlayer
 from .recorder import wav_header
-from .supervise import Supervised, drain_stream, kill_process
+from .supervise import Supervised, cancel_and_wait, drain_stream, kill_process
 
 log = logging.getLogger(__name__)
 SOURCE_KINDS = ("http", "icecast", "rtp")
@@ -35,6 +35,12 @@ SOURCE_KINDS = ("http", "icecast", "rtp")
 # little jitter; HTTP (often over 3G/4G, behind NAT) and Icecast get more room. Measured figures
 # are in docs/benchmarks.md.
 DEFAULT_JITTER_MS = {"rtp": 30, "http": 60, "icecast": 60}
+# How far underruns may raise the buffer (a busy or stalling machine, a poor link): a stall up to
+# about this long is ridden out after the first one. Beyond it, one gap per stall.
+DEFAULT_MAX_JITTER_MS = 400
+OVERFLOW_MARGIN_MS = 200  # more than the largest target plus this queued: cut back
+READ_BYTES = 65536  # after a stall, everything ffmpeg has decoded is taken at once (680 ms)
+UDP_BUFFER_BYTES = 1 << 20  # the RTP socket holds several seconds while the relay is stalled
 
 
 def default_stream_url(server: str, kind: str) -> str:
@@ -52,7 +58,8 @@ def pull_command(kind: str, url: str) -> list[str]:
     until the next one arrives."""
     in_opts: dict[str, Any] = {"flags": "low_delay", "probesize": 32, "analyzeduration": 0}
     if kind == "rtp":
-        in_opts.update(protocol_whitelist="file,udp,rtp", reorder_queue_size=0)
+        in_opts.update(protocol_whitelist="file,udp,rtp", reorder_queue_size=0,
+                       buffer_size=UDP_BUFFER_BYTES)
     else:
         in_opts.update(rw_timeout=5_000_000)
     inp = ffmpeg.input(url, **in_opts)
@@ -96,8 +103,11 @@ class Puller(Supervised):
         stderr_task = asyncio.create_task(drain_stream(proc.stderr))
         try:
             while True:
+                if self._stopping:  # a stop whose cancellation was lost (see Supervised.stop)
+                    return
                 try:
-                    chunk = await asyncio.wait_for(proc.stdout.read(8192), self.relay.stall_timeout)
+                    chunk = await asyncio.wait_for(proc.stdout.read(READ_BYTES),
+                                                   self.relay.stall_timeout)
                 except TimeoutError:
                     raise RuntimeError(f"no audio for {self.relay.stall_timeout:g} s") from None
                 if not chunk:
@@ -189,8 +199,8 @@ class DevicePlayer(Supervised):
 class Relay:
     def __init__(self, server: str, token: str, name: str, *, source: str = "http",
                  source_url: str | None = None, output: str | None = None, jitter_ms: int | None = None,
-                 report_interval: float = 3.0, stall_timeout: float = 2.0,
-                 pyaudio_module: Any = None) -> None:
+                 max_jitter_ms: int | None = None, report_interval: float = 3.0,
+                 stall_timeout: float = 2.0, pyaudio_module: Any = None) -> None:
         if not server.startswith(("http://", "https://")):
             raise ValueError(f"--server {server!r} must be an http:// or https:// URL")
         if source not in SOURCE_KINDS:
@@ -207,7 +217,13 @@ class Relay:
         self.stall_timeout = stall_timeout
         self.pyaudio_module = pyaudio_module
         self.jitter_ms = DEFAULT_JITTER_MS[source] if jitter_ms is None else jitter_ms
-        self.buffer = JitterBuffer(target_ms=self.jitter_ms, max_ms=max(250, self.jitter_ms * 3))
+        if self.jitter_ms < 0:
+            raise ValueError("--jitter-ms must be >= 0")
+        self.max_jitter_ms = max(self.jitter_ms, DEFAULT_MAX_JITTER_MS if max_jitter_ms is None
+                                 else max_jitter_ms)
+        self.buffer = JitterBuffer(target_ms=self.jitter_ms, max_target_ms=self.max_jitter_ms,
+                                   max_ms=self.max_jitter_ms + max(OVERFLOW_MARGIN_MS, self.jitter_ms))
+        self._underruns_logged = 0
         self.last_audio_at: datetime | None = None
         self.errors: deque[str] = deque(maxlen=10)
         self.reports_sent = 0
@@ -234,34 +250,60 @@ class Relay:
                 and (datetime.now(UTC) - self.last_audio_at).total_seconds() < self.stall_timeout)
 
     def report(self) -> dict[str, Any]:
+        """The health report: connection, buffer (level, current target), underruns (total, in
+        the last minute, the last one's time), silence played and audio dropped to resync."""
+        buf = self.buffer.status()
+        last_underrun = buf.pop("last_underrun_at")
         return {
             "name": self.name,
             "connected": self.connected,
-            "buffer_ms": round(self.buffer.level_ms, 1),
             "last_audio_at": self.last_audio_at.isoformat() if self.last_audio_at else None,
             "errors": list(self.errors),
             "url": self.stream_url,
-            "underruns": self.buffer.underruns,
+            **buf,
+            "last_underrun_at": (datetime.fromtimestamp(last_underrun, UTC).isoformat()
+                                 if last_underrun is not None else None),
             "restarts": self.puller.restarts,
         }
 
-    async def _report_loop(self) -> None:
+    def _log_underruns(self) -> None:
+        n = self.buffer.underruns
+        if n > self._underruns_logged:
+            log.warning("underrun: %d new (%d in all, %d in the last minute); the buffer now "
+                        "aims at %d ms", n - self._underruns_logged, n,
+                        self.buffer.recent_underruns(), self.buffer.target_ms)
+            self._underruns_logged = n
+
+    async def _post_report(self, http: aiohttp.ClientSession, report: dict[str, Any]) -> None:
         url = f"{self.server}/api/relays/report"
-        headers = {"Authorization": f"Bearer {self.token}"}
+        self._log_underruns()
+        try:
+            async with http.post(url, json=report,
+                                 headers={"Authorization": f"Bearer {self.token}"}) as resp:
+                if resp.status != 200:
+                    body = await resp.text()
+                    raise RuntimeError(f"HTTP {resp.status} {body[:200]}")
+            self.reports_sent += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.report_failures += 1
+            self.add_error(f"report to {url}: {type(exc).__name__}: {exc}")
+
+    async def _report_loop(self) -> None:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
             while True:
-                try:
-                    async with http.post(url, json=self.report(), headers=headers) as resp:
-                        if resp.status != 200:
-                            body = await resp.text()
-                            raise RuntimeError(f"HTTP {resp.status} {body[:200]}")
-                    self.reports_sent += 1
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    self.report_failures += 1
-                    self.add_error(f"report to {url}: {type(exc).__name__}: {exc}")
+                await self._post_report(http, self.report())
                 await asyncio.sleep(self.report_interval)
+
+    async def _last_report(self) -> None:
+        """On the way out: the final counters, and `connected: false`, so the moderator sees
+        at once that this relay stopped (not 15 s later)."""
+        failures = self.report_failures
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as http:
+            await self._post_report(http, {**self.report(), "connected": False})
+        if self.report_failures > failures:
+            log.warning("last report not delivered: %s", self.errors[-1])
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Run until `stop` is set (or the task is cancelled)."""
@@ -276,14 +318,15 @@ class Relay:
         try:
             await stop.wait()
         finally:
-            await self.puller.stop()
+            # Playback ends first: the WAV file (like the loudspeaker) ends with what was
+            # playing when the stop came, not with the silence of the stream being torn down.
+            for t in tasks:
+                await cancel_and_wait(t)
             if self.device is not None:
                 await self.device.stop()
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
+            await self.puller.stop()
+            with contextlib.suppress(Exception):
+                await self._last_report()
             if self.puller._sdp_dir:
                 with contextlib.suppress(OSError):
                     for f in os.listdir(self.puller._sdp_dir):

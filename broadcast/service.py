@@ -21,6 +21,10 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
+from server.api.errors import status_of
+from server.api.registry import read_json
+from server.domain.errors import DomainError, Forbidden, Unauthenticated
+
 from .audio import FRAME_BYTES, SILENCE_FRAME, chime_pcm, dbfs
 from .bulletin import BulletinPlayback
 from .disk import Reserve, parse_reserve
@@ -36,7 +40,7 @@ from .outputs import (
     parse_rtp_target,
 )
 from .recorder import Recorder
-from .relays import ReportError, relay_health, validate_report
+from .relays import relay_health, validate_report
 from .sources import Source, make_source
 from .spec import parse_source_spec
 
@@ -81,7 +85,7 @@ class BroadcastService:
         self.mp3 = Mount("/live.mp3", "audio/mpeg", "mp3", **mount_kw)
         self._recorder = Recorder(self.data_dir / "recording", segment_seconds=segment_seconds,
                                   disk_reserve=reserve)
-        self.source: Source = make_source(self.spec, self._on_frame, on_change=self._changed,
+        self.source: Source = make_source(self.spec, self._on_frame, on_change=self._source_changed,
                                           **({"pyaudio_module": pyaudio_module}
                                              if self.spec.kind == "pyaudio" else {}))
         self.icecast = [IcecastOutput(u, self.opus, on_change=self._changed) for u in icecast_urls]
@@ -99,6 +103,7 @@ class BroadcastService:
         self._level_n = 0
         self._level_frames = 0
         self.taps: list[Callable[[bytes], None]] = []
+        self._source_ran = False  # the source has delivered audio once (a failure is then a gap)
         self.relays: dict[str, dict[str, Any]] = {}
         self._last_notify = 0.0
         self._notify_handle: asyncio.TimerHandle | None = None
@@ -191,6 +196,19 @@ class BroadcastService:
                           "at": datetime.now(UTC).isoformat()}
             self._level_sumsq, self._level_peak, self._level_n, self._level_frames = 0.0, 0, 0, 0
             self._changed()
+
+    def _source_changed(self) -> None:
+        """The capture started, failed or came back. A running source that fails (its device
+        went away) leaves a marked gap in the recording, and the meter shows no level."""
+        src = self.source
+        if src.state == "running":
+            self._recorder.capture_resumed()
+        elif src.state == "backoff" and src.error_code is not None and self._source_ran:
+            self._recorder.capture_lost(src.error_code, src.last_error)
+            self.level = {"rms_dbfs": None, "peak_dbfs": None, "at": None}
+            self._level_sumsq, self._level_peak, self._level_n, self._level_frames = 0.0, 0, 0, 0
+        self._source_ran = self._source_ran or src.state == "running"
+        self._changed()
 
     def add_tap(self, callback: Callable[[bytes], None]) -> Callable[[], None]:
         """Receive every captured 20 ms frame (48 kHz mono s16le); returns an unsubscribe."""
@@ -397,28 +415,34 @@ class BroadcastService:
                             headers={"Cache-Control": "no-cache"})
 
     async def _handle_relay_report(self, request: web.Request) -> web.Response:
+        """POST /api/relays/report: refusals in the API's one error shape (see _refuse)."""
+        try:
+            report = await self._read_relay_report(request)
+        except DomainError as exc:
+            return _refuse(exc)
+        self.relays[report["name"]] = {"report": report, "received_at": datetime.now(UTC),
+                                       "device": request.remote}
+        self._changed()
+        return web.json_response({"ok": True})
+
+    async def _read_relay_report(self, request: web.Request) -> dict[str, Any]:
         auth = request.headers.get("Authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return web.json_response({"error": "unauthorized", "message": "Thiếu mã thiết bị"},
-                                     status=401, headers={"WWW-Authenticate": "Bearer"})
+            raise Unauthenticated("device_token_missing",
+                                  "Thiếu mã thiết bị của cụm loa (Authorization: Bearer …).")
         allowed = False
         if self._authorize is not None:
             with contextlib.suppress(Exception):
                 allowed = bool(await self._authorize(token.strip()))
         if not allowed:
-            return web.json_response({"error": "forbidden", "message": "Mã thiết bị không hợp lệ"},
-                                     status=403)
-        try:
-            body = await request.json()
-        except Exception:
-            return web.json_response({"error": "bad_json", "message": "Báo cáo không phải JSON"},
-                                     status=400)
-        try:
-            report = validate_report(body)
-        except ReportError as exc:
-            return web.json_response({"error": "bad_report", "message": str(exc)}, status=400)
-        self.relays[report["name"]] = {"report": report, "received_at": datetime.now(UTC),
-                                       "device": request.remote}
-        self._changed()
-        return web.json_response({"ok": True})
+            raise Forbidden("device_token_invalid",
+                            "Mã thiết bị không hợp lệ, đã bị thu hồi hoặc không phải của cụm loa.")
+        return validate_report(await read_json(request))
+
+
+def _refuse(exc: DomainError) -> web.Response:
+    """A refused request answered like the rest of the API: the error kind's status
+    (server/api/errors.py) and ``{"error": {"code", "message"[, "fields"]}}``."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.kind == "unauthenticated" else None
+    return web.json_response(exc.body(), status=status_of(exc), headers=headers)

@@ -12,6 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import ffmpeg
@@ -155,19 +156,35 @@ class FileSource(Source):
 
 
 class PyAudioSource(Source):
-    """Sound card input in callback mode. `pyaudio_module` may be replaced in tests."""
+    """Sound card input in callback mode. `pyaudio_module` may be replaced in tests.
+
+    A device that goes away while capturing (unplugged, its PulseAudio source removed) is
+    noticed within half a second when its stream stops, or after `STALL_S` without audio:
+    the source is then `lost` (error code `device_lost`, since `lost_since`), keeps that
+    Vietnamese reason while it waits, and retries every `LOST_RETRY_S` for `LOST_FAST_S`
+    (then at the usual pace) until the device is back."""
+
+    STALL_S = 2.0
+    FIRST_AUDIO_S = 5.0
+    LOST_RETRY_S = 2.0
+    LOST_FAST_S = 300.0
+    IDLE_MAX_BACKOFF_S = 30.0
 
     def __init__(self, spec: SourceSpec, sink: FrameSink, *, pyaudio_module: Any = None,
                  **kw: Any) -> None:
-        kw.setdefault("max_backoff", 30.0)
+        kw.setdefault("max_backoff", self.IDLE_MAX_BACKOFF_S)
         super().__init__(spec, sink, **kw)
         self._pyaudio_module = pyaudio_module
         self.overflows = 0
         self.device_name: str | None = None
+        self.lost_since: str | None = None  # ISO time the running device went away
+        self._lost_at = 0.0  # time.monotonic() of that
+        self._lost_reason = ""
         self._pa: Any = None
         self._stream: Any = None
         self._last_callback = 0.0
         self._pending = bytearray()
+        self.frames_since_open = 0
 
     def _module(self) -> Any:
         if self._pyaudio_module is None:
@@ -197,6 +214,7 @@ class PyAudioSource(Source):
             if status & overflow_flag:
                 self.overflows += 1
             self._last_callback = time.monotonic()
+            self.frames_since_open += 1
             loop.call_soon_threadsafe(self._on_pcm, bytes(in_data))
             return None, cont
 
@@ -219,14 +237,40 @@ class PyAudioSource(Source):
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._open, loop)
         self._last_callback = time.monotonic()
+        self._pending.clear()
+        self.frames_since_open = 0
+        self.lost_since, self._lost_reason = None, ""
+        self.max_backoff = self.IDLE_MAX_BACKOFF_S
         self.mark_running()
         while True:
             await asyncio.sleep(0.5)
             if not self._stream.is_active():
-                raise SourceError("source_failed", message("source_failed", detail="stream stopped"))
-            if time.monotonic() - self._last_callback > 2.0:
-                raise SourceError("source_failed", message("source_failed",
-                                                           detail="no audio from the device for 2 s"))
+                self._lost(message("stream_stopped"))
+            # A device may take a while to deliver its first block (a PulseAudio source that
+            # was idle sends about two seconds at once): the first one gets longer.
+            limit = self.STALL_S if self.frames_since_open else self.FIRST_AUDIO_S
+            if time.monotonic() - self._last_callback > limit:
+                self._lost(message("no_callbacks", seconds=limit))
+
+    def _lost(self, reason: str) -> None:
+        self.lost_since = datetime.now(UTC).isoformat()
+        self._lost_at, self._lost_reason = time.monotonic(), reason
+        raise SourceError("device_lost", self._lost_message())
+
+    def _lost_message(self) -> str:
+        device = self.device_name or self.spec.device or "mặc định"
+        return message("device_lost", device=device, detail=self._lost_reason)
+
+    def on_error(self, exc: Exception) -> None:
+        super().on_error(exc)
+        if self.lost_since is None:
+            return
+        # Waiting for a device that went away: keep saying so (not PortAudio's reopen error),
+        # and look for it often for a while.
+        self.error_code = "device_lost"
+        self.record_error(self._lost_message())
+        fast = time.monotonic() - self._lost_at < self.LOST_FAST_S
+        self.max_backoff = self.LOST_RETRY_S if fast else self.IDLE_MAX_BACKOFF_S
 
     async def cleanup(self) -> None:
         stream, pa = self._stream, self._pa
@@ -240,7 +284,8 @@ class PyAudioSource(Source):
 
     def status(self) -> dict[str, Any]:
         st = super().status()
-        st.update(overflows=self.overflows, device=self.device_name)
+        st.update(overflows=self.overflows, device=self.device_name,
+                  lost_since=self.lost_since if self.state != "running" else None)
         return st
 
 

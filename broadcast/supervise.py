@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 log = logging.getLogger(__name__)
+STOP_RETRY_S = 0.5  # stop() cancels a job again after this long
 
 
 def next_backoff(current: float, *, initial: float, maximum: float) -> float:
@@ -61,9 +62,7 @@ class Supervised:
         self._stopping = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await cancel_and_wait(task)
         with contextlib.suppress(Exception):
             await self.cleanup()
         self._set_state("stopped")
@@ -130,6 +129,19 @@ class Supervised:
             self.restarts += 1
             self._set_state("backoff")
             await asyncio.sleep(self._backoff)
+
+
+async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Cancel a task and wait until it has ended, cancelling again every STOP_RETRY_S.
+
+    Python 3.11's asyncio.wait_for loses a cancellation that arrives as its inner read
+    completes (a stream delivering every 20 ms makes that likely on a busy machine): the task
+    would run on and a plain `cancel(); await task` wait for ever."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=STOP_RETRY_S)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 async def drain_stream(stream: asyncio.StreamReader | None, sink: Callable[[str], None] | None = None,

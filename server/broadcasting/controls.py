@@ -170,6 +170,11 @@ def setup(app: web.Application) -> None:
                     "errors": {"type": "array", "items": {"type": "string"}},
                     "url": {"type": "string"},
                     "underruns": {"type": "integer", "minimum": 0},
+                    "underruns_1min": {"type": "integer", "minimum": 0},
+                    "last_underrun_at": {"anyOf": [{"type": "string", "format": "date-time"},
+                                                   {"type": "null"}]},
+                    **{k: {"type": "number", "minimum": 0} for k in (
+                        "target_ms", "silence_ms", "dropped_ms", "trimmed_ms", "stretched_ms")},
                     "restarts": {"type": "integer", "minimum": 0}}}}}},
             "responses": {
                 "200": {"description": "Recorded", "content": {"application/json": {

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -121,3 +122,16 @@ async def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 
             return True
         await asyncio.sleep(step)
     return predicate()
+
+
+async def read_stream(url: str, nbytes: int) -> bytes:
+    """The first `nbytes` of a live mount (fewer if it ends)."""
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        assert resp.status == 200
+        data = b""
+        while len(data) < nbytes:
+            chunk = await resp.content.read(nbytes - len(data))
+            if not chunk:
+                break
+            data += chunk
+        return data

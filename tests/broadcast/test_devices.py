@@ -126,23 +126,39 @@ async def test_fake_sound_card_capture_counts_overflows_and_records(serve):
 
 
 async def test_relay_report_endpoint_checks_the_token_and_input(serve):
+    """Refusals come in the API's one shape, {"error": {"code", "message"}}, with the status of
+    the error's kind (server/api/errors.py) and a Vietnamese message; nothing is recorded."""
     srv = await serve("tone")
     url = f"{srv.url}/api/relays/report"
     good = {"name": "Cụm loa thôn 3", "connected": True, "buffer_ms": 60,
             "last_audio_at": "2026-01-01T00:00:00Z", "errors": [], "url": "http://x/live.opus"}
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    async def refused(status: int, code: str, **kw) -> dict:
+        async with http.post(url, **kw) as r:
+            body = await r.json()
+            assert r.status == status, body
+            assert set(body) == {"error"} and body["error"]["code"] == code, body
+            assert body["error"]["message"] and body["error"]["message"].isascii() is False
+            if status == 401:
+                assert r.headers["WWW-Authenticate"] == "Bearer"
+            return body["error"]
+
     async with aiohttp.ClientSession() as http:
-        async with http.post(url, json=good) as r:
-            assert r.status == 401
-        async with http.post(url, json=good, headers={"Authorization": "Bearer wrong"}) as r:
-            assert r.status == 403
-        auth = {"Authorization": f"Bearer {TOKEN}"}
-        async with http.post(url, data=b"{not json", headers=auth) as r:
-            assert r.status == 400
-        async with http.post(url, json={**good, "connected": "yes"}, headers=auth) as r:
-            assert r.status == 400 and "connected" in (await r.json())["message"]
+        await refused(401, "device_token_missing", json=good)
+        await refused(403, "device_token_invalid", json=good, headers={"Authorization": "Bearer sai"})
+        await refused(415, "unsupported_media_type", data=b"{}", headers=auth)
+        await refused(400, "malformed_json", data=b"{not json",
+                      headers={**auth, "Content-Type": "application/json"})
+        err = await refused(422, "bad_report", json={**good, "connected": "yes"}, headers=auth)
+        assert err["fields"][0]["field"] == "connected" and "đúng/sai" in err["message"]
+        err = await refused(422, "bad_report", json={**good, "underruns": -1}, headers=auth)
+        assert err["fields"][0]["field"] == "underruns"
         assert srv.svc.status()["relays"] == []  # nothing partial recorded
-        async with http.post(url, json=good, headers=auth) as r:
-            assert r.status == 200
+        async with http.post(url, json={**good, "underruns": 4, "underruns_1min": 2,
+                                        "target_ms": 90}, headers=auth) as r:
+            assert r.status == 200 and await r.json() == {"ok": True}
     relays = srv.svc.status()["relays"]
     assert len(relays) == 1 and relays[0]["name"] == "Cụm loa thôn 3"
     assert relays[0]["health"] == "red"  # its last audio is old
+    assert relays[0]["underruns"] == 4 and relays[0]["target_ms"] == 90

@@ -3,22 +3,23 @@ buffer, levels, backoff, relay reports, output addresses, command lines."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
-from broadcast.analysis import dominant_frequency, read_wav
+from broadcast.analysis import dominant_frequency, read_wav, tone_snr_db
 from broadcast.audio import FRAME_BYTES, chime_pcm, levels, to_pcm, tone_samples
 from broadcast.containers import Mp3FrameSplitter, OggPageSplitter, OggSplicer, ogg_crc
 from broadcast.encoder import encoder_command
-from broadcast.jitter import BYTES_PER_MS, JitterBuffer
+from broadcast.jitter import BYTES_PER_MS, JitterBuffer, splice_cut, splice_insert
 from broadcast.outputs import mask_url, parse_icecast_url, parse_rtp_target
 from broadcast.relay import Relay, pull_command
 from broadcast.relays import ReportError, relay_health, validate_report
 from broadcast.spec import SourceSpec, parse_source_spec
-from broadcast.supervise import next_backoff
+from broadcast.supervise import Supervised, next_backoff
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -155,12 +156,20 @@ def test_relay_report_validation_and_health():
     assert relay_health({**report, "connected": False}, now, now)[0] == "red"
     old = {**report, "last_audio_at": (now - timedelta(seconds=60)).isoformat()}
     assert relay_health(old, now, now)[0] == "red"
+    stutter = validate_report({"name": "a", "connected": True, "last_audio_at": now.isoformat(),
+                               "underruns": 7, "underruns_1min": 3, "target_ms": 180,
+                               "last_underrun_at": now.isoformat()})
+    assert relay_health(stutter, now, now) == (
+        "green", "Đang phát; bị ngắt tiếng 3 lần trong 1 phút qua (bộ đệm 180 ms)")
     for bad in [[], {"name": ""}, {"name": "a", "connected": 1},
                 {"name": "a", "connected": True, "buffer_ms": -1},
                 {"name": "a", "connected": True, "last_audio_at": "yesterday"},
-                {"name": "a", "connected": True, "errors": "boom"}]:
-        with pytest.raises(ReportError):
+                {"name": "a", "connected": True, "errors": "boom"},
+                {"name": "a", "connected": True, "underruns_1min": 1.5}]:
+        with pytest.raises(ReportError) as refused:
             validate_report(bad)
+        assert refused.value.kind == "invalid" and refused.value.code == "bad_report"
+        assert refused.value.fields and "không hợp lệ" in refused.value.message
 
 
 def test_output_addresses():
@@ -197,18 +206,125 @@ def test_command_lines():
         Relay("h:8080", "t", "n")
 
 
-def test_jitter_buffer_trims_a_standing_backlog_only_in_a_pause():
+def tone_pcm(hz: float, ms: int, start_ms: int = 0) -> bytes:
+    return to_pcm(tone_samples(hz, 48 * start_ms, 48 * ms))
+
+
+def test_jitter_buffer_trims_a_standing_backlog_in_a_pause_at_once_and_splices_sound():
     now = [0.0]
-    jb = JitterBuffer(target_ms=20, max_ms=300, slack_ms=20, trim_window_s=1.0, clock=lambda: now[0])
-    loud = to_pcm(tone_samples(1000, 0, 48 * 200))  # 200 ms of tone
-    jb.push(loud)
-    for _ in range(5):
-        jb.pull(10 * BYTES_PER_MS)
-        now[0] += 0.3
-    assert jb.trimmed_ms == 0  # never cut into sound
-    jb.clear()
-    jb.push(bytes(200 * BYTES_PER_MS))  # 200 ms backlog of silence
-    for _ in range(5):
+    jb = JitterBuffer(target_ms=20, max_ms=400, slack_ms=20, trim_window_s=1.0, clock=lambda: now[0])
+    jb.push(bytes(20 * BYTES_PER_MS))
+    jb.pull(10 * BYTES_PER_MS)  # playing at the target
+    jb.push(bytes(200 * BYTES_PER_MS))  # then a burst: a 200 ms backlog of silence
+    for _ in range(9):
         jb.pull(10 * BYTES_PER_MS)
         now[0] += 0.3
     assert jb.trimmed_ms > 0 and jb.level_ms <= 20
+    # The same backlog in a tone is spliced out where the waveform repeats: no click.
+    jb = JitterBuffer(target_ms=20, max_ms=400, slack_ms=20, trim_window_s=1.0, clock=lambda: now[0])
+    jb.push(tone_pcm(1000, 20))
+    out = [jb.pull(10 * BYTES_PER_MS)]
+    jb.push(tone_pcm(1000, 200, start_ms=20))
+    for i in range(60):
+        out.append(jb.pull(5 * BYTES_PER_MS))
+        jb.push(tone_pcm(1000, 5, start_ms=220 + 5 * i))
+        now[0] += 0.1
+    assert jb.trimmed_ms >= 150 and jb.level_ms <= 45 and jb.underruns == 0
+    x = np.frombuffer(b"".join(out), dtype="<i2") / 32768.0
+    assert tone_snr_db(x, 48000, 1000.0, block_s=0.05) >= 40.0
+
+
+@pytest.mark.parametrize("hz", [1000.0, 700.0, 233.0])
+def test_splices_cut_or_repeat_about_the_amount_and_keep_a_tone_continuous(hz):
+    x = tone_samples(hz, 0, 48 * 300)
+    y, cut = splice_cut(x, 48 * 100)
+    assert 48 * 80 <= cut <= 48 * 100 and len(y) == len(x) - cut
+    assert tone_snr_db(y, 48000, hz, block_s=0.05) >= 35.0
+    assert splice_cut(x[:100], 200)[1] == 0  # too short to splice: left alone
+    y, added = splice_insert(x, 48 * 20)
+    assert 48 * 2 < added <= 48 * 20 and len(y) == len(x) + added
+    assert tone_snr_db(y, 48000, hz, block_s=0.05) >= 35.0
+    # Asked for less than a long period, it does nothing rather than repeat a part-period.
+    assert splice_insert(x, 48 * 3)[1] == 0
+
+
+def test_jitter_buffer_builds_a_drained_buffer_back_up_without_a_gap():
+    now = [0.0]
+    jb = JitterBuffer(target_ms=100, max_ms=400, clock=lambda: now[0])
+    jb.push(tone_pcm(1000, 100))
+    out = [jb.pull(60 * BYTES_PER_MS)]  # a stall: 60 ms played, nothing came in
+    pos = 100
+    for _ in range(300):  # then 3 s of steady flow, 10 ms in, 10 ms out
+        jb.push(tone_pcm(1000, 10, start_ms=pos))
+        pos += 10
+        out.append(jb.pull(10 * BYTES_PER_MS))
+        now[0] += 0.01
+    assert jb.underruns == 0 and jb.level_ms >= 75 and 40 <= jb.stretched_ms <= 80
+    x = np.frombuffer(b"".join(out), dtype="<i2") / 32768.0
+    assert tone_snr_db(x, 48000, 1000.0, block_s=0.05) >= 35.0
+
+
+def test_jitter_buffer_learns_from_an_underrun_resyncs_and_relaxes():
+    now = [100.0]
+    jb = JitterBuffer(target_ms=30, max_target_ms=400, max_ms=600, clock=lambda: now[0],
+                      wall_clock=lambda: 1_800_000_000.0)
+    jb.push(tone_pcm(500, 40))
+    assert jb.pull(20 * BYTES_PER_MS) != bytes(20 * BYTES_PER_MS)
+    jb.pull(20 * BYTES_PER_MS)
+    now[0] += 0.1
+    out = jb.pull(20 * BYTES_PER_MS)  # the network stalls: nothing left
+    assert out == bytes(len(out)) and jb.underruns == 1 and not jb.playing
+    now[0] += 0.08
+    jb.push(tone_pcm(500, 200))  # 80 ms later the stalled audio comes in a burst
+    # It was 20 + 80 ms late: the target grows by that much (next time the stall fits).
+    assert jb.target_ms == 130
+    first = jb.pull(5 * BYTES_PER_MS)
+    assert jb.playing and jb.level_ms == pytest.approx(125)  # resynced: 70 ms late audio dropped
+    assert jb.dropped_ms == pytest.approx(70)
+    assert np.abs(np.frombuffer(first[:4], dtype="<i2")).max() < 200  # it fades back in
+    st = jb.status()
+    assert st["underruns"] == 1 and st["underruns_1min"] == 1 and st["target_ms"] == 130
+    assert st["last_underrun_at"] == 1_800_000_000.0 and st["silence_ms"] == 20
+    # A second stall of the same size is ridden out.
+    now[0] += 0.1
+    assert jb.pull(100 * BYTES_PER_MS) != bytes(100 * BYTES_PER_MS) and jb.underruns == 1
+    # Half a minute without an underrun: the target steps back down, the minute's count empties.
+    jb.push(tone_pcm(500, 200))
+    now[0] += 31
+    jb.pull(5 * BYTES_PER_MS)
+    assert jb.target_ms == 100 and jb.recent_underruns() == 1
+    now[0] += 31
+    assert jb.recent_underruns() == 0
+    with pytest.raises(ValueError):
+        JitterBuffer(target_ms=30, max_target_ms=400, max_ms=300)
+
+
+def test_jitter_buffer_fades_out_into_an_underrun():
+    jb = JitterBuffer(target_ms=10, max_ms=100)
+    jb.push(to_pcm(np.full(48 * 10, 0.5)))
+    out = np.frombuffer(jb.pull(20 * BYTES_PER_MS), dtype="<i2")
+    assert out[0] > 16000 and abs(int(out[48 * 10 - 1])) < 500 and not out[48 * 10 :].any()
+
+
+async def test_stop_ends_a_job_whose_cancellation_was_lost():
+    """Python 3.11's wait_for can swallow a cancellation (its inner read completing at the
+    same moment): stop() cancels again until the job has really ended."""
+
+    class Stubborn(Supervised):
+        swallowed = 0
+
+        async def run_once(self) -> None:
+            self.mark_running()
+            while True:
+                try:
+                    await asyncio.sleep(0.01)
+                except asyncio.CancelledError:
+                    if self.swallowed:
+                        raise
+                    self.swallowed += 1
+
+    job = Stubborn("x")
+    job.start()
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(job.stop(), 3)
+    assert job.state == "stopped" and job.swallowed == 1
