@@ -220,6 +220,8 @@ class QueueService:
         if kind == "register_turn":
             pid = payload.pop("participant_id", None)
             name, hamlet = str(payload.get("display_name", "")), str(payload.get("hamlet", ""))
+            if isinstance(pid, float) and pid.is_integer():  # JSON's 7.0 is the integer 7
+                pid = int(pid)
             if pid is not None:
                 if isinstance(pid, bool) or not isinstance(pid, int):
                     raise Invalid("bad_command", "participant_id phải là số.")

@@ -147,7 +147,9 @@ async def test_calendar_overrides_edited_by_the_administrator(client: ApiClient,
     assert saved["overrides"]["days_off"] == [{"date": "2026-10-05", "name": "Nghỉ do bão"}]
     assert json.loads(path.read_text(encoding="utf-8"))["days_off"][0]["name"] == "Nghỉ do bão"
     days = {d["date"]: d for d in await client.ok("GET", "/api/calendar/2026/days")}
-    assert days["2026-10-05"] == {"date": "2026-10-05", "name": "Nghỉ do bão", "working": False, "weekday": 0}
+    assert days["2026-10-05"] == {"date": "2026-10-05", "name": "Nghỉ do bão", "working": False,
+                                  "weekday": 0, "status": "announced", "status_label": "đã công bố",
+                                  "source": "Quản trị viên ghi trong tệp ngày nghỉ"}
     # the deadline moves by the added day off, without a restart
     d = await client.ok("GET", f"/api/conferences/{cid}/deadlines")
     assert {x["key"]: x["due"] for x in d["conference"]}["conclusion_notice"] == "2026-10-19"

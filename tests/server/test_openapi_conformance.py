@@ -56,6 +56,7 @@ RULE_CODES = {
     "invalid_content", "frozen_field",  # a draft's content, merged, must still be a document
     "calendar.wrong_year", "calendar.duplicate_date",  # dates of the path's year, once each
     "calendar.bad_range",  # a fact's range starts before it ends
+    "issue_date_in_future", "issue_date_before_last",  # a number's date: the register, today
     "bad_play_at", "not_audio",  # a bulletin: within a year from now, decodable audio
     # the speaking queue refuses a command that does not fit its present state
     "bad_version", "turn_not_found", "invalid_status", "queue_empty", "not_current",

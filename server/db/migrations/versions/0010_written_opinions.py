@@ -17,11 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("petition") as batch:
-        batch.add_column(sa.Column("needs_review", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    # added in place on both databases (no table rebuild, which SQLite refuses for a
+    # table others refer to while foreign keys are on)
+    op.add_column("petition", sa.Column("needs_review", sa.Boolean(), nullable=False,
+                                        server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("petition") as batch:
-        batch.drop_column("needs_review")
+    # SQLite (3.35 and later) and PostgreSQL drop a column in place
+    op.execute("ALTER TABLE petition DROP COLUMN needs_review")
