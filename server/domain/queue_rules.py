@@ -9,6 +9,7 @@ conference sets one). A manual Move may fix a turn's tier (Turn.manual_tier).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from server.domain.queue_model import (
     ANSWER,
@@ -97,17 +98,26 @@ def hamlet_seconds(state: QueueState) -> dict[str, float]:
     return spent
 
 
-def balance(state: QueueState, now: datetime) -> dict[str, list[dict]]:
-    """Who has spoken how much: each person's and each hamlet's citizen turns that had
-    the floor and their speaking time (the turn on the floor counted to ``now``), most
-    time first. What the moderator's tablet and the exports show as the hall's balance."""
-    people: dict[str, dict] = {}
-    hamlets: dict[str, dict] = {}
-    budget = state.settings.hamlet_budget_seconds
-    for t in state.turns:
-        if t.kind != CITIZEN or t.started_at is None:
-            continue
-        seconds = elapsed_seconds(t, now)
+_SPOKEN: dict[int, tuple[Turn, float]] = {}
+
+
+def _spoken(turn: Turn) -> float:
+    """A finished turn's speaking time, computed once per turn (a turn never changes)."""
+    hit = _SPOKEN.get(id(turn))
+    if hit is not None and hit[0] is turn:
+        return hit[1]
+    if len(_SPOKEN) >= 50_000:
+        _SPOKEN.clear()
+    seconds = elapsed_seconds(turn, turn.ended_at)  # type: ignore[arg-type]
+    _SPOKEN[id(turn)] = (turn, seconds)
+    return seconds
+
+
+def _tally(turns: list[Turn], now: datetime | None,
+           people: dict[str, dict], hamlets: dict[str, dict]) -> None:
+    """Add the turns' speaking time to the per-person and per-hamlet totals."""
+    for t in turns:
+        seconds = _spoken(t) if now is None else elapsed_seconds(t, now)
         person = people.setdefault(t.person_key, {"person_key": t.person_key,
                                                   "name": t.display_name, "hamlet": t.hamlet,
                                                   "turns": 0, "seconds": 0.0})
@@ -118,6 +128,32 @@ def balance(state: QueueState, now: datetime) -> dict[str, list[dict]]:
         place["turns"] += 1
         place["seconds"] += seconds
         place["people"].add(t.person_key)
+
+
+# The totals of the finished turns of the last queue asked about, by which turns they are:
+# the day's finished turns change only when one more ends (or an end is undone).
+_FINISHED: dict[Any, tuple[tuple[int, ...], dict, dict]] = {}
+
+
+def balance(state: QueueState, now: datetime) -> dict[str, list[dict]]:
+    """Who has spoken how much: each person's and each hamlet's citizen turns that had
+    the floor and their speaking time (the turn on the floor counted to ``now``), most
+    time first. What the moderator's tablet and the exports show as the hall's balance."""
+    spoke = [t for t in state.turns if t.kind == CITIZEN and t.started_at is not None]
+    finished = [t for t in spoke if t.ended_at is not None]
+    key = tuple(id(t) for t in finished)
+    hit = _FINISHED.get(state.conference_id)
+    if hit is None or hit[0] != key:
+        people_done: dict[str, dict] = {}
+        hamlets_done: dict[str, dict] = {}
+        _tally(finished, None, people_done, hamlets_done)
+        if len(_FINISHED) >= 1000:
+            _FINISHED.clear()
+        _FINISHED[state.conference_id] = hit = (key, people_done, hamlets_done)
+    people = {k: dict(v) for k, v in hit[1].items()}
+    hamlets = {k: {**v, "people": set(v["people"])} for k, v in hit[2].items()}
+    _tally([t for t in spoke if t.ended_at is None], now, people, hamlets)
+    budget = state.settings.hamlet_budget_seconds
     out_hamlets = []
     for h in hamlets.values():
         row = {"hamlet": h["hamlet"], "turns": h["turns"], "people": len(h["people"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -30,6 +31,17 @@ def clean_text(text: str) -> str:
 
 def fold(text: str) -> str:
     """Search key: lower case, no diacritics, single spaces ("Nguyễn Văn Ấ" -> "nguyen van a")."""
+    if len(text) <= 200:  # names and hamlets: the queue folds the same few over and over
+        return _fold_short(text)
+    return _fold(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.translate(_SPECIAL))
     bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
     return _SPACE.sub(" ", bare.casefold()).strip()
