@@ -4,12 +4,13 @@ the operator's choices beside it (server/broadcasting/controls.py)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from server.domain.errors import Unavailable
-from server.executor import Context
+from server.executor import Action, Context
 from server.keys import BROADCAST
 
 if TYPE_CHECKING:
@@ -19,6 +20,15 @@ CONTROLS: web.AppKey[BroadcastControls] = web.AppKey("broadcast_controls")
 
 # Broadcast actions run one at a time, so each audit record's "before" is what it changed.
 LOCK = ("broadcast",)
+
+
+class BroadcastControl(Action):
+    """A change to the live broadcast: the operators', one at a time."""
+
+    permission = "control_broadcast"
+
+    def lock_key(self, data: Any) -> Hashable:
+        return LOCK
 
 
 def live(ctx: Context) -> BroadcastControls:

@@ -7,25 +7,20 @@ Input: ``enabled``. Permission: ``control_broadcast``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
-from server.actions.broadcast import LOCK, live
+from server.actions.broadcast import BroadcastControl, live
 from server.api.schemas import Input as JsonInput
-from server.executor import Action, Context
+from server.executor import Context
 
 
 class AutoMuteIn(JsonInput):
     enabled: bool
 
 
-class SetAutoMute(Action):
+class SetAutoMute(BroadcastControl):
     name = "broadcast.set_auto_mute"
-    permission = "control_broadcast"
     Input = AutoMuteIn
-
-    def lock_key(self, data: AutoMuteIn) -> Hashable:
-        return LOCK
 
     async def run(self, ctx: Context, data: AutoMuteIn) -> dict[str, Any]:
         controls = live(ctx)

@@ -7,25 +7,20 @@ Input: ``muted``. Permission: ``control_broadcast``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
-from server.actions.broadcast import LOCK, live
+from server.actions.broadcast import BroadcastControl, live
 from server.api.schemas import Input as JsonInput
-from server.executor import Action, Context
+from server.executor import Context
 
 
 class MuteIn(JsonInput):
     muted: bool
 
 
-class SetMuted(Action):
+class SetMuted(BroadcastControl):
     name = "broadcast.set_muted"
-    permission = "control_broadcast"
     Input = MuteIn
-
-    def lock_key(self, data: MuteIn) -> Hashable:
-        return LOCK
 
     async def run(self, ctx: Context, data: MuteIn) -> dict[str, Any]:
         controls = live(ctx)

@@ -6,12 +6,11 @@ Input: ``on_air``, ``chime``. Permission: ``control_broadcast``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
-from server.actions.broadcast import LOCK, live
+from server.actions.broadcast import BroadcastControl, live
 from server.api.schemas import Input as JsonInput
-from server.executor import Action, Context
+from server.executor import Context
 
 
 class OnAirIn(JsonInput):
@@ -19,13 +18,9 @@ class OnAirIn(JsonInput):
     chime: bool = True
 
 
-class SetOnAir(Action):
+class SetOnAir(BroadcastControl):
     name = "broadcast.set_on_air"
-    permission = "control_broadcast"
     Input = OnAirIn
-
-    def lock_key(self, data: OnAirIn) -> Hashable:
-        return LOCK
 
     async def run(self, ctx: Context, data: OnAirIn) -> dict[str, Any]:
         controls = live(ctx)
