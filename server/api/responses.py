@@ -104,8 +104,9 @@ class StaffQueue(BaseModel):
     can_undo: bool
     undo_summary: str | None
     public: PublicQueue
-    balance: dict[str, list[dict[str, Any]]] = Field(
-        description="Each person's and each hamlet's turns and speaking time (seconds)")
+    balance: dict[str, Any] = Field(
+        description="Each hamlet's and the shown people's turns and speaking time (seconds), "
+                    "people_total: how many spoke (all of them: …/balance.csv)")
     phases: list[dict[str, Any]] = Field(
         description="Each phase with its plan and the time used (seconds)")
 

@@ -169,12 +169,24 @@ def balance(state: QueueState, now: datetime) -> dict[str, list[dict]]:
     }
 
 
+# The call order of the last few states asked about: a command, its staff view and its
+# public view all ask for the same state's order (a state never changes).
+_ORDER: dict[int, tuple[QueueState, list[Turn]]] = {}
+
+
 def call_order(state: QueueState) -> list[Turn]:
     """Every waiting turn in the order CallNext would pick them."""
+    hit = _ORDER.get(id(state))
+    if hit is not None and hit[0] is state:
+        return list(hit[1])
     tiers = effective_tiers(state)
     waiting = [(tiers[t.id], i, t) for i, t in enumerate(state.turns) if t.status == WAITING]
     waiting.sort(key=lambda x: (x[0], x[1]))
-    return [t for _, _, t in waiting]
+    order = [t for _, _, t in waiting]
+    if len(_ORDER) >= 64:
+        _ORDER.clear()
+    _ORDER[id(state)] = (state, order)
+    return list(order)
 
 
 def next_speakers(state: QueueState, n: int | None = None) -> tuple[Turn, ...]:

@@ -8,6 +8,7 @@ docs/realtime.md.
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 from datetime import UTC, datetime
@@ -32,7 +33,8 @@ from server.auth import SESSION_COOKIE, Actor
 from server.commands import scope
 from server.domain import queue as q
 from server.domain.errors import BadRequest, DomainError
-from server.domain.personal_data import masked_staff_view, sees_names
+from server.domain.personal_data import masked_staff_view, name_for, sees_names
+from server.domain.queue_rules import balance
 from server.events import QueueChanged
 from server.fanout import fan_out
 from server.keys import (
@@ -47,6 +49,7 @@ from server.keys import (
 from server.net import lan_addresses
 from server.queue import phones
 from server.queue.service import staff_view
+from server.transcripts.rules import csv_cell
 
 log = logging.getLogger(__name__)
 api = Api()
@@ -64,6 +67,26 @@ def _now() -> datetime:
 async def get_queue(call: Call) -> dict:
     view = staff_view(await _state(call), _now())
     return view if sees_names(call.user.role) else masked_staff_view(view)
+
+
+@api.route("GET", "/api/conferences/{id}/balance.csv", summary="Each person's and each "
+           "hamlet's turns and speaking time (CSV, UTF-8 with BOM)", tag="exports", raw=True,
+           response={"text/csv": {"schema": {"type": "string"}}}, transaction=False)
+async def balance_csv(call: Call) -> web.Response:
+    full = balance(await _state(call), _now())
+    role = call.user.role
+    rows = [["Người phát biểu", "Thôn, bon, tổ dân phố", "Số lượt", "Thời gian (giây)"]]
+    rows += [[name_for(role, p["name"], p["hamlet"], False), p["hamlet"], p["turns"],
+              p["seconds"]] for p in full["people"]]
+    rows += [[], ["Thôn, bon, tổ dân phố", "Số người", "Số lượt", "Thời gian (giây)"]]
+    rows += [[h["hamlet"], h["people"], h["turns"], h["seconds"]] for h in full["hamlets"]]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return web.Response(body=buf.getvalue().encode("utf-8-sig"), content_type="text/csv",
+                        charset="utf-8", headers={"Content-Disposition":
+                                                  f'attachment; filename="can-doi-{call.path_int("id")}.csv"'})
 
 
 async def _state(call: Call) -> q.QueueState:

@@ -49,6 +49,19 @@ SNAPSHOT_EVERY = 50
 COMMAND_PERMISSION = {"register_turn": "register_speaker", "link_petition": "register_speaker"}
 
 
+BALANCE_TOP = 20  # people by speaking time a tablet gets beside those in its view
+
+
+def shown_balance(full: dict[str, list[dict]], turns: list[dict]) -> dict[str, Any]:
+    """The balance a tablet gets after each command: every hamlet, and of the people the
+    ones in its view (waiting, on the floor, just finished) and the BALANCE_TOP who spoke
+    most, so the message does not grow with the day; ``people_total`` says how many
+    spoke in all (the exports list everyone)."""
+    keys = {t["person_key"] for t in turns}
+    people = [p for i, p in enumerate(full["people"]) if i < BALANCE_TOP or p["person_key"] in keys]
+    return {**full, "people": people, "people_total": len(full["people"])}
+
+
 def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
     """What moderator and secretary tablets get: the whole state minus the undo copies."""
     d = q.view_dict(state)
@@ -64,7 +77,7 @@ def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
         "can_undo": bool(state.undo_stack),
         "undo_summary": state.undo_stack[-1].summary if state.undo_stack else None,
         "public": q.public_view(state, now),
-        "balance": balance(state, now),
+        "balance": shown_balance(balance(state, now), d["turns"]),
         "phases": timeline(state.phases, now),
     }
 

@@ -85,3 +85,30 @@ async def test_snapshot_and_log_give_the_same_queue_to_every_process(client: Api
         caught_up = await other._current(db, conf_row)
     assert caught_up.version == version
     assert q.to_dict(caught_up) == q.to_dict(app[QUEUE].cached(actor, cid))
+
+
+async def test_the_balance_a_tablet_gets_stays_small_and_the_export_has_everyone(
+        client: ApiClient, app_server) -> None:
+    from server.queue.service import BALANCE_TOP
+
+    conf = await client.ok("POST", "/api/conferences", CONF, status=201)
+    cid = conf["id"]
+    version = 0
+    for n in range(BALANCE_TOP + 5):  # more people speak than a tablet is sent
+        version = await send(client, cid, version, "register_turn",
+                             display_name=f"Người nói {n}", hamlet=f"Thôn {n % 3}")
+        version = await send(client, cid, version, "call_next")
+        staff = await client.ok("GET", f"/api/conferences/{cid}/queue")
+        turn = staff["state"]["current_turn_id"]
+        version = await send(client, cid, version, "start", turn_id=turn)
+        version = await send(client, cid, version, "end", turn_id=turn)
+    staff = await client.ok("GET", f"/api/conferences/{cid}/queue")
+    shown = staff["balance"]
+    assert shown["people_total"] == BALANCE_TOP + 5
+    assert BALANCE_TOP <= len(shown["people"]) < BALANCE_TOP + 5
+    assert sum(h["turns"] for h in shown["hamlets"]) == BALANCE_TOP + 5
+    async with client.http.get(f"{client.base}/api/conferences/{cid}/balance.csv") as r:
+        assert r.status == 200 and r.content_type == "text/csv"
+        text = (await r.read()).decode("utf-8-sig")
+    assert text.count("Người nói ") == BALANCE_TOP + 5
+    assert "Thôn 0" in text and "Số lượt" in text
