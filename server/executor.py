@@ -178,6 +178,10 @@ class Executor:
                 if not read_only or db.sync_session.info.get(WROTE):
                     self.generation += 1
             await self.bus.publish(unit.events)
+            if unit.events:
+                # listeners update what reads are served from (the queue in memory): a
+                # read cached between the commit and them is not served again
+                self.generation += 1
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

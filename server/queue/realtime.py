@@ -63,7 +63,7 @@ def _now() -> datetime:
 
 
 @api.route("GET", "/api/conferences/{id}/queue", summary="The speaking queue (full state)",
-           tag="queue", response=StaffQueue, transaction=False)
+           tag="queue", response=StaffQueue, transaction=False, cached=True)
 async def get_queue(call: Call) -> dict:
     view = staff_view(await _state(call), _now())
     return view if sees_names(call.user.role) else masked_staff_view(view)
@@ -101,7 +101,7 @@ async def _state(call: Call) -> q.QueueState:
 
 @api.route("GET", "/api/conferences/{id}/queue/public",
            summary="What the public screen shows", tag="queue", devices=True,
-           response=PublicQueue, transaction=False)
+           response=PublicQueue, transaction=False, cached=True)
 async def get_public_queue(call: Call) -> dict:
     return q.public_view(await _state(call), _now())
 
