@@ -8,8 +8,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "mat-khau-bench-123"
@@ -62,3 +64,36 @@ def start_server(data_dir: Path, db: str | None, *, timeout: float = 60
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("server did not start: " + log_path.read_text(errors="replace")[-3000:])
+
+
+async def send_command(sio: Any, payload: dict[str, Any], acks: list[float],
+                       errors: Counter, clock: Callable[[], float] = time.monotonic
+                       ) -> dict[str, Any] | None:
+    """Send one queue command over socket.io and count it: its acknowledgement delay in ms
+    goes to ``acks`` when applied, a refusal's code or an exception's name to ``errors``.
+    Returns the acknowledgement (applied or refused), None when none came."""
+    t0 = clock()
+    try:
+        ack = await sio.call("queue:command", payload, timeout=30)
+    except Exception as exc:  # noqa: BLE001 - counted, the run goes on
+        errors[type(exc).__name__] += 1
+        return None
+    if not ack.get("ok"):
+        errors[ack.get("error", {}).get("code", "refused")] += 1
+        return ack
+    acks.append((clock() - t0) * 1000)
+    return ack
+
+
+async def display_token_and_cookie(http: Any, base: str, headers: dict[str, str]
+                                   ) -> tuple[str, str]:
+    """A public-screen device token issued by the logged-in ``http`` session, and that
+    session's cookie header (for socket.io clients of the same person)."""
+    from yarl import URL
+
+    async with http.post(base + "/api/devices", headers=headers,
+                         json={"name": "Màn hình đo tải", "kind": "display"}) as r:
+        assert r.status == 201, await r.text()
+        token = (await r.json())["token"]
+    jar = http.cookie_jar.filter_cookies(URL(base))
+    return token, "; ".join(f"{k}={v.value}" for k, v in jar.items())

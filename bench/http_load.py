@@ -43,7 +43,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from common import PASSWORD, REPO_ROOT, free_port, log, percentile
+from common import PASSWORD, REPO_ROOT, free_port, log, percentile, send_command
 
 YEAR = 2026
 GOALS = {"errors": 0, "moderator_ack_p99_ms": 300.0, "mixed_over_bare_min": 0.10,
@@ -420,19 +420,12 @@ async def _moderate(base: str, cookie: str, cid: int, turn_id: str, interval: fl
                 payload = {"type": "extend_time", "turn_id": turn_id, "seconds": 10,
                            "reason": "Đo tải: thêm giờ"}
             payload.update(conference_id=cid, command_id=uuid.uuid4().hex, base_version=version)
-            t0 = time.monotonic()
-            try:
-                ack = await sio.call("queue:command", payload, timeout=30)
-            except Exception as exc:
-                errors[type(exc).__name__] += 1
-            else:
-                if ack.get("ok"):
-                    acks.append((time.monotonic() - t0) * 1000)
-                    version = ack["version"]
-                else:
-                    errors[ack.get("error", {}).get("code", "refused")] += 1
-                    state = await sio.call("join", {"conference_id": cid}, timeout=30)
-                    version = state["staff"]["version"]
+            ack = await send_command(sio, payload, acks, errors)
+            if ack is not None and ack.get("ok"):
+                version = ack["version"]
+            elif ack is not None:  # refused: start again from the queue as it is
+                state = await sio.call("join", {"conference_id": cid}, timeout=30)
+                version = state["staff"]["version"]
             i += 1
             tick += interval
             await asyncio.sleep(max(0.0, tick - time.monotonic()))

@@ -38,7 +38,15 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
-from common import PASSWORD, REPO_ROOT, free_port, log, percentile
+from common import (
+    PASSWORD,
+    REPO_ROOT,
+    display_token_and_cookie,
+    free_port,
+    log,
+    percentile,
+    send_command,
+)
 
 REDIS = "redis://127.0.0.1:6379/0"
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -120,7 +128,6 @@ async def where(base: str, addresses: list[str]) -> list[str]:
 async def setup(base: str, conferences: int) -> tuple[list[int], str, str]:
     """Log in; create the conferences and a display token. Returns (ids, token, cookie)."""
     import aiohttp
-    from yarl import URL
 
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         async with http.post(base + "/api/session",
@@ -135,12 +142,7 @@ async def setup(base: str, conferences: int) -> tuple[list[int], str, str]:
                     "format": "in_person"}) as r:
                 assert r.status == 201, await r.text()
                 ids.append((await r.json())["id"])
-        async with http.post(base + "/api/devices", headers=h,
-                             json={"name": "Màn hình đo tải", "kind": "display"}) as r:
-            assert r.status == 201, await r.text()
-            token = (await r.json())["token"]
-        jar = http.cookie_jar.filter_cookies(URL(base))
-        cookie = "; ".join(f"{k}={v.value}" for k, v in jar.items())
+        token, cookie = await display_token_and_cookie(http, base, h)
     return ids, token, cookie
 
 
@@ -247,19 +249,13 @@ async def moderate_all(base: str, cookie: str, ids: list[int], seconds: float,
                            "reason": "Đo tải: đổi thứ tự"}
             payload.update(conference_id=cid, command_id=uuid.uuid4().hex, base_version=version)
             t0 = time.time()
-            try:
-                ack = await sio.call("queue:command", payload, timeout=30)
-            except Exception as exc:
-                errors[type(exc).__name__] += 1
-            else:
-                if ack.get("ok"):
-                    acks.append((time.time() - t0) * 1000)
-                    version = ack["version"]
-                    sent[f"{cid}:{version}"] = t0
-                else:
-                    errors[ack.get("error", {}).get("code", "refused")] += 1
-                    joined = await sio.call("join", {"conference_id": cid}, timeout=30)
-                    version = joined["staff"]["version"]
+            ack = await send_command(sio, payload, acks, errors, clock=time.time)
+            if ack is not None and ack.get("ok"):
+                version = ack["version"]
+                sent[f"{cid}:{version}"] = t0
+            elif ack is not None:  # refused: start again from the queue as it is
+                joined = await sio.call("join", {"conference_id": cid}, timeout=30)
+                version = joined["staff"]["version"]
             i += 1
             tick += interval
             await asyncio.sleep(max(0.0, tick - time.monotonic()))

@@ -44,7 +44,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from common import PASSWORD, percentile, start_server
+from common import PASSWORD, display_token_and_cookie, percentile, start_server
 
 GOAL_P99_MS = 50.0
 
@@ -259,7 +259,6 @@ async def _watchers(base: str, token: str, cid: int, count: int, ready: Any, res
 async def setup(base: str) -> tuple[int, str, str]:
     """Log in, create a conference and a display token; returns (id, token, session cookie)."""
     import aiohttp
-    from yarl import URL
 
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         async with http.post(base + "/api/session",
@@ -272,12 +271,7 @@ async def setup(base: str) -> tuple[int, str, str]:
                 "venue": "Hội trường", "format": "in_person"}) as r:
             assert r.status == 201, await r.text()
             cid = (await r.json())["id"]
-        async with http.post(base + "/api/devices", headers=h,
-                             json={"name": "Màn hình đo tải", "kind": "display"}) as r:
-            assert r.status == 201, await r.text()
-            token = (await r.json())["token"]
-        jar = http.cookie_jar.filter_cookies(URL(base))
-        cookie = "; ".join(f"{k}={v.value}" for k, v in jar.items())
+        token, cookie = await display_token_and_cookie(http, base, h)
     return cid, token, cookie
 
 
