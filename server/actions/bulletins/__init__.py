@@ -3,8 +3,10 @@ turn), cancel it, play it now. The scheduler plays them (server/followup/bulleti
 
 from __future__ import annotations
 
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.api.schemas import Input as JsonInput
 from server.auth import Actor
 from server.commands import scope
 from server.domain.errors import not_found
@@ -19,3 +21,10 @@ async def bulletin_of(db: AsyncSession, actor: Actor, conference_id: int,
     if b is None or b.conference_id != conf.id:
         raise not_found(f"Không có bản tin số {bulletin_id} trong hội nghị này.")
     return b
+
+
+class BulletinRef(JsonInput):
+    """One bulletin of one conference: what cancelling or replaying it names."""
+
+    conference_id: int = Field(ge=1)
+    bulletin_id: int = Field(ge=1)

@@ -5,20 +5,14 @@ Input: the conference and the bulletin. Permission: ``control_broadcast``.
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from server.actions.bulletins import bulletin_of
-from server.api.schemas import Input as JsonInput
+from server.actions.bulletins import BulletinRef, bulletin_of
 from server.domain.errors import conflict
 from server.events import BulletinsChanged
 from server.executor import Action, Context
 from server.followup.bulletins import BulletinOut, bulletin_out
 from server.keys import BROADCAST, BULLETIN_SCHEDULER
 
-
-class Input(JsonInput):
-    conference_id: int = Field(ge=1)
-    bulletin_id: int = Field(ge=1)
+Input = BulletinRef
 
 
 class CancelBulletin(Action):

@@ -8,20 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
-
-from server.actions.bulletins import bulletin_of
-from server.api.schemas import Input as JsonInput
+from server.actions.bulletins import BulletinRef, bulletin_of
 from server.domain.errors import Gone, conflict
 from server.events import BulletinsChanged
 from server.executor import Action, Context
 from server.followup.bulletins import BulletinOut, bulletin_out
 from server.keys import CONFIG
 
-
-class Input(JsonInput):
-    conference_id: int = Field(ge=1)
-    bulletin_id: int = Field(ge=1)
+Input = BulletinRef
 
 
 class PlayBulletinNow(Action):
