@@ -79,6 +79,20 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
     return round(total / 1024, 1)
 
 
+def cpu_s(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) of the server process and of its worker processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def one(p: int) -> float:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    return one(pid), sum(one(c) for c in _children(pid))
+
+
 def percentile(values: list[float], p: float) -> float | None:
     """In milliseconds to a tenth."""
     value = common_percentile(values, p)
@@ -167,8 +181,10 @@ class Tablet:
             return {"ok": False, "error": {"code": type(exc).__name__}}
         delay = (time.monotonic() - t0) * 1000
         if ack.get("ok"):
-            run.acks.append((t0, delay))
+            run.acks.append((t0, delay, kind))
             run.applied[kind] += 1
+            if len(run.acks) % 100 == 0:
+                run.mark_cpu()
         else:
             code = ack.get("error", {}).get("code", "refused")
             if code == "version_conflict":
@@ -186,7 +202,7 @@ class Run:
     def __init__(self, commands: int, deadline: float) -> None:
         self.budget, self.deadline = commands, deadline
         self.sent = 0
-        self.acks: list[tuple[float, float]] = []  # (send instant, ack delay ms) of applied ones
+        self.acks: list[tuple[float, float, str]] = []  # (send instant, ack ms, type) applied
         self.applied: Counter = Counter()
         self.errors: Counter = Counter()
         self.conflicts = 0
@@ -194,6 +210,13 @@ class Run:
         self.transcripts = 0
         self.transcript_conflicts = 0
         self.transcript_ms: list[float] = []
+        self.server_pid: int | None = None
+        # (commands applied, server CPU s, workers' CPU s, this client's CPU s), every 100
+        self.cpu_marks: list[tuple[int, float, float, float]] = []
+
+    def mark_cpu(self) -> None:
+        if self.server_pid is not None:
+            self.cpu_marks.append((len(self.acks), *cpu_s(self.server_pid), time.process_time()))
 
     def take(self) -> bool:
         if self.sent >= self.budget or time.monotonic() > self.deadline:
@@ -361,6 +384,8 @@ async def day(base: str, pid: int, commands: int, pause: float, hold: float,
             "venue": "Hội trường UBND xã", "format": "in_person"})
         cid = conf["id"]
         run = Run(commands, deadline)
+        run.server_pid = pid
+        run.mark_cpu()
         moderator, secretary = Tablet("moderator", run), Tablet("chair", run)
         await moderator.connect(base, mod.cookie(), cid)
         await secretary.connect(base, chair.cookie(), cid)
@@ -406,6 +431,20 @@ async def day(base: str, pid: int, commands: int, pause: float, hold: float,
     return out
 
 
+def cpu_per_command(marks: list[tuple[int, float, float, float]]) -> dict[str, Any]:
+    rows = []
+    for (n0, s0, w0, c0), (n1, s1, w1, c1) in zip(marks, marks[1:], strict=False):
+        if n1 > n0:
+            rows.append([round((x1 - x0) * 1000 / (n1 - n0), 2)
+                         for x0, x1 in ((s0, s1), (w0, w1), (c0, c1))])
+    if not rows:
+        return {}
+    return {"server_cpu_ms_per_command_first_last": [rows[0][0], rows[-1][0]],
+            "server_cpu_ms_per_command_by_100": [r[0] for r in rows],
+            "workers_cpu_ms_per_command_by_100": [r[1] for r in rows],
+            "client_cpu_ms_per_command_by_100": [r[2] for r in rows]}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--commands", type=int, default=2000)
@@ -446,7 +485,14 @@ def main(argv: list[str] | None = None) -> int:
                 out["server_log_errors"] = server_log.count(" ERROR ")
     run: Run | None = out.pop("run", None)
     if run is not None:
-        acks = [d for _, d in sorted(run.acks)]
+        ordered = sorted(run.acks)
+        acks = [d for _, d, _ in ordered]
+        fifth = len(ordered) // 5
+        # each command type's p50 in the first and the last fifth of the day: the same
+        # work early and late, whatever the mix of types in a stretch
+        by_kind = {kind: [percentile([d for _, d, k in part if k == kind], 50)
+                          for part in (ordered[:fifth], ordered[-fifth:])]
+                   for kind in sorted(run.applied)}
         first, last = acks[:100], acks[-100:]
         p50_first, p50_last = percentile(first, 50), percentile(last, 50)
         out.update({
@@ -461,6 +507,10 @@ def main(argv: list[str] | None = None) -> int:
             # p50 of each tenth of the run, in order: a trend, or noise from the machine
             "p50_by_tenth_ms": [percentile(acks[i * len(acks) // 10:(i + 1) * len(acks) // 10],
                                            50) for i in range(10)],
+            # CPU milliseconds per applied command over each stretch of 100 (first and
+            # last stretches, and the whole series): what the work costs whatever the load
+            **cpu_per_command(run.cpu_marks),
+            "p50_by_type_first_last_fifth_ms": by_kind,
             "transcripts_written": run.transcripts,
             "transcript_conflicts_retried": run.transcript_conflicts,
             "transcript_p50_ms": percentile(run.transcript_ms, 50),

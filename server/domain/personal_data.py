@@ -17,6 +17,7 @@ server/transcripts/api.py); the table is docs/personal-data.md.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from server.domain.names import public_name
@@ -64,11 +65,13 @@ def masked_staff_view(view: dict[str, Any]) -> dict[str, Any]:
     state["turns"] = turns
     state["people"] = {_opaque(k): v for k, v in state.get("people", {}).items()}
 
+    # every full name that shows differently, longest first, replaced in one pass
+    hidden = sorted((full for full in names if full and full != names[full]), key=len,
+                    reverse=True)
+    pattern = re.compile("|".join(map(re.escape, hidden))) if hidden else None
+
     def scrub(text: str) -> str:
-        for full in sorted(names, key=len, reverse=True):
-            if full and full != names[full]:
-                text = text.replace(full, names[full])
-        return text
+        return pattern.sub(lambda m: names[m.group(0)], text) if pattern and text else text
 
     state["history"] = [{**h, "summary": scrub(h.get("summary", "")),
                          "reason": scrub(h.get("reason", ""))}

@@ -13,6 +13,7 @@ Schema 1 (every list of turns written out in full) is still read.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import json
 from datetime import datetime
 from typing import Any
@@ -264,8 +265,9 @@ def view_dict(state: QueueState, recent_final: int | None = RECENT_FINAL) -> dic
     final = [t for t in turns if t.status in FINAL_STATUSES]
     left_out: set[int] = set()
     if recent_final is not None and len(final) > recent_final:
-        final.sort(key=lambda t: (t.ended_at or t.registered_at, t.seq))
-        left_out = {id(t) for t in final[:len(final) - recent_final]}
+        kept = {id(t) for t in heapq.nlargest(
+            recent_final, final, key=lambda t: (t.ended_at or t.registered_at, t.seq))}
+        left_out = {id(t) for t in final if id(t) not in kept}
         turns = tuple(t for t in turns if id(t) not in left_out)
     shown = {t.person_key for t in turns}
     people: dict[str, dict[str, Any]] = {k: {"turns_used": 0, "spoken": False} for k in shown}

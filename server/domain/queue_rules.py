@@ -8,6 +8,7 @@ conference sets one). A manual Move may fix a turn's tier (Turn.manual_tier).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -130,42 +131,122 @@ def _tally(turns: list[Turn], now: datetime | None,
         place["people"].add(t.person_key)
 
 
-# The totals of the finished turns of the last queue asked about, by which turns they are:
-# the day's finished turns change only when one more ends (or an end is undone).
-_FINISHED: dict[Any, tuple[tuple[int, ...], dict, dict]] = {}
+def _rank(person: dict) -> tuple:
+    """Most speaking time first (to the tenth of a second shown), then by name; the person
+    key settles a tie between two people of one name."""
+    return (-round(person["seconds"], 1), person["name"], person["person_key"])
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """The totals of a day's finished turns, and its people ranked. Never changed once
+    made: a later state with the same finished turns shares it."""
+
+    key: tuple[int, ...]  # which turn objects are finished, in the state's order
+    people: dict[str, dict]
+    hamlets: dict[str, dict]
+    ranked: list[dict]
+
+
+# The finished totals of the last queue asked about, per conference: the day's finished
+# turns change only when one more ends (or an end is undone).
+_FINISHED: dict[Any, _Finished] = {}
+
+
+def _finished(state: QueueState, spoke: list[Turn]) -> _Finished:
+    finished = [t for t in spoke if t.ended_at is not None]
+    key = tuple(id(t) for t in finished)
+    hit = _FINISHED.get(state.conference_id)
+    if hit is not None and hit.key == key:
+        return hit
+    people: dict[str, dict] = {}
+    hamlets: dict[str, dict] = {}
+    _tally(finished, None, people, hamlets)
+    if len(_FINISHED) >= 1000:
+        _FINISHED.clear()
+    hit = _FINISHED[state.conference_id] = _Finished(
+        key, people, hamlets, sorted(people.values(), key=_rank))
+    return hit
+
+
+def _spoke(state: QueueState) -> list[Turn]:
+    return [t for t in state.turns if t.kind == CITIZEN and t.started_at is not None]
+
+
+def _on_floor(done: _Finished, spoke: list[Turn], now: datetime
+              ) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The people and hamlets of the turns that have not ended (on the floor or paused):
+    copies of their finished totals with the time so far added; the rest stay shared."""
+    open_turns = [t for t in spoke if t.ended_at is None]
+    people = {t.person_key: dict(done.people[t.person_key]) for t in open_turns
+              if t.person_key in done.people}
+    hamlets = {}
+    for t in open_turns:
+        h = fold(t.hamlet)
+        if h in done.hamlets and h not in hamlets:
+            hamlets[h] = {**done.hamlets[h], "people": set(done.hamlets[h]["people"])}
+    _tally(open_turns, now, people, hamlets)
+    return people, hamlets
+
+
+def _hamlet_rows(hamlets: list[dict], budget: float | None) -> list[dict]:
+    out = []
+    for h in hamlets:
+        row = {"hamlet": h["hamlet"], "turns": h["turns"], "people": len(h["people"]),
+               "seconds": round(h["seconds"], 1)}
+        if budget:
+            row["budget_left"] = round(max(budget - h["seconds"], 0.0), 1)
+        out.append(row)
+    return sorted(out, key=lambda h: (-h["seconds"], h["hamlet"]))
+
+
+def _person_row(p: dict) -> dict:
+    return {**p, "seconds": round(p["seconds"], 1)}
 
 
 def balance(state: QueueState, now: datetime) -> dict[str, list[dict]]:
     """Who has spoken how much: each person's and each hamlet's citizen turns that had
     the floor and their speaking time (the turn on the floor counted to ``now``), most
-    time first. What the moderator's tablet and the exports show as the hall's balance."""
-    spoke = [t for t in state.turns if t.kind == CITIZEN and t.started_at is not None]
-    finished = [t for t in spoke if t.ended_at is not None]
-    key = tuple(id(t) for t in finished)
-    hit = _FINISHED.get(state.conference_id)
-    if hit is None or hit[0] != key:
-        people_done: dict[str, dict] = {}
-        hamlets_done: dict[str, dict] = {}
-        _tally(finished, None, people_done, hamlets_done)
-        if len(_FINISHED) >= 1000:
-            _FINISHED.clear()
-        _FINISHED[state.conference_id] = hit = (key, people_done, hamlets_done)
-    people = {k: dict(v) for k, v in hit[1].items()}
-    hamlets = {k: {**v, "people": set(v["people"])} for k, v in hit[2].items()}
-    _tally([t for t in spoke if t.ended_at is None], now, people, hamlets)
-    budget = state.settings.hamlet_budget_seconds
-    out_hamlets = []
-    for h in hamlets.values():
-        row = {"hamlet": h["hamlet"], "turns": h["turns"], "people": len(h["people"]),
-               "seconds": round(h["seconds"], 1)}
-        if budget:
-            row["budget_left"] = round(max(budget - h["seconds"], 0.0), 1)
-        out_hamlets.append(row)
-    for p in people.values():
-        p["seconds"] = round(p["seconds"], 1)
+    time first. What the exports show as the hall's balance (every person)."""
+    spoke = _spoke(state)
+    done = _finished(state, spoke)
+    people, hamlets = _on_floor(done, spoke, now)
+    everyone = {**done.people, **people}
     return {
-        "people": sorted(people.values(), key=lambda p: (-p["seconds"], p["name"])),
-        "hamlets": sorted(out_hamlets, key=lambda h: (-h["seconds"], h["hamlet"])),
+        "people": [_person_row(p) for p in sorted(everyone.values(), key=_rank)],
+        "hamlets": _hamlet_rows(list({**done.hamlets, **hamlets}.values()),
+                                state.settings.hamlet_budget_seconds),
+    }
+
+
+def balance_view(state: QueueState, now: datetime, keys: set[str], top: int
+                 ) -> dict[str, Any]:
+    """The balance a tablet gets after each command: every hamlet, and of the people the
+    ``top`` who spoke most and those whose keys are in ``keys`` (the people in its view),
+    in the order of the full balance; ``people_total`` says how many spoke in all.
+
+    The same rows as ``balance`` cut to those people, at a cost that follows the turns
+    not yet ended and ``top``, not the length of the day: the finished turns' totals and
+    ranking are made once per change of the finished turns."""
+    spoke = _spoke(state)
+    done = _finished(state, spoke)
+    people, hamlets = _on_floor(done, spoke, now)
+    # the top of everyone: people on the floor may only climb, so the others' top is in
+    # the first ``top + len(people)`` finished ranks
+    shown = {p["person_key"]: p for p in done.ranked[:top + len(people)]
+             if p["person_key"] not in people}
+    shown.update(people)
+    ranked = sorted(shown.values(), key=_rank)[:top]
+    chosen = {p["person_key"]: p for p in ranked}
+    for key in keys:
+        p = people.get(key) or done.people.get(key)
+        if p is not None:
+            chosen[key] = p
+    return {
+        "people": [_person_row(p) for p in sorted(chosen.values(), key=_rank)],
+        "hamlets": _hamlet_rows(list({**done.hamlets, **hamlets}.values()),
+                                state.settings.hamlet_budget_seconds),
+        "people_total": len(done.people) + sum(1 for k in people if k not in done.people),
     }
 
 

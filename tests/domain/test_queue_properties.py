@@ -57,6 +57,7 @@ from server.domain.queue_model import (
     STATUSES,
     Turn,
 )
+from server.domain.queue_rules import balance, balance_view
 
 PEOPLE = ["A", "B", "C", "D", "E"]
 PETITIONS = ["KN-1", "KN-2", "KN-3"]
@@ -396,6 +397,20 @@ class QueueMachine(RuleBasedStateMachine):
         rest = [json.loads(text) for version, text in self.logged if version > start.version]
         state = replay(start, ((c, datetime.fromisoformat(at), actor) for c, at, actor in rest))
         assert state == self.state
+
+    @invariant()
+    def tablet_balance_is_the_full_balance_cut(self):
+        """What a tablet gets (the top few and the people in its view) is the full
+        balance's rows for those people, in the same order, whatever the day was."""
+        for top in (0, 2):
+            keys = {t.person_key for t in self.state.turns[::2]}
+            full = balance(self.state, self.now)
+            ranked = {p["person_key"] for p in full["people"][:top]}
+            expected = [p for p in full["people"] if p["person_key"] in ranked | keys]
+            shown = balance_view(self.state, self.now, keys, top)
+            assert shown["people"] == expected
+            assert shown["hamlets"] == full["hamlets"]
+            assert shown["people_total"] == len(full["people"])
 
     @invariant()
     def stored_form_round_trips(self):
