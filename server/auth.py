@@ -105,13 +105,18 @@ class Identities:
 
     Logging out forgets that session at once; any change to users or devices
     (``AccountsChanged``) forgets everything, so a locked account or a revoked token
-    stops working immediately in this process (and within ``ttl`` in any other).
+    stops working immediately. In a province the same event is told to the other
+    processes over Redis after the commit (server/app.py), which forget the same
+    (``forget_sessions``, ``forget_all``) when they hear it. A look-up that was under
+    way when something was forgotten is not remembered (it may have read the row just
+    before the change was committed).
     """
 
     def __init__(self, ttl: float = 10.0, max_entries: int = 10_000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
         self._known: dict[str, tuple[float, Actor | None]] = {}
+        self._forgotten = 0  # grows at every forget: look-ups older than it are not kept
 
     def _get(self, key: str) -> tuple[bool, Actor | None]:
         hit = self._known.get(key)
@@ -119,7 +124,9 @@ class Identities:
             return False, None
         return True, hit[1]
 
-    def _put(self, key: str, actor: Actor | None) -> Actor | None:
+    def _put(self, key: str, actor: Actor | None, since: int) -> Actor | None:
+        if since != self._forgotten:  # something was forgotten during the look-up
+            return actor
         if len(self._known) >= self.max_entries:
             self._known.clear()
         self._known[key] = (time.monotonic() + self.ttl, actor)
@@ -137,17 +144,26 @@ class Identities:
         found, actor = self._get(key)
         if found:
             return actor
-        return self._put(key, await actor_from_session(db, token))
+        since = self._forgotten
+        return self._put(key, await actor_from_session(db, token), since)
 
     async def from_device_token(self, db: AsyncSession, token: str) -> Actor | None:
         key = "d:" + token_digest(token)
         found, actor = self._get(key)
         if found:
             return actor
-        return self._put(key, await actor_from_device_token(db, token))
+        since = self._forgotten
+        return self._put(key, await actor_from_device_token(db, token), since)
 
     def forget_session(self, token: str) -> None:
-        self._known.pop("s:" + token_digest(token), None)
+        self.forget_sessions([token_digest(token)])
+
+    def forget_sessions(self, digests: list[str] | tuple[str, ...]) -> None:
+        """Forget login sessions by their stored id (the cookie's digest)."""
+        self._forgotten += 1
+        for digest in digests:
+            self._known.pop("s:" + digest, None)
 
     def forget_all(self) -> None:
+        self._forgotten += 1
         self._known.clear()

@@ -27,6 +27,13 @@ Redis channel; every other process receives it and runs the same local fan-out f
 its own sockets (:meth:`ProvinceManager._handle_emit`), so the fast path is kept on
 both sides. ``sio.emit`` goes the same way. The same channel carries short messages
 between the servers themselves (:meth:`ProvinceManager.tell`), which no client sees.
+
+Publishing never holds up the command that caused it: messages are put on one ordered
+outbox, and one task sends whatever has gathered there in one Redis pipeline (one round
+trip for the staff view, the public view and the note to the servers of a command), in
+the order they were put. What another server says is heard on a worker of its own, so a
+slow hearer (one that reads the database) never delays the events for this process's
+sockets behind it.
 """
 
 from __future__ import annotations
@@ -184,25 +191,110 @@ class ProvinceManager(socketio.AsyncRedisManager):
     """
 
     PUBLISH_TIMEOUT = 2.0  # a Redis that does not answer must not hold up a command's ack
+    OUTBOX_MAX = 10_000  # messages waiting for Redis beyond this are dropped (Redis away)
+    BATCH_MAX = 256  # messages sent in one pipeline
 
     def __init__(self, url: str, channel: str) -> None:
         super().__init__(url, channel=channel, redis_options={"socket_connect_timeout": 2})
         self.hearers: list[Hearer] = []  # what this server does with another's `tell`
+        self._outbox: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[bool]]] | None = None
+        self._sender: asyncio.Task | None = None
+        self._heard: asyncio.Queue[tuple[str, Any]] | None = None
+        self._hearing: asyncio.Task | None = None
+        self._publisher: Any = None  # a Redis client of its own (the listener has another)
+        self._last: asyncio.Future[bool] | None = None  # the last message put on the outbox
+
+    # ---- sending: one ordered outbox, sent in pipelines --------------------------------
+
+    def post(self, message: dict[str, Any]) -> asyncio.Future[bool]:
+        """Put ``message`` on the outbox; the future says (True) once Redis has it, or
+        (False) that it could not be sent. Messages leave in the order they were put."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+        if self._outbox is None:
+            self._outbox = asyncio.Queue()
+        if self._outbox.qsize() >= self.OUTBOX_MAX:
+            log.error("Redis outbox full: %r for %s dropped", message.get("event"),
+                      message.get("room"))
+            done.set_result(False)
+            return done
+        self._outbox.put_nowait((message, done))
+        self._last = done
+        if self._sender is None or self._sender.done():
+            self._sender = loop.create_task(self._send_loop())
+        return done
+
+    async def _send_loop(self) -> None:
+        assert self._outbox is not None
+        outbox = self._outbox
+        while True:
+            batch = [await outbox.get()]
+            while not outbox.empty() and len(batch) < self.BATCH_MAX:
+                batch.append(outbox.get_nowait())
+            ok = await self._send(m for m, _ in batch)
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(ok)
+
+    async def _send(self, messages: Any) -> bool:
+        n = 0
+        try:
+            if self._publisher is None:
+                module = self._get_redis_module()
+                self._publisher = module.Redis.from_url(self.redis_url, **self.redis_options)
+            pipe = self._publisher.pipeline(transaction=False)
+            for m in messages:
+                pipe.publish(self.channel, self.json.dumps(m))
+                n += 1
+            await asyncio.wait_for(pipe.execute(), self.PUBLISH_TIMEOUT)
+            return True
+        except Exception as exc:  # noqa: BLE001 - Redis away: logged, the process goes on
+            log.error("Redis did not take %d message(s) within %.0f s (%s): the other "
+                      "processes miss them", n, self.PUBLISH_TIMEOUT, exc)
+            return False
+
+    async def _publish(self, data: dict[str, Any]) -> None:
+        """The library's own messages (emit, rooms, callbacks) go through the outbox too,
+        so they keep their order with ours; it waits for them as the library did."""
+        await self.post(data)
 
     async def relay(self, event: str, data: Any, room: str) -> None:
-        """Publish an event this process has already fanned out to its own sockets."""
-        message = {"method": "emit", "event": event, "data": [data], "binary": False,
+        """Publish an event this process has already fanned out to its own sockets (put on
+        the outbox: the caller does not wait for Redis)."""
+        self.post({"method": "emit", "event": event, "data": [data], "binary": False,
                    "namespace": "/", "room": room, "skip_sid": None, "callback": None,
-                   "host_id": self.host_id}
-        try:
-            await asyncio.wait_for(self._publish(message), self.PUBLISH_TIMEOUT)
-        except TimeoutError:
-            log.error("Redis did not take %r for %s within %.0f s: the other processes "
-                      "miss it", event, room, self.PUBLISH_TIMEOUT)
+                   "host_id": self.host_id})
 
-    async def tell(self, kind: str, data: Any) -> None:
-        """A message to the other server processes (not to clients)."""
-        await self.relay(kind, data, SERVERS)
+    async def tell(self, kind: str, data: Any, wait: bool = False) -> bool:
+        """A message to the other server processes (not to clients). With ``wait``,
+        returns once Redis has taken it (True) or could not (False)."""
+        done = self.post_tell(kind, data)
+        return await done if wait else True
+
+    def post_tell(self, kind: str, data: Any) -> asyncio.Future[bool]:
+        """:meth:`tell` from code that cannot wait (a callback): put on the outbox."""
+        return self.post({"method": "emit", "event": kind, "data": [data], "binary": False,
+                          "namespace": "/", "room": SERVERS, "skip_sid": None,
+                          "callback": None, "host_id": self.host_id})
+
+    # ---- receiving ----------------------------------------------------------------------
+
+    def _hear_later(self, kind: str, data: Any) -> None:
+        if self._heard is None:
+            self._heard = asyncio.Queue()
+        self._heard.put_nowait((kind, data))
+        if self._hearing is None or self._hearing.done():
+            self._hearing = asyncio.get_running_loop().create_task(self._hear_loop())
+
+    async def _hear_loop(self) -> None:
+        assert self._heard is not None
+        while True:
+            kind, data = await self._heard.get()
+            for hear in self.hearers:
+                try:
+                    await hear(kind, data)
+                except Exception:
+                    log.exception("message %r from another server failed", kind)
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         data, room = message.get("data"), message.get("room")
@@ -215,11 +307,7 @@ class ProvinceManager(socketio.AsyncRedisManager):
             return
         if room == SERVERS:
             if message.get("host_id") != self.host_id:
-                for hear in self.hearers:
-                    try:
-                        await hear(message["event"], data[0])
-                    except Exception:
-                        log.exception("message %r from another server failed", message["event"])
+                self._hear_later(message["event"], data[0])
             return
         await fan_out_here(self.server, message["event"], data[0], room)
 
@@ -239,11 +327,15 @@ class ProvinceManager(socketio.AsyncRedisManager):
         return False
 
     async def close(self) -> None:
-        thread = getattr(self, "thread", None)
-        if thread is not None:
-            thread.cancel()
-            with contextlib.suppress(BaseException):
-                await thread
-        if self.redis is not None:
-            with contextlib.suppress(Exception):
-                await self.redis.aclose()
+        if self._last is not None and self._sender is not None and not self._sender.done():
+            with contextlib.suppress(Exception):  # what is already on the outbox still goes
+                await asyncio.wait_for(asyncio.shield(self._last), self.PUBLISH_TIMEOUT)
+        for task in (getattr(self, "thread", None), self._sender, self._hearing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        for client in (self.redis, self._publisher):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.aclose()

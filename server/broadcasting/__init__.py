@@ -1,7 +1,7 @@
 """The broadcast inside the server: controls (controls.py) and per-turn recordings
 (recordings.py)."""
 
-from server.broadcasting.controls import follow_queue, setup
+from server.broadcasting.controls import FOLLOWED, follow_queue, setup
 from server.broadcasting.recordings import expire_recordings, record_turn
 
-__all__ = ["expire_recordings", "follow_queue", "record_turn", "setup"]
+__all__ = ["FOLLOWED", "expire_recordings", "follow_queue", "record_turn", "setup"]

@@ -21,6 +21,7 @@ from server.actions.broadcast.set_on_air import OnAirIn, SetOnAir
 from server.api.registry import Api, Call, read_json
 from server.api.responses import BroadcastStatus, RelayReportOut
 from server.auth import Actor
+from server.broadcasting.province import ProvinceBroadcast
 from server.broadcasting.recordings import api as recordings_api
 from server.broadcasting.recordings import expire_recordings, record_turn
 from server.domain.broadcast_mute import Mute, effective_mute
@@ -88,37 +89,63 @@ class BroadcastControls:
         return st
 
 
-def _controls(call: Call) -> BroadcastControls:
-    if call.app.get(BROADCAST) is None:
-        raise Unavailable("broadcast_unavailable", "Phát thanh chưa khởi động.")
-    return call.app[CONTROLS]
+PROVINCE: web.AppKey[ProvinceBroadcast] = web.AppKey("province_broadcast")
+NOT_STARTED = "Phát thanh chưa khởi động."
+
+
+def shown_status(app: web.Application) -> dict[str, Any] | None:
+    """The broadcast's full status as this process shows it: its own when it runs the
+    broadcast, else the audio process's last one (a province), else None."""
+    province = app.get(PROVINCE)
+    if province is None or province.owner():
+        return app[CONTROLS].status() if app.get(BROADCAST) is not None else None
+    return province.heard.current()
 
 
 @api.route("GET", "/api/broadcast", summary="Broadcast state: source, level, outputs, relays",
            tag="broadcast", response=BroadcastStatus)
 async def get_broadcast(call: Call) -> dict:
-    return _controls(call).status()
+    status = shown_status(call.app)
+    if status is None:
+        raise Unavailable("broadcast_unavailable", NOT_STARTED)
+    return status
+
+
+async def _control(call: Call, action: Any) -> dict:
+    """Run a control here, or (a province, the audio elsewhere) on the audio process."""
+    body = await read_json(call.request)
+    province = call.app.get(PROVINCE)
+    if province is not None and province.active and not province.owner():
+        return await province.forward(action, call.user, body)
+    status = await call.run(action, body)
+    if province is not None:
+        province.publish(status, force=True)  # the others show it now
+    return status
 
 
 @api.route("POST", "/api/broadcast/on-air", summary="Go on air (with a chime) or off air",
            tag="broadcast", body=OnAirIn, permission=SetOnAir.permission,
            response=BroadcastStatus, transaction=False)
 async def set_on_air(call: Call) -> dict:
-    return await call.run(SetOnAir(), await read_json(call.request))
+    return await _control(call, SetOnAir())
 
 
 @api.route("POST", "/api/broadcast/mute", summary="Mute or unmute the broadcast", tag="broadcast",
            body=MuteIn, permission=SetMuted.permission, response=BroadcastStatus,
            transaction=False)
 async def set_muted(call: Call) -> dict:
-    return await call.run(SetMuted(), await read_json(call.request))
+    return await _control(call, SetMuted())
 
 
 @api.route("POST", "/api/broadcast/auto-mute", summary="Mute automatically between turns",
            tag="broadcast", body=AutoMuteIn, permission=SetAutoMute.permission,
            response=BroadcastStatus, transaction=False)
 async def set_auto_mute(call: Call) -> dict:
-    return await call.run(SetAutoMute(), await read_json(call.request))
+    return await _control(call, SetAutoMute())
+
+
+# The queue's happenings the broadcast acts on (the rest need nothing of it)
+FOLLOWED = frozenset({"speech_started", "speech_resumed", "speech_ended", "speech_paused"})
 
 
 async def follow_queue(app: web.Application, event: QueueChanged) -> None:
@@ -199,6 +226,7 @@ def setup(app: web.Application) -> None:
     def on_change(status: dict[str, Any]) -> None:
         sio = app[SIO]
         status = controls.status(status)
+        province.publish(status)  # the other processes show it too
         asyncio.get_running_loop().create_task(fan_out(sio, "broadcast:status", status, "staff"))
         public = {"on_air": status["on_air"], "live_audio": status["live_audio"]}
         if public != last_public.get("value"):
@@ -212,6 +240,12 @@ def setup(app: web.Application) -> None:
                            disk_reserve=config.disk_reserve)
     controls = BroadcastControls(svc)
     app[CONTROLS] = controls
+    live = {"running": False}  # this process runs the broadcast now (its lease)
+    province = ProvinceBroadcast(
+        app[SIO].manager, owner=lambda: live["running"],
+        status=controls.status, actions={a.name: a for a in (SetOnAir, SetMuted, SetAutoMute)},
+        run=lambda action, actor, data: app[EXECUTOR].run(action, actor, data))
+    app[PROVINCE] = province
     svc.add_routes(app)
 
     loops: list[asyncio.Task] = []  # periodic jobs, cancelled on shutdown
@@ -219,6 +253,7 @@ def setup(app: web.Application) -> None:
     async def start(app: web.Application) -> None:
         await svc.start()
         app[BROADCAST] = svc
+        live["running"] = True
 
         async def say_why_no_audio() -> None:
             await asyncio.sleep(3)  # the source and the encoder need a moment to start
@@ -237,16 +272,27 @@ def setup(app: web.Application) -> None:
                     log.exception("recording retention sweep failed")
                 await asyncio.sleep(6 * 3600)
 
-        for job in (say_why_no_audio(), retention_sweeps()):
+        jobs = [say_why_no_audio(), retention_sweeps()]
+        if province.active:
+            jobs.append(province.heartbeat())
+            province.publish(controls.status(), force=True)
+        for job in jobs:
             loops.append(asyncio.get_running_loop().create_task(job))
 
     async def stop(app: web.Application) -> None:
         for task in loops:
             task.cancel()
+        live["running"] = False  # another process may take the audio over
+        province.publish(None)
         await svc.stop()
 
+    async def ask_owner(_app: web.Application) -> None:
+        await province.ask()  # a process without the audio shows its state from the start
+
+    app.on_startup.append(ask_owner)
+
     async def join_extra(actor: Actor, cid: int) -> dict[str, Any]:
-        status = controls.status()
+        status = shown_status(app) or controls.status()
         if actor.kind == "user":
             return {"broadcast": status}
         return {"broadcast": {"on_air": status["on_air"], "live_audio": status["live_audio"]}}
@@ -259,7 +305,7 @@ def setup(app: web.Application) -> None:
             return {"ok": False, "error": {"code": "forbidden",
                                            "message": "Chỉ cán bộ đã đăng nhập xem được."}}
         await app[SIO].enter_room(sid, "staff")
-        return {"ok": True, "broadcast": controls.status()}
+        return {"ok": True, "broadcast": shown_status(app) or controls.status()}
 
     app[BACKGROUND] = set()
     app[JOIN_EXTRAS].append(join_extra)

@@ -13,8 +13,10 @@ from server.domain.errors import not_found
 T = TypeVar("T")
 
 
-async def conference(db: AsyncSession, actor: Actor, conference_id: int) -> Conference:
-    conf = await db.get(Conference, conference_id)
+async def conference(db: AsyncSession, actor: Actor, conference_id: int, *,
+                     lock: bool = False) -> Conference:
+    """``lock``: read it ``FOR UPDATE`` (PostgreSQL; nothing on SQLite) in the same query."""
+    conf = await db.get(Conference, conference_id, with_for_update=lock or None)
     if conf is None or conf.commune_id != actor.commune_id:
         raise not_found(f"Không có hội nghị số {conference_id}.")
     return conf

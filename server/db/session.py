@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -57,9 +58,24 @@ def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0) -> As
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                               pool_timeout=pool_timeout, pool_pre_ping=True,
-                               json_serializer=_json_serializer)
+    # PostgreSQL: as many connections as SQLite's pool may reach (2 x pool_size), all kept
+    # open once made. An overflow connection is closed when given back, so a burst of
+    # commands on a busy machine made new connections again and again (a new server
+    # process each, tens of milliseconds), just when every millisecond counted.
+    engine = create_async_engine(url, pool_size=2 * pool_size, max_overflow=0,
+                                 pool_timeout=pool_timeout, json_serializer=_json_serializer)
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _closed_is_replaced(dbapi_conn, _record, _proxy):  # type: ignore[no-untyped-def]
+        """A connection the database closed (a restart) is replaced before use. asyncpg
+        knows its socket was closed, so this costs no round trip; SQLAlchemy's pre-ping
+        cost three (BEGIN, a query, ROLLBACK) on every request, which on a busy machine
+        was a good part of a queue command's time."""
+        raw = getattr(dbapi_conn, "_connection", None)
+        if raw is not None and raw.is_closed():
+            raise DisconnectionError("connection closed by the database server")
+
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:
