@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import false, select
 
 from server.actions.accounts.add_user import AddUser
@@ -25,6 +25,7 @@ from server.actions.commune.update import UpdateCommune
 from server.actions.conferences import conference_out
 from server.actions.conferences.announce import AnnounceConference
 from server.actions.conferences.create import CreateConference
+from server.actions.conferences.set_phase_plan import SetPhasePlan
 from server.actions.conferences.set_status import SetConferenceStatus
 from server.actions.conferences.update import UpdateConference
 from server.actions.devices.add import AddDevice
@@ -39,7 +40,7 @@ from server.actions.petitions import petition_out
 from server.actions.petitions.create import CreatePetition
 from server.actions.petitions.update import UpdatePetition
 from server.api.registry import Api, Call, json_response, read_json
-from server.api.responses import OkOut
+from server.api.responses import OkOut, PhasePlanOut
 from server.api.schemas import (
     AuditOut,
     AuditQuery,
@@ -65,6 +66,7 @@ from server.api.schemas import (
     PetitionOut,
     PetitionPatch,
     PetitionQuery,
+    PhasePlanChangeIn,
     SearchHit,
     SearchQuery,
     SessionOut,
@@ -92,7 +94,8 @@ from server.domain.local_time import LOCAL_TZ
 from server.domain.personal_data import name_for, phone_for, sees_names
 from server.domain.roles import PERMISSIONS, can
 from server.domain.text import fold
-from server.keys import CACHE, EXECUTOR, IDENTITIES, LOGIN_LIMITER
+from server.events import AccountsChanged
+from server.keys import CACHE, EXECUTOR, LOGIN_LIMITER
 
 api = Api()
 
@@ -154,21 +157,21 @@ async def login(call: Call):
     # Failures from one address count across usernames too (trying many accounts once each);
     # the address count is not cleared by a success, so one known account cannot reset it.
     address_key = ("address", address)
-    if not limiter.allow(address_key, limit=ADDRESS_LOGIN_LIMIT):
+    if not await limiter.allow(address_key, limit=ADDRESS_LOGIN_LIMIT):
         raise RateLimited("too_many_attempts",
                           "Máy này đã đăng nhập sai quá nhiều lần (với nhiều tên đăng nhập); "
                           "vui lòng thử lại sau ít phút.")
-    if not limiter.allow(key):
+    if not await limiter.allow(key):
         raise RateLimited("too_many_attempts",
                        "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau ít phút.")
     user = (await call.db.execute(select(User).where(
         User.username == call.body.username.lower()))).scalar_one_or_none()
     if not verify_password(user.password_hash if user else None, call.body.password) \
             or user is None or not user.active:
-        limiter.fail(key)
-        limiter.fail(address_key)
+        await limiter.fail(key)
+        await limiter.fail(address_key)
         raise Unauthenticated("bad_credentials", "Sai tên đăng nhập hoặc mật khẩu.")
-    limiter.reset(key)
+    await limiter.reset(key)
     token, csrf = await open_session(call.db, user)
     audit.record(call.db, f"user:{user.id}:{user.full_name}", "session.login", "user", user.id,
                  commune_id=user.commune_id)
@@ -193,7 +196,8 @@ async def logout(call: Call):
     cookie = call.request.cookies.get(SESSION_COOKIE, "")
     await call.db.execute(LoginSession.__table__.delete().where(
         LoginSession.id == token_digest(cookie)))
-    call.app[IDENTITIES].forget_session(cookie)
+    # after the commit, this process and the others forget it (server/app.py)
+    call.emit(AccountsChanged(call.user.commune_id, (token_digest(cookie),)))
     resp = json_response({"ok": True})
     resp.del_cookie(SESSION_COOKIE, path="/")
     return resp
@@ -256,6 +260,14 @@ async def announce_conference(call: Call) -> ConferenceOut:
 async def set_conference_status(call: Call) -> ConferenceOut:
     return await call.run(SetConferenceStatus(),
                           await _input(call, conference_id=call.path_int("id")))
+
+
+@api.route("PUT", "/api/conferences/{id}/phases",
+           summary="Set the planned minutes of each phase of the run-of-show",
+           tag="conferences", body=PhasePlanChangeIn, response=PhasePlanOut,
+           permission=SetPhasePlan.permission, transaction=False)
+async def set_phase_plan(call: Call) -> dict[str, Any]:
+    return await call.run(SetPhasePlan(), await _input(call, conference_id=call.path_int("id")))
 
 
 # ---- invitations and check-in ------------------------------------------------------------
@@ -530,6 +542,9 @@ class CatalogueOut(BaseModel):
     turn_kinds: dict[str, str]
     turn_statuses: dict[str, str]
     turn_sources: dict[str, str]
+    field_labels: dict[str, str] = Field(description="Each input field's Vietnamese name")
+    audit_actions: dict[str, str] = Field(description="Each audit action code's Vietnamese name")
+    audit_groups: dict[str, str] = Field(description="Audit code prefixes and their names")
 
 
 @api.route("GET", "/api/catalogue", summary="Text limits and the labels of every enumeration",

@@ -1,11 +1,13 @@
 """The edge's view of refused actions: each error kind's HTTP status, and pydantic's
-validation errors as one Vietnamese ``Invalid`` listing every wrong field."""
+validation errors as one Vietnamese ``Invalid`` listing every wrong field, each named in
+Vietnamese from the one table of field names (server/domain/field_labels.py)."""
 
 from __future__ import annotations
 
 from pydantic import ValidationError
 
 from server.domain.errors import DomainError, Invalid
+from server.domain.field_labels import label, labelled, sentence
 
 # The one place a refused action becomes an HTTP status.
 STATUS: dict[str, int] = {
@@ -20,8 +22,8 @@ def status_of(exc: DomainError) -> int:
 
 
 _PYDANTIC_MESSAGES = {
-    "missing": "Thiếu trường bắt buộc.",
-    "string_too_long": "Quá dài (tối đa {max_length} ký tự).",
+    "missing": "Bắt buộc, chưa có.",
+    "string_too_long": "Tối đa {max_length} ký tự.",
     "string_too_short": "Không được để trống.",
     "string_type": "Phải là chuỗi ký tự.",
     "int_type": "Phải là số nguyên.",
@@ -64,6 +66,13 @@ def from_validation(exc: ValidationError) -> Invalid:
             msg = str((e.get("ctx") or {}).get("error", e["msg"]))
         else:
             msg = e["msg"]
-        fields.append({"field": loc, "code": e["type"], "message": msg})
-    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
-    return Invalid("invalid_input", f"Dữ liệu không hợp lệ — {summary}", fields)
+        fields.append({"field": loc, "code": e["type"], "message": msg,
+                       "label": label(e["loc"], exc.title)})
+    return invalid_fields(fields)
+
+
+def invalid_fields(fields: list[dict[str, str]], code: str = "invalid_input") -> Invalid:
+    """A 422 naming each wrong field in Vietnamese: the message "Nội dung phát biểu: tối
+    đa 1000 ký tự." (the first five fields) and every field with its ``label``."""
+    fields = labelled(fields)
+    return Invalid(code, sentence(fields[:5]), fields)

@@ -388,6 +388,9 @@ ERROR_SCHEMA = {
             "fields": {"type": "array", "description": "Each wrong field of the input",
                        "items": {"type": "object", "required": ["field", "message"],
                                  "properties": {"field": {"type": "string"},
+                                                "label": {"type": "string",
+                                                          "description": "The field's "
+                                                          "Vietnamese name"},
                                                 "code": {"type": "string"},
                                                 "message": {"type": "string"}}}}}}}}
 

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from server.api.formats import NO_NUL, NOT_BLANK, NOT_SPACE, IsoDate, schema_extra
-from server.api.schemas import Input
+from server.api.schemas import Input, PhasePlanIn
 from server.domain import limits
 
 # ---- small answers ------------------------------------------------------------------------
@@ -76,6 +76,13 @@ class NextTurn(PublicTurn):
     position: int
 
 
+class PhaseNow(BaseModel):
+    phase: str
+    label: str
+    planned_seconds: int
+    used_seconds: float
+
+
 class PublicQueue(BaseModel):
     """What the public screen shows: masked names, the timer, the next five turns."""
 
@@ -90,6 +97,8 @@ class PublicQueue(BaseModel):
     registrations_open: bool = Field(description="False once the chair closed the list")
     phase: str | None = Field(description="The run-of-show's current phase (server/domain/phases.py)")
     phase_label: str | None
+    phase_now: PhaseNow | None = Field(
+        default=None, description="The current phase's plan and the seconds used so far")
 
 
 class StaffQueue(BaseModel):
@@ -111,6 +120,14 @@ class StaffQueue(BaseModel):
         description="Each phase with its plan and the time used (seconds)")
 
 
+class PhasePlanOut(BaseModel):
+    """The run-of-show's plan after a change, and each phase with the time used so far."""
+
+    version: int = Field(description="The queue's version with this plan")
+    phase_minutes: dict[str, int]
+    phases: list[dict[str, Any]]
+
+
 class QueueSettingsIn(Input):
     speaking_seconds: int = Field(default=180, ge=10, le=3600)
     warning_seconds: int = Field(default=30, ge=0, le=600)
@@ -122,6 +139,8 @@ class QueueSettingsIn(Input):
     hamlet_budget_seconds: int = Field(default=0, ge=0, le=36000,
                                        description="Speaking time per hamlet; 0 = none")
     registrations_open: bool = True
+    phase_minutes: PhasePlanIn | None = Field(
+        default=None, description="Planned minutes of each phase; absent: as they are")
 
 
 # The type of each field a command may carry (the commands declare the field names).
@@ -389,6 +408,9 @@ class CalendarOut(BaseModel):
     overrides: Overrides
     shipped: Overrides
     editable: bool
+    warning: str | None = Field(default=None, description="The year's calendar is partly "
+                                "estimated (no decision yet): the warning to show")
+    local: list[DayNoteOut] = Field(default=[], description="The caller's commune's own days off")
 
 
 class SpecialDay(BaseModel):
@@ -459,6 +481,8 @@ class DocumentOut(BaseModel):
     content: dict[str, Any] = Field(description="The editable content (its shape depends on kind)")
     notes: list[Any]
     problems: list[Problem] = Field(description="What stops a draft from being issued")
+    warnings: list[Problem] = Field(
+        default=[], description="A draft's dates in a year whose calendar is partly estimated")
     dispatches: int
     docx_url: str
     pdf_url: str

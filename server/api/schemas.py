@@ -135,6 +135,25 @@ class ConferenceStatusIn(Input):
     reason: Line(limits.REASON) = ""
 
 
+# A phase's planned length: whole minutes (2.5 or "30" is refused, see JsonScalars)
+PhaseMinutes = Annotated[int, Field(ge=limits.PHASE_MINUTES_MIN, le=limits.PHASE_MINUTES_MAX)]
+
+
+class PhasePlanIn(Input):
+    """The planned minutes of each phase of the run-of-show (server/domain/phases.py)."""
+
+    opening: PhaseMinutes
+    opinions: PhaseMinutes
+    answers: PhaseMinutes
+    conclusion: PhaseMinutes
+    closing: PhaseMinutes
+
+
+class PhasePlanChangeIn(Input):
+    minutes: PhasePlanIn
+    reason: Line(limits.REASON) = ""
+
+
 def _salutation(value: str) -> str:
     from server.domain.errors import DomainError
     from server.domain.salutations import clean_salutation

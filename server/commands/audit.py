@@ -23,6 +23,7 @@ from server.db.models import (
     Recording,
     SpeakingTurn,
 )
+from server.domain.audit_labels import action_label
 from server.domain.local_time import LOCAL_TZ
 from server.transcripts.rules import csv_cell
 
@@ -114,8 +115,10 @@ def events(commune_id: int, *, conference_id: int | None = None, user_id: int | 
     return q.order_by(AuditEvent.id.desc())
 
 
+# "Thao tác" is the stable code; its Vietnamese name is the last column (so the columns
+# a spreadsheet already reads keep their places)
 CSV_HEADERS = ["Số", "Thời điểm", "Người thực hiện", "Thao tác", "Đối tượng", "Mã đối tượng",
-               "Trước", "Sau", "Lý do"]
+               "Trước", "Sau", "Lý do", "Tên thao tác"]
 
 
 def _json(value: dict[str, Any] | None) -> str:
@@ -131,5 +134,6 @@ def to_csv(rows: Iterable[AuditEvent]) -> bytes:
     for e in rows:
         w.writerow([csv_cell(v) for v in (
             e.id, e.at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M:%S"), e.actor, e.action,
-            e.entity, e.entity_id, _json(e.before), _json(e.after), e.reason)])
+            e.entity, e.entity_id, _json(e.before), _json(e.after), e.reason,
+            action_label(e.action))])
     return buf.getvalue().encode("utf-8-sig")

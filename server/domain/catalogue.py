@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from server.domain import conferences, devices, documents, limits, petitions, roles, turns
+from server.domain.audit_labels import ACTIONS as AUDIT_ACTIONS
+from server.domain.audit_labels import GROUPS as AUDIT_GROUPS
+from server.domain.field_labels import FIELD_LABELS
 
 
 def _labels(table: Mapping[Any, str]) -> dict[str, str]:
@@ -32,4 +35,9 @@ def catalogue() -> dict[str, Any]:
         "turn_kinds": _labels(turns.KIND_LABELS),
         "turn_statuses": _labels(turns.STATUS_LABELS),
         "turn_sources": _labels(turns.SOURCE_LABELS),
+        # the Vietnamese name of each input field (refusals name fields with these)
+        "field_labels": dict(FIELD_LABELS),
+        # the audit log's kinds of action: each code's name, and the groups of the filter
+        "audit_actions": dict(AUDIT_ACTIONS),
+        "audit_groups": dict(AUDIT_GROUPS),
     }

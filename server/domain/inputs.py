@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from server.domain.errors import Invalid
+from server.domain.field_labels import labelled, sentence
 
 # Record numbers and other whole numbers are INTEGER columns: 32 bits in PostgreSQL, which
 # refuses a larger parameter outright (even in a lookup), so nothing larger is let through.
@@ -26,5 +27,6 @@ def refuse_big_ints(value: Any) -> None:
         elif isinstance(item, int) and not isinstance(item, bool) \
                 and not DB_INT[0] <= item <= DB_INT[1]:
             message = f"Số quá lớn (tối đa {DB_INT[1]})."
-            raise Invalid("invalid_input", f"Dữ liệu không hợp lệ — {where or 'body'}: {message}",
-                          [{"field": where or "body", "code": "int_too_large", "message": message}])
+            fields = labelled([{"field": where or "body", "code": "int_too_large",
+                                "message": message}])
+            raise Invalid("invalid_input", sentence(fields), fields)

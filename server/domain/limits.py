@@ -42,11 +42,17 @@ PETITION_REF = 100  # a petition's id as the queue carries it (a string)
 # The key that tells one speaker from another: "name:<folded name>|<folded hamlet>" or
 # "official:<name>". Folding may lengthen a text (ligatures), hence the margin.
 PERSON_KEY = 3 * (PERSON_NAME + HAMLET) + 20
+# The planned length of each phase of the run-of-show, in whole minutes (not a text length)
+PHASE_MINUTES_MIN = 1
+PHASE_MINUTES_MAX = 480
 
 # ---- transcripts --------------------------------------------------------------------------
 
 TRANSCRIPT = 50_000  # a turn's transcript
 ASR_ENGINE = 50  # the name of the speech recognition engine that drafted a transcript
+VOCABULARY_TERM = 100  # one term of the commune's vocabulary (a name, a hamlet)
+VOCABULARY_TERMS = 500  # terms the secretary may add to the vocabulary
+CAPTION_LINE = 2_000  # one caption line (a sentence, cut if the speaker never pauses)
 
 # ---- the commune --------------------------------------------------------------------------
 

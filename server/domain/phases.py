@@ -9,8 +9,11 @@ shown against the plan, and the minutes and transcripts are grouped by phase.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+from server.domain import limits
 
 OPENING = "opening"
 OPINIONS = "opinions"
@@ -28,13 +31,52 @@ LABELS = {
     CLOSING: "Bế mạc",
 }
 
+# The commune's usual plan; each conference may set its own (the queue's settings,
+# ``phase_minutes``, changed by the action conference.set_phase_plan).
 PLANNED_MINUTES = {OPENING: 20, OPINIONS: 90, ANSWERS: 45, CONCLUSION: 15, CLOSING: 5}
 
 
-def timeline(log: tuple[tuple[str, datetime], ...], now: datetime) -> list[dict[str, Any]]:
-    """Each phase in order (JSON-ready) with its plan, when it began and ended (ISO 8601;
-    the next phase's start) and the seconds used so far; ``current`` marks the phase now running. A
-    phase entered twice adds up its spans."""
+def default_plan() -> dict[str, int]:
+    return dict(PLANNED_MINUTES)
+
+
+def plan_problems(minutes: Any) -> list[str]:
+    """The phases whose planned minutes are missing or wrong (not a whole number of minutes
+    between limits.PHASE_MINUTES_MIN and PHASE_MINUTES_MAX), and any name that is not a
+    phase; empty when the plan is good."""
+    if not isinstance(minutes, Mapping):
+        return list(PHASES)
+    bad = [str(k) for k in minutes if k not in PHASES]
+    for p in PHASES:
+        value = minutes.get(p)
+        if isinstance(value, bool) or not isinstance(value, int) \
+                or not limits.PHASE_MINUTES_MIN <= value <= limits.PHASE_MINUTES_MAX:
+            bad.append(p)
+    return bad
+
+
+def planned_seconds(minutes: Mapping[str, int] | None, phase: str) -> int:
+    """A phase's planned length in seconds under ``minutes`` (the default plan fills gaps)."""
+    value = (minutes or {}).get(phase)
+    return (value if isinstance(value, int) else PLANNED_MINUTES[phase]) * 60
+
+
+def current(log: tuple[tuple[str, datetime], ...], now: datetime,
+            minutes: Mapping[str, int] | None = None) -> dict[str, Any] | None:
+    """The phase now running (for the public screen): its label, plan and the seconds used
+    so far (every span of it, as in ``timeline``); None before the first."""
+    for row in timeline(log, now, minutes):
+        if row["current"]:
+            return {k: row[k] for k in ("phase", "label", "planned_seconds", "used_seconds")}
+    return None
+
+
+def timeline(log: tuple[tuple[str, datetime], ...], now: datetime,
+             minutes: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """Each phase in order (JSON-ready) with its plan (``minutes``, the conference's; the
+    default plan otherwise), when it began and ended (ISO 8601; the next phase's start) and
+    the seconds used so far; ``current`` marks the phase now running. A phase entered twice
+    adds up its spans."""
     used: dict[str, float] = dict.fromkeys(PHASES, 0.0)
     first: dict[str, datetime] = {}
     last_end: dict[str, datetime | None] = {}
@@ -45,7 +87,7 @@ def timeline(log: tuple[tuple[str, datetime], ...], now: datetime) -> list[dict[
         last_end[phase] = end
     current = log[-1][0] if log else None
     return [{
-        "phase": p, "label": LABELS[p], "planned_seconds": PLANNED_MINUTES[p] * 60,
+        "phase": p, "label": LABELS[p], "planned_seconds": planned_seconds(minutes, p),
         "used_seconds": round(used[p], 1),
         "started_at": first[p].isoformat() if p in first else None,
         "ended_at": last_end[p].isoformat() if last_end.get(p) and p != current else None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from server.domain import limits, phases
+from server.domain import field_labels, limits, phases
 from server.domain.names import public_name
 from server.domain.queue_codec import from_dict, to_dict, to_json, view_dict
 from server.domain.queue_commands import (
@@ -158,28 +158,30 @@ def _floor_busy(state: QueueState) -> DomainError:
     )
 
 
-def _text(value: str, label: str, limit: int, *, required: bool, multiline: bool = False) -> str:
+def _text(value: str, field: str, limit: int, *, required: bool, multiline: bool = False) -> str:
+    """A text of a command, cleaned; ``field`` is its code, named in Vietnamese in a refusal
+    from the one table (server/domain/field_labels.py)."""
+    label = field_labels.label(field)
     if not isinstance(value, str):
-        raise DomainError("bad_command", f"{label} phải là chuỗi ký tự.")
+        raise DomainError("bad_command", f"{label}: phải là chuỗi ký tự.", field=field)
     text = clean_text(value) if multiline else clean_line(value)
     if required and not text:
-        code = "reason_required" if label == "Lý do" else "text_required"
-        raise DomainError(code, f"{label} không được để trống.", field=label)
+        code = "reason_required" if field == "reason" else "text_required"
+        raise DomainError(code, f"{label}: không được để trống.", field=field, label=label)
     if len(text) > limit:
-        raise DomainError(
-            "text_too_long", f"{label} dài quá {limit} ký tự.", field=label, limit=limit
-        )
+        raise DomainError("text_too_long", f"{label}: tối đa {limit} ký tự.", field=field,
+                          label=label, limit=limit)
     return text
 
 
 def _reason(value: str, *, required: bool) -> str:
     if required and not clean_line(value or ""):
         raise _reason_required()
-    return _text(value or "", "Lý do", MAX_REASON, required=False)
+    return _text(value or "", "reason", MAX_REASON, required=False)
 
 
 def _new_id(value: str | None, command: Command, state: QueueState) -> str:
-    turn_id = _text(value or command.command_id, "Mã lượt", MAX_ID, required=True)
+    turn_id = _text(value or command.command_id, "turn_id", MAX_ID, required=True)
     if state.turn(turn_id) is not None:
         raise DomainError(
             "duplicate_turn_id", "Mã lượt phát biểu đã tồn tại.", turn_id=turn_id
@@ -194,7 +196,7 @@ def _next_seq(state: QueueState) -> int:
 def _petition_ids(values: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     for v in values:
-        pid = _text(v, "Mã kiến nghị", MAX_PETITION_REF, required=True)
+        pid = _text(v, "petition_id", MAX_PETITION_REF, required=True)
         if pid not in out:
             out.append(pid)
     return tuple(out)
@@ -252,11 +254,11 @@ def _require_current(state: QueueState, turn: Turn, action: str) -> None:
 
 
 def _register(state: QueueState, c: RegisterTurn, now: datetime) -> _Change:
-    person_key = _text(c.person_key, "Mã người phát biểu", MAX_PERSON_KEY, required=True)
-    name = _text(c.display_name, "Họ tên", MAX_NAME, required=True)
-    hamlet = _text(c.hamlet, "Thôn/bon/tổ dân phố", MAX_HAMLET, required=False)
-    topic = _text(c.topic, "Nội dung", MAX_TOPIC, required=False, multiline=True)
-    language = _text(c.language or "", "Ngôn ngữ", MAX_LANGUAGE, required=False) or None
+    person_key = _text(c.person_key, "person_key", MAX_PERSON_KEY, required=True)
+    name = _text(c.display_name, "display_name", MAX_NAME, required=True)
+    hamlet = _text(c.hamlet, "hamlet", MAX_HAMLET, required=False)
+    topic = _text(c.topic, "topic", MAX_TOPIC, required=False, multiline=True)
+    language = _text(c.language or "", "language", MAX_LANGUAGE, required=False) or None
     if c.source not in SOURCES:
         raise DomainError("bad_command", "Nguồn đăng ký không hợp lệ.", source=c.source)
     if not state.settings.registrations_open:
@@ -511,11 +513,11 @@ def _move(state: QueueState, c: Move, now: datetime) -> _Change:
 
 
 def _add_answer(state: QueueState, c: AddAnswerTurn, now: datetime) -> _Change:
-    petition_id = _text(c.petition_id, "Mã kiến nghị", MAX_PETITION_REF, required=True)
-    name = _text(c.official_name, "Họ tên người trả lời", MAX_NAME, required=True)
-    role = _text(c.role, "Chức vụ", MAX_POSITION, required=False)
-    language = _text(c.language or "", "Ngôn ngữ", MAX_LANGUAGE, required=False) or None
-    person_key = _text(c.person_key or f"official:{name}", "Mã người phát biểu", MAX_PERSON_KEY,
+    petition_id = _text(c.petition_id, "petition_id", MAX_PETITION_REF, required=True)
+    name = _text(c.official_name, "official_name", MAX_NAME, required=True)
+    role = _text(c.role, "position", MAX_POSITION, required=False)
+    language = _text(c.language or "", "language", MAX_LANGUAGE, required=False) or None
+    person_key = _text(c.person_key or f"official:{name}", "person_key", MAX_PERSON_KEY,
                        required=True)
     for t in state.turns:
         if (t.kind == ANSWER and t.answers_petition_id == petition_id
@@ -541,7 +543,7 @@ def _add_answer(state: QueueState, c: AddAnswerTurn, now: datetime) -> _Change:
 
 def _link(state: QueueState, c: LinkPetition, now: datetime) -> _Change:
     turn = _get(state, c.turn_id)
-    petition_id = _text(c.petition_id, "Mã kiến nghị", MAX_PETITION_REF, required=True)
+    petition_id = _text(c.petition_id, "petition_id", MAX_PETITION_REF, required=True)
     if turn.status == REJECTED:
         raise _invalid_status(turn, "gắn kiến nghị")
     if petition_id in turn.petition_ids:
@@ -576,7 +578,8 @@ def _update_settings(state: QueueState, c: UpdateSettings, now: datetime) -> _Ch
         raise DomainError("bad_command", "Thiết lập không hợp lệ.")
     bad = c.settings.problems()
     if bad:
-        raise DomainError("invalid_settings", "Thiết lập hàng đợi không hợp lệ.", fields=bad)
+        raise DomainError("invalid_settings", "Quy tắc phát biểu không hợp lệ: "
+                          + "; ".join(field_labels.label(b) for b in bad) + ".", fields=bad)
     if c.settings == state.settings:
         raise DomainError("no_change", "Thiết lập không thay đổi.")
     changed = {
@@ -602,6 +605,7 @@ SETTING_LABELS = {
     "require_approval_for_self_registration": "duyệt đăng ký qua điện thoại",
     "hamlet_budget_seconds": "thời gian mỗi thôn",
     "registrations_open": "nhận đăng ký",
+    "phase_minutes": "thời gian dự kiến các phần",
 }
 
 
@@ -815,4 +819,6 @@ def public_view(state: QueueState, now: datetime, next_count: int = 5) -> dict[s
         "registrations_open": state.settings.registrations_open,
         "phase": state.phases[-1][0] if state.phases else None,
         "phase_label": phases.LABELS[state.phases[-1][0]] if state.phases else None,
+        # the current phase's plan and time used, for the screen's phase clock
+        "phase_now": phases.current(state.phases, now, state.settings.phase_minutes),
     }

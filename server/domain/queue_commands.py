@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from server.domain.field_labels import label
 from server.domain.queue_model import DESK, DomainError, QueueSettings
 
 
@@ -239,7 +240,7 @@ def _check_value(name: str, annotation: str, value: Any) -> Any:
             return tuple(value)
     if base == "QueueSettings" and isinstance(value, dict):
         return settings_from_dict(value)
-    raise _bad(f"Trường «{name}» không đúng kiểu.", field=name)
+    raise _bad(f"{label(name)}: không đúng kiểu.", field=name)
 
 
 def settings_from_dict(d: dict[str, Any]) -> QueueSettings:
@@ -272,7 +273,7 @@ def command_from_dict(d: dict[str, Any]) -> Command:
         and f.default_factory is dataclasses.MISSING
     ]
     if missing:
-        raise _bad("Lệnh thiếu trường bắt buộc.", fields=missing)
+        raise _bad("Lệnh thiếu: " + "; ".join(label(m) for m in missing) + ".", fields=missing)
     checked = {n: _check_value(n, str(fields[n].type), v) for n, v in values.items()}
     return cls(**checked)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from server.domain import errors
+from server.domain import errors, phases
 
 # --- turn statuses -----------------------------------------------------------
 
@@ -96,6 +96,8 @@ class QueueSettings:
     hamlet_budget_seconds: int = 0
     # False once the chair closes the list: no new citizen registrations (answers still)
     registrations_open: bool = True
+    # The run-of-show's planned minutes per phase (server/domain/phases.py)
+    phase_minutes: dict[str, int] = field(default_factory=phases.default_plan)
 
     def problems(self) -> list[str]:
         """Names of the fields whose value is out of range (empty when valid)."""
@@ -116,6 +118,7 @@ class QueueSettings:
                      "registrations_open"):
             if not isinstance(getattr(self, name), bool):
                 bad.append(name)
+        bad.extend(f"phase_minutes.{p}" for p in phases.plan_problems(self.phase_minutes))
         return bad
 
 

@@ -2,6 +2,22 @@
 
 export const session = { user: null, csrf: "", permissions: [], commune: "" };
 
+// What the server serves once for everyone (GET /api/catalogue): the Vietnamese name of every
+// input field (a refusal names its fields with them; a form without a label for one uses
+// this), of every audit action, and the text limits. Filled in place by loadCatalogue().
+export const FIELD_LABELS = {};
+export const catalogue = { field_labels: FIELD_LABELS, audit_actions: {}, audit_groups: {}, limits: {} };
+let catalogueLoaded = null;
+
+export function loadCatalogue() {
+  catalogueLoaded ||= api("GET", "/api/catalogue").then((c) => {
+    Object.assign(FIELD_LABELS, c.field_labels || {});
+    Object.assign(catalogue, c, { field_labels: FIELD_LABELS });
+    return catalogue;
+  }).catch((e) => { catalogueLoaded = null; throw e; });
+  return catalogueLoaded;
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
     const err = (body && body.error) || {};
@@ -34,8 +50,9 @@ export function can(permission) {
 }
 
 export async function loadSession() {
+  const names = loadCatalogue().catch(() => null); // read again on the next call when it failed
   try {
-    const s = await api("GET", "/api/session");
+    const [s] = await Promise.all([api("GET", "/api/session"), names]);
     Object.assign(session, { user: s.user, csrf: s.csrf_token, permissions: s.permissions, commune: s.commune });
     return true;
   } catch (e) {

@@ -37,26 +37,10 @@ export const T = {
   undoCheckInWho: (name) => `Bỏ điểm danh ${name}`,
 };
 
-// The Vietnamese names of the fields the server may name in a refusal ("Dữ liệu không hợp lệ —
-// Địa điểm: Quá dài"), when the form on screen has no label for it.
-export const FIELD_LABELS = {
-  body: "Dữ liệu", title: "Tên", starts_at: "Thời gian bắt đầu", ends_at: "Thời gian kết thúc", venue: "Địa điểm",
-  format: "Hình thức", online_url: "Đường dẫn trực tuyến", chair_name: "Chủ trì", front_name: "Phối hợp",
-  council_name: "Đồng chủ trì", content: "Nội dung", purpose: "Mục đích", how_to_attend: "Cách thức tham gia",
-  full_name: "Họ và tên", display_name: "Họ và tên", kind: "Thành phần", hamlet: "Thôn, bon, tổ dân phố",
-  phone: "Điện thoại", raised_by: "Người kiến nghị", field_id: "Lĩnh vực", authority: "Cơ quan có thẩm quyền",
-  competence: "Thẩm quyền giải quyết", consent_full_name: "Đồng ý công khai họ tên", conference_id: "Hội nghị",
-  petition_id: "Kiến nghị", turn_id: "Lượt phát biểu", answered_by: "Người trả lời", outcome: "Kết quả",
-  unit: "Đơn vị", due_date: "Hạn", text: "Nội dung", username: "Tên đăng nhập", password: "Mật khẩu",
-  role: "Vai trò", name: "Tên", code: "Mã", recipient: "Nơi nhận", channel: "Hình thức gửi", note: "Ghi chú",
-  issued_on: "Ngày ban hành", play_at: "Giờ phát", file: "Tệp âm thanh", recording_id: "Bản ghi",
-  recording: "Bản ghi", retention_days: "Thời hạn lưu bản ghi âm", rule_profile: "Bộ quy tắc thời hạn",
-  topic: "Nội dung muốn phát biểu", language: "Tiếng", reason: "Lý do", official_name: "Người trả lời",
-  base_revision: "Lần sửa", base_version: "Lần thay đổi", issuing_body: "Cơ quan ban hành", body_code: "Ký hiệu cơ quan",
-  place_name: "Địa danh", province: "Tỉnh", higher_authority: "Cấp trên", q: "Từ khóa", year: "Năm", date: "Ngày",
-  days_off: "Ngày nghỉ thêm", working_days: "Ngày làm việc bù", holidays: "Ngày lễ mới", checked_in: "Điểm danh",
-  active: "Đang dùng", enabled: "Bật", muted: "Tắt tiếng", on_air: "Phát sóng", seconds: "Số giây",
-};
+// The Vietnamese names of the fields the server may name in a refusal, when the form on screen
+// has no label for one: the server's one table (server/domain/field_labels.py), served in the
+// catalogue and loaded by api.js.
+export { FIELD_LABELS } from "./api.js";
 
 // The router and the page list (static/js/router.js, pages.js): each page's document title.
 export const TP = {
@@ -80,7 +64,8 @@ T.followup = {
   dispatches: "Đã gửi đến", recipient: "Nơi nhận (người, cơ quan, tổ chức)", channel: "Hình thức gửi", note: "Ghi chú",
   recordDispatch: "Ghi nhận đã gửi",
   channels: { paper: "Văn bản giấy", hand: "Giao tận tay", email: "Thư điện tử", post: "Bưu điện", posted: "Niêm yết", radio: "Truyền thanh", web: "Cổng thông tin", other: "Khác" },
-  kinds: { conclusion: "Thông báo kết luận", reply: "Văn bản trả lời", report: "Báo cáo cấp trên", announcement: "Thông báo tổ chức hội nghị", invitation: "Giấy mời" },
+  kinds: { conclusion: "Thông báo kết luận", reply: "Văn bản trả lời", report: "Báo cáo cấp trên", announcement: "Thông báo tổ chức hội nghị", invitation: "Giấy mời", minutes: "Biên bản hội nghị" },
+  secretaryName: "Họ tên thư ký hội nghị", secretaryTitle: "Chức vụ của thư ký",
   st: { overdue: "Quá hạn", due_today: "Đến hạn hôm nay", due_soon: "Sắp đến hạn", upcoming: "Còn hạn", done: "Đã hoàn thành" },
   due: "Hạn", doneOn: "Xong ngày", late: "muộn", left: "Còn", overdueBy: "Quá", days: "ngày", workingDays: "ngày làm việc",
   showAll: "Hiện tất cả thời hạn", onlyPending: "Chỉ hiện thời hạn cần xử lý", nothingDue: "Không có thời hạn nào cần xử lý.",
@@ -91,6 +76,9 @@ T.followup = {
   shipped: "Có sẵn trong phần mềm", specialDays: "Ngày lễ, ngày nghỉ và ngày làm bù trong năm",
   calLists: { days_off: "Ngày nghỉ thêm (hoán đổi, nghỉ đột xuất)", working_days: "Ngày làm việc bù (thứ Bảy, Chủ nhật đi làm)", holidays: "Ngày lễ mới" },
   addDay: "Thêm ngày", remove: "Bỏ", reason: "Tên ngày hoặc lý do", dateLabel: "Ngày",
+  localDays: "Ngày nghỉ riêng của xã", saveLocal: "Lưu ngày nghỉ riêng",
+  localHelp: "Chỉ tính cho các thời hạn của xã này (ví dụ ngày lễ truyền thống của địa phương).",
+  installOnly: "Lịch nghỉ chung (ngày nghỉ bù, ngày làm bù, ngày lễ mới) do quản trị viên cấp tỉnh cập nhật cho mọi xã.",
   working: "Làm việc", off: "Nghỉ", weekdays: ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"],
   labels: {
     title: "Tên hội nghị", venue: "Địa điểm", name: "Họ tên", place: "Địa danh", recipients: "Nơi nhận (mỗi dòng một nơi)",
@@ -111,6 +99,7 @@ T.followup = {
     pending: "Đang giải quyết", person: "Người", petitions_until: "Hạn nhận kiến nghị", reply_due: "Hạn trả lời",
     resolved: "Đã giải quyết", role: "Chức vụ", speaker: "Người phát biểu", total: "Tổng số", turns: "Lượt phát biểu",
     count: "Số lượng", other: "Mục khác",
+    status: "Tình trạng", topic: "Nội dung đăng ký phát biểu", phases: "Phần chương trình", petition: "Kiến nghị",
   },
 };
 
@@ -139,6 +128,7 @@ export const TS = {
   speaker: "Người nêu", content: "Nội dung", audio: "Ghi âm", noAudio: "Không có (hoặc bạn không có quyền nghe).",
   petition: "Kiến nghị số", live: "Đang kết nối trực tiếp", offline: "Mất kết nối — đang thử lại…",
   statuses: { open: "Chưa trả lời", answered: "Đã trả lời", assigned: "Đã giao", verifying: "Đang xác minh", forwarded: "Đã chuyển", resolved: "Đã giải quyết" },
+  trackingCode: "Mã tra cứu", receiptA5: "In phiếu tiếp nhận (A5)", receiptA4: "In phiếu tiếp nhận (A4)",
 };
 
 // Radio bulletins on the follow-up page.

@@ -157,13 +157,14 @@ export function keepFocus(draw) {
 
 // ---- forms ---------------------------------------------------------------------------------------
 
-// The Vietnamese name of a field: its label on the form, else the catalogue.
-function fieldLabel(form, name) {
+// The Vietnamese name of a field: its label on the form, else the server's name for it, else the catalogue.
+function fieldLabel(form, name, given) {
   const input = form.elements[name];
   const label = input && input.closest && input.closest("label");
   const text = (label && label.querySelector("span") ? label.querySelector("span").textContent
     : input && input.getAttribute && input.getAttribute("aria-label")) || "";
   if (text.trim()) return text.trim();
+  if (given) return given;
   const parts = String(name).split(".");
   return FIELD_LABELS[name] || FIELD_LABELS[parts[parts.length - 1]] || FIELD_LABELS[parts[0]] || FIELD_LABELS.body;
 }
@@ -177,9 +178,10 @@ export function showErrors(form, err) {
   const box = h("p", { class: "form-error", role: "alert" });
   form.prepend(box);
   const fields = err.fields || [];
-  const head = String(err.message || "").split(" — ")[0];
+  // each wrong field by the name the person sees on this form: "Nội dung phát biểu: tối đa 1000 ký tự."
+  const lower = (m) => { const t = String(m || "").trim(); return /^\p{Lu}\p{Ll}/u.test(t) ? t[0].toLowerCase() + t.slice(1) : t; };
   box.textContent = fields.length
-    ? `${head} — ${fields.map((f) => `${fieldLabel(form, f.field)}: ${f.message}`).join("; ")}`
+    ? fields.map((f) => `${fieldLabel(form, f.field, f.label)}: ${lower(f.message).replace(/([^.])$/, "$1.")}`).join(" ")
     : err.message;
   for (const f of fields) {
     const input = form.elements[f.field];

@@ -158,11 +158,12 @@ async def test_audit_filters_and_csv(client: ApiClient, anon: ApiClient):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == ["Số", "Thời điểm", "Người thực hiện", "Thao tác", "Đối tượng",
-                       "Mã đối tượng", "Trước", "Sau", "Lý do"]
+                       "Mã đối tượng", "Trước", "Sau", "Lý do", "Tên thao tác"]
     assert [r[3] for r in rows[1:]] == ["conference.set_status", "conference.update",
                                         "conference.create"]
     assert rows[1][6:] == ['{"status": "planned"}', '{"status": "cancelled"}',
-                           "'=1+1 (mưa bão)"]  # never a formula in a spreadsheet
+                           "'=1+1 (mưa bão)",  # never a formula in a spreadsheet
+                           "Đổi trạng thái hội nghị"]
     assert rows[1][2] == f"user:{me['id']}:Quản trị viên"
     assert datetime.strptime(rows[1][1], "%d/%m/%Y %H:%M:%S").date() == today
     await anon.login("viewer1")

@@ -3,8 +3,8 @@
 // conference, person, kind of action (a prefix: "conference." or "conference.set_status")
 // and dates in Vietnam's calendar; the same filters give the whole list as CSV
 // (GET /api/audit.csv). Filtering redraws the table in place: the focus stays on the form.
-import { api } from "../api.js";
-import { banner, field, h, localDate, localDateTime, put, select } from "../ui.js";
+import { api, catalogue, loadCatalogue } from "../api.js";
+import { banner, field, h, localDate, localDateTime, put } from "../ui.js";
 
 const TEXT = {
   title: "Nhật ký thao tác",
@@ -17,17 +17,14 @@ const TEXT = {
   count: (n, max) => (n >= max ? `${n} thao tác mới nhất được hiển thị; tải tệp CSV để xem đủ.` : `${n} thao tác.`),
   none: "Không có thao tác nào khớp bộ lọc.",
   showDetails: "Xem", detailsOf: (what, at) => `chi tiết: ${what} lúc ${at}`,
+  allOf: (group) => `${group}: tất cả`,
 };
 const PAGE = 500; // the server's answer holds at most the newest 500
 
-// The kinds of action, by the start of their code (the filter is a prefix).
-const GROUPS = {
-  "session.": "Đăng nhập", "user.": "Tài khoản", "conference.": "Hội nghị", "queue.": "Hàng đợi phát biểu",
-  "participant.": "Khách mời, điểm danh", "petition.": "Kiến nghị", "answer.": "Trả lời kiến nghị",
-  "document.": "Văn bản", "broadcast.": "Phát thanh", "bulletin.": "Bản tin", "recording.": "Bản ghi âm",
-  "device.": "Thiết bị", "field.": "Lĩnh vực", "commune.": "Thông tin xã", "calendar.": "Lịch làm việc",
-  "settings.": "Cài đặt", "reminder.": "Nhắc hạn", "export.": "Xuất biên bản", "transcript.": "Ghi lời phát biểu",
-};
+// The kinds of action and the name of each action's code come from the server's one table
+// (server/domain/audit_labels.py, served in GET /api/catalogue): audit_groups (code prefixes,
+// what the filter takes) and audit_actions (each code the log holds).
+
 // What an action was done to.
 const ENTITIES = {
   conference: "Hội nghị", user: "Tài khoản", participant: "Khách mời", petition: "Kiến nghị",
@@ -35,33 +32,23 @@ const ENTITIES = {
   petition_field: "Lĩnh vực", recording: "Bản ghi âm", bulletin: "Bản tin", broadcast: "Phát thanh",
   calendar: "Lịch làm việc", setting: "Cài đặt", system: "Hệ thống", live: "Trực tiếp",
 };
-const ACTIONS = {
-  "session.login": "Đăng nhập", "user.add": "Thêm tài khoản", "user.update": "Sửa tài khoản",
-  "user.change_password": "Đổi mật khẩu", "conference.create": "Thêm hội nghị", "conference.update": "Sửa hội nghị",
-  "conference.announce": "Thông báo hội nghị", "conference.set_status": "Đổi trạng thái hội nghị",
-  "participant.add": "Thêm khách mời", "participant.update": "Sửa khách mời", "participant.remove": "Xóa khách mời",
-  "participant.check_in": "Điểm danh", "petition.create": "Ghi kiến nghị", "petition.update": "Sửa kiến nghị",
-  "answer.create": "Ghi trả lời", "document.draft": "Soạn văn bản", "document.edit": "Sửa văn bản",
-  "document.issue": "Ban hành văn bản", "document.discard": "Xóa bản nháp", "document.dispatch": "Ghi nhận gửi văn bản",
-  "broadcast.on_air": "Bật, tắt phát thanh", "broadcast.mute": "Tắt, mở tiếng", "broadcast.auto_mute": "Tự tắt tiếng",
-  "device.add": "Cấp mã thiết bị", "device.revoke": "Thu hồi mã thiết bị", "recording.listen": "Nghe bản ghi âm",
-  "transcript.machine_draft": "Bản nháp nhận dạng tiếng nói", "transcript.edit": "Sửa lời phát biểu",
-  "transcript.put": "Ghi lời phát biểu", "transcript.confirm": "Xác nhận lời phát biểu",
-  "commune.update": "Sửa thông tin xã", "field.add": "Thêm lĩnh vực", "field.update": "Sửa lĩnh vực",
-};
-const QUEUE = {
-  update_settings: "Đổi quy tắc phát biểu", close_list: "Đóng danh sách đăng ký", open_list: "Mở lại danh sách đăng ký",
-  set_phase: "Chuyển phần hội nghị", register_turn: "Đăng ký phát biểu", approve_turn: "Duyệt đăng ký",
-  reject_turn: "Từ chối đăng ký", call_next: "Mời người tiếp theo", call_turn: "Mời phát biểu", start: "Bắt đầu phát biểu",
-  pause: "Tạm dừng", resume: "Tiếp tục", end: "Kết thúc lượt", skip: "Vắng mặt", withdraw: "Rút đăng ký",
-  defer: "Hoãn lượt", requeue: "Đưa lại vào hàng", move: "Đổi thứ tự", add_answer_turn: "Thêm lượt trả lời",
-  link_petition: "Gắn kiến nghị", extend_time: "Thêm giờ", undo: "Hoàn tác",
-};
 
 function actionLabel(code) {
-  if (ACTIONS[code]) return ACTIONS[code];
-  if (code.startsWith("queue.") && QUEUE[code.slice(6)]) return `Hàng đợi: ${QUEUE[code.slice(6)]}`;
-  return code;
+  return catalogue.audit_actions[code] || code;
+}
+
+// The filter's choices by name: every kind of action (a prefix) and, inside it, each action.
+function actionSelect(wanted) {
+  const groups = catalogue.audit_groups;
+  const codes = Object.keys(catalogue.audit_actions);
+  const sel = h("select", { name: "action" }, h("option", { value: "" }, TEXT.allActions),
+    Object.entries(groups).map(([prefix, label]) => h("optgroup", { label },
+      h("option", { value: prefix, selected: prefix === wanted }, TEXT.allOf(label)),
+      codes.filter((c) => c.startsWith(prefix)).map((c) =>
+        h("option", { value: c, selected: c === wanted }, actionLabel(c))))));
+  // an action given in the address that is in no group is kept, by its name when it has one
+  if (wanted && !groups[wanted] && !catalogue.audit_actions[wanted]) sel.append(h("option", { value: wanted, selected: true }, actionLabel(wanted)));
+  return sel;
 }
 
 // "user:2:Nguyễn Văn A" -> "Nguyễn Văn A"; "public::điện thoại 10.0.0.5" -> "điện thoại 10.0.0.5".
@@ -74,7 +61,7 @@ const KEYS = ["conference_id", "actor", "action", "date_from", "date_to"];
 
 export async function mount(view, { q }) {
   const given = new URLSearchParams(q || "");
-  const conferences = await api("GET", "/api/conferences");
+  const [conferences] = await Promise.all([api("GET", "/api/conferences"), loadCatalogue()]);
   // (built by hand: an object with numeric keys would list "all" last)
   const confSelect = h("select", { name: "conference_id" }, h("option", { value: "" }, TEXT.allConferences),
     conferences.map((c) => h("option", { value: c.id, selected: String(c.id) === given.get("conference_id") },
@@ -82,15 +69,12 @@ export async function mount(view, { q }) {
   const form = h("form", { class: "card grid", id: "audit-filter", role: "search", "aria-label": TEXT.title },
     field(TEXT.conference, confSelect),
     field(TEXT.actor, h("input", { name: "actor", maxlength: 200, autocomplete: "off", value: given.get("actor") || "" })),
-    field(TEXT.action, select("action", { "": TEXT.allActions, ...GROUPS }, given.get("action") || "")),
+    field(TEXT.action, actionSelect(given.get("action") || "")),
     field(TEXT.from, h("input", { name: "date_from", type: "date", value: given.get("date_from") || "" })),
     field(TEXT.to, h("input", { name: "date_to", type: "date", value: given.get("date_to") || "" })),
     h("div", { class: "actions" },
       h("button", { type: "submit", class: "primary", id: "audit-run" }, TEXT.filter),
       h("button", { type: "button", id: "audit-clear", onclick: () => { for (const k of KEYS) form.elements[k].value = ""; run(); } }, TEXT.clear)));
-  // an action given in the address that is not one of the groups is kept as it is
-  const wanted = given.get("action");
-  if (wanted && !GROUPS[wanted]) form.elements.action.append(h("option", { value: wanted, selected: true }, wanted));
 
   const csv = h("a", { class: "button", id: "audit-csv", download: "" }, TEXT.csv);
   const count = h("p", { class: "muted", id: "audit-count" });
@@ -115,7 +99,7 @@ export async function mount(view, { q }) {
     return h("tr", { dataset: { key: String(e.id) } },
       h("td", { class: "short" }, h("time", { datetime: e.at }, at)),
       h("td", {}, actorName(e.actor)),
-      h("td", {}, what, what !== e.action ? h("small", { class: "muted x-code" }, ` ${e.action}`) : null),
+      h("td", { dataset: { code: e.action } }, what), // the code itself is in the CSV
       h("td", {}, `${ENTITIES[e.entity] || e.entity} ${e.entity_id}`),
       h("td", {}, e.reason || ""),
       h("td", {}, e.before || e.after ? h("details", {}, h("summary", {}, TEXT.showDetails, h("span", { class: "sr-only" }, ` ${TEXT.detailsOf(what, at)}`)),

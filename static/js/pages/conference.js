@@ -5,6 +5,9 @@ import { T } from "../i18n.js";
 import { matches } from "../text.js";
 import { banner, field, formData, h, localDateTime, put, reloadPage, select, showErrors } from "../ui.js";
 
+// the queue's rules and the run-of-show's planned minutes (pages/settings.js)
+const RULES_AND_PLAN = "Quy tắc phát biểu, thời gian dự kiến";
+
 export async function mount(view, { id }) {
   const [conf, people, petitions, fields] = await Promise.all([
     api("GET", `/api/conferences/${id}`), api("GET", `/api/conferences/${id}/participants`),
@@ -19,6 +22,7 @@ export async function mount(view, { id }) {
       h("a", { class: "button", href: `#/c/${id}/queue` }, T.moderator),
       h("a", { class: "button", href: `#/c/${id}/secretary` }, T.secretary),
       h("a", { class: "button", href: `#/c/${id}/followup` }, T.after),
+      h("a", { class: "button", href: `#/c/${id}/settings`, id: "rules-link" }, RULES_AND_PLAN),
       conf.announced_at ? h("a", { class: "button", href: conf.public_url, target: "_blank", id: "public-link" }, T.publicPage) : null,
       can("edit_conference") && !conf.announced_at ? h("button", { class: "primary", id: "announce", onclick: async () => {
         try { await api("POST", `/api/conferences/${id}/announce`); banner(T.announcedDone); rerender(); }
@@ -94,8 +98,8 @@ export async function mount(view, { id }) {
     h("td", { class: "short" }, `#${p.id}`), h("td", {}, p.raised_by, h("br"), h("small", {}, p.hamlet)),
     h("td", {}, h("span", { class: "badge" }, p.field_name)), h("td", { class: "pre" }, p.content),
     h("td", { class: "short" }, T.competences[p.competence]), h("td", { class: "short" }, T.sources[p.source],
-      p.needs_review ? [h("br"), h("span", { class: "badge" }, "Chờ thư ký xem"), " ",
-        h("button", { type: "button", class: "secondary", "aria-label": `Đã xem ý kiến của ${p.raised_by}`,
+      p.needs_review ? [h("br"), h("span", { class: "badge x-review" }, "Chờ thư ký xem"), " ",
+        !can("record_petition") ? null : h("button", { type: "button", class: "secondary x-reviewed", "aria-label": `Đã xem ý kiến của ${p.raised_by}`,
           onclick: async (ev) => {
             try { await api("PATCH", `/api/petitions/${p.id}`, { needs_review: false }); rerender(); }
             catch (e) { ev.target.replaceWith(h("span", { class: "field-error", role: "alert" }, e.message)); }

@@ -2,7 +2,10 @@
 // (state.settings) and changed by the queue command `update_settings`, which carries every
 // rule and the version it was based on: a change made meanwhile on another tablet is
 // refused (version_conflict) and the rules in force are loaded again.
-import { ApiError, api, can } from "../api.js";
+// Below them, the run-of-show's plan: the planned minutes of each phase (PUT
+// /api/conferences/<id>/phases), whole minutes within the bounds the catalogue serves; the
+// moderator's tablet and the hall screen time each phase against it.
+import { ApiError, api, can, catalogue, loadCatalogue } from "../api.js";
 import { newCommandId } from "/display-assets/clock.js";
 import { banner, clearErrors, h, put, showErrors } from "../ui.js";
 
@@ -15,7 +18,20 @@ const TEXT = {
   reloaded: "Đã tải lại quy tắc đang áp dụng; hãy xem lại rồi lưu lại.",
   listOpen: "Danh sách đăng ký đang mở.", listClosed: "Danh sách đăng ký đã đóng (đóng hoặc mở lại ở trang điều hành phát biểu).",
   none: "không giới hạn", noBudget: "không áp dụng",
+  plan: "Thời gian dự kiến của chương trình hội nghị",
+  planIntro: "Số phút dự kiến cho từng phần; màn hình điều hành và màn hình hội trường so thời gian đã dùng với số phút này.",
+  minutes: "phút", savePlan: "Lưu thời gian dự kiến", planSaved: "Đã lưu thời gian dự kiến các phần.",
+  planTotal: (m) => `Tổng cộng: ${spokenMinutes(m)}.`,
+  wholeMinutes: (lo, hi) => `Nhập số phút nguyên từ ${lo} đến ${hi}.`,
+  planInvalid: "Thời gian dự kiến chưa hợp lệ.",
 };
+
+// 135 -> "2 giờ 15 phút"
+export function spokenMinutes(minutes) {
+  const hours = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return [hours ? `${hours} giờ` : "", m || !hours ? `${m} phút` : ""].filter(Boolean).join(" ");
+}
 
 // [name, label, min, max, what 0 means (null: 0 is just zero seconds), unit]
 const NUMBERS = [
@@ -92,6 +108,7 @@ export async function mount(view, { id }) {
     ev.preventDefault();
     clearErrors(form);
     const settings = { ...current }; // registrations_open and anything else stay as they are
+    delete settings.phase_minutes; // the plan has its own form below (the server keeps the one in force)
     for (const [name] of NUMBERS) settings[name] = Number(form.elements[name].value);
     for (const [name] of CHECKS) settings[name] = form.elements[name].checked;
     const reason = form.elements.reason.value.trim();
@@ -113,6 +130,12 @@ export async function mount(view, { id }) {
     }
   });
 
+  // the plan's change is one version of the queue: when it is the only one since the rules were
+  // read, the rules (and what is being typed in them) stay as they are; else saving them is
+  // refused as a change made elsewhere and they are read again
+  const planSaved = (done) => { if (done.version === version + 1) version = done.version; };
+  const planForm = await phasePlan(cid, first, editable, planSaved);
+
   put(view,
     h("h1", {}, TEXT.title),
     h("p", {}, h("strong", {}, conf.title)),
@@ -121,6 +144,63 @@ export async function mount(view, { id }) {
       h("a", { class: "button", href: `#/c/${cid}` }, TEXT.backConference),
       h("a", { class: "button", href: `#/c/${cid}/queue` }, TEXT.queue)),
     editable ? null : h("p", { class: "warning" }, TEXT.readOnly),
-    listNote, form);
+    listNote, form, planForm);
   return () => {};
+}
+
+// The form of the run-of-show's plan: one whole number of minutes per phase, named as the
+// server names the phases (the staff view's `phases`).
+async function phasePlan(cid, snap, editable, saved) {
+  await loadCatalogue().catch(() => null);
+  const lo = catalogue.limits.phase_minutes_min ?? 1;
+  const hi = catalogue.limits.phase_minutes_max ?? 480;
+  const phases = snap.phases || [];
+  const total = h("p", { class: "muted", id: "phases-total" });
+  const rows = phases.map((p) => {
+    const input = h("input", { name: p.phase, type: "number", min: lo, max: hi, step: 1, required: true,
+      inputmode: "numeric", value: Math.round(p.planned_seconds / 60), disabled: !editable,
+      "aria-describedby": "phases-hint" });
+    input.addEventListener("input", () => showTotal());
+    return h("label", { class: "fld" }, h("span", {}, `${p.label} (${TEXT.minutes})`), input);
+  });
+  const form = h("form", { class: "card grid", id: "phases-form", novalidate: true, "aria-labelledby": "phases-title" },
+    h("h2", { id: "phases-title", class: "x-wide" }, TEXT.plan),
+    h("p", { class: "muted x-wide", id: "phases-hint" }, `${TEXT.planIntro} ${TEXT.wholeMinutes(lo, hi)}`),
+    rows, total,
+    h("label", { class: "fld x-wide" }, h("span", {}, TEXT.reason),
+      h("input", { name: "reason", maxlength: 500, autocomplete: "off", disabled: !editable })),
+    editable ? h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "phases-save" }, TEXT.savePlan)) : null);
+  const values = () => Object.fromEntries(phases.map((p) => [p.phase, form.elements[p.phase].value.trim()]));
+  const showTotal = () => {
+    const all = Object.values(values()).map(Number);
+    total.textContent = all.every((n) => Number.isInteger(n) && n > 0) ? TEXT.planTotal(all.reduce((a, b) => a + b, 0)) : "";
+  };
+  showTotal();
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const given = values();
+    // whole minutes within the bounds, said in Vietnamese before anything is sent
+    const wrong = phases.filter((p) => !/^\d+$/.test(given[p.phase]) || Number(given[p.phase]) < lo || Number(given[p.phase]) > hi);
+    if (wrong.length) {
+      showErrors(form, { message: TEXT.planInvalid, fields: wrong.map((p) => ({ field: p.phase, message: TEXT.wholeMinutes(lo, hi) })) });
+      form.elements[wrong[0].phase].focus();
+      return;
+    }
+    const minutes = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, Number(v)]));
+    try {
+      const done = await api("PUT", `/api/conferences/${cid}/phases`, { minutes, reason: form.elements.reason.value.trim() });
+      for (const [k, v] of Object.entries(done.phase_minutes)) if (form.elements[k]) form.elements[k].value = v;
+      form.elements.reason.value = "";
+      showTotal();
+      saved(done); // the queue's version moved
+      banner(TEXT.planSaved);
+    } catch (e) {
+      // the server names a phase "minutes.opinions": the form's field is "opinions"
+      e.fields = (e.fields || []).map((f) => ({ ...f, field: String(f.field).replace(/^minutes\./, "") }));
+      showErrors(form, e);
+    }
+  });
+  return form;
 }
