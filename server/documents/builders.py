@@ -38,7 +38,9 @@ from server.documents.model import (
     Minutes,
     OpinionTotals,
     PetitionConclusion,
+    PhaseTurns,
     Signer,
+    Turn,
     VerificationReply,
 )
 from server.domain.petition_lifecycle import STAGES
@@ -436,39 +438,102 @@ def build_conference_announcement(data: ConferenceAnnouncement) -> DocxDocument:
     return w.doc
 
 
+ROMAN = {4: "IV", 5: "V"}
+
+
+def _minutes_turn(w: DocWriter, i: int, t: Turn) -> None:
+    who = f"{t.speaker}, {place_text(t.hamlet)}" if t.hamlet else t.speaker
+    when = f" ({clock(t.at)})" if t.at else ""
+    field = f" - lĩnh vực {lower_first(t.field)}" if t.field else ""
+    w.text([(f"Lượt {count_text(i)}{when}: {who}{field}", "b")], keep_with_next=True)
+    if t.topic.strip():
+        w.text([("Nội dung: ", "i"), (sentence(t.topic), "")])
+    if t.content.strip():
+        w.text([("Ý kiến: ", "i"), (sentence(t.content), "")])
+    for a in t.answers:
+        w.text([(f"Trả lời ({a.by}): ", "i"), (sentence(a.content), "")])
+    if t.conclusion:
+        w.text([("Kết luận của chủ trì: ", "i"), (sentence(t.conclusion), "")])
+
+
+def minutes_attendance(data: Minutes) -> list[str]:
+    """The attendance lines of the minutes, from the check-in list: who was invited and
+    came, and everyone checked in by kind."""
+    c = data.conference
+    lines = []
+    if data.invited:
+        present = data.invited_present or 0
+        came = f"có mặt {count_text(present)} người." if present else "không ai có mặt."
+        lines.append(f"Số người được mời: {count_text(data.invited)} người; {came}")
+    if c.attendance or c.attendance_total is not None:
+        lines.append(f"Thành phần tham dự theo danh sách điểm danh: {_attendance(c)}.")
+    return lines
+
+
 def build_minutes(data: Minutes) -> DocxDocument:
-    """Biên bản hội nghị đối thoại: diễn biến, ý kiến và trả lời."""
+    """Biên bản hội nghị đối thoại (BB): time and place, chairs, secretary, attendance from
+    the check-in list, each speaking turn (grouped by the run-of-show's parts when they
+    were used), every petition with its state and conclusion, the closing; the secretary
+    and the chair sign."""
     _check_header(data.header)
     _check_conference(data.conference)
     c = data.conference
-    _require(c.secretary is not None, "document.no_secretary", "Thiếu thư ký hội nghị.")
+    _require(c.secretary is not None and bool(c.secretary.name.strip()), "document.no_secretary",
+             "Thiếu họ tên thư ký hội nghị.")
     _require(data.copies >= 1, "document.bad_copies", "Số bản biên bản phải từ 01 trở lên.")
+    _require(data.invited is None or data.invited >= 0, "document.bad_attendance",
+             "Số người được mời không được âm.")
+    _require(data.invited_present is None or 0 <= data.invited_present <= (data.invited or 0),
+             "document.bad_attendance", "Số người được mời có mặt phải từ không đến số người được mời.")
+    for i, mp in enumerate(data.petitions, start=1):
+        _check_petition(i, mp.petition)
     assert c.secretary is not None
     w = DocWriter(data.commune.committee, f"Biên bản {c.title}")
     w.header_block(data.header, "BB")
     w.title_block("BIÊN BẢN", c.title)
-    w.text([("Thời gian: ", "b"), (f"bắt đầu lúc {moment(c.starts_at)}.", "")])
+    w.heading("I. THỜI GIAN, ĐỊA ĐIỂM, THÀNH PHẦN")
+    end = f" đến {clock(c.ends_at)}" if c.ends_at and c.ends_at.date() == c.starts_at.date() else ""
+    w.text([("Thời gian: ", "b"), (f"từ {moment(c.starts_at)}{end}.", "")])
     w.text([("Địa điểm: ", "b"), (f"{c.venue}; hình thức {c.mode}.", "")])
     w.text([("Chủ trì: ", "b"), (f"{_people(c.chairs)}.", "")])
     w.text([("Thư ký: ", "b"), (f"{_people([c.secretary])}.", "")])
-    if c.attendance or c.attendance_total is not None:
-        w.text([("Thành phần tham dự: ", "b"), (f"{_attendance(c)}.", "")])
-    w.heading("NỘI DUNG HỘI NGHỊ")
-    for i, item in enumerate(data.agenda, start=1):
+    for line in minutes_attendance(data):
+        head, _, rest = line.partition(": ")
+        w.text([(f"{head}: ", "b"), (rest, "")])
+    w.heading("II. NỘI DUNG HỘI NGHỊ")
+    items = data.agenda or c.topics
+    for i, item in enumerate(items, start=1):
         w.text(f"{i}. {sentence(item)}")
-    w.heading(f"Ý kiến, kiến nghị và trả lời tại hội nghị ({count_text(len(data.turns))} lượt phát biểu)")
-    for i, t in enumerate(data.turns, start=1):
-        who = f"{t.speaker}, {t.hamlet}" if t.hamlet else t.speaker
-        when = f" ({clock(t.at)})" if t.at else ""
-        field = f" - lĩnh vực {t.field}" if t.field else ""
-        w.text([(f"Lượt {i}{when}: {who}{field}", "b")], keep_with_next=True)
-        w.text([("Ý kiến: ", "i"), (sentence(t.content), "")])
-        for a in t.answers:
-            w.text([(f"Trả lời ({a.by}): ", "i"), (sentence(a.content), "")])
-        if t.conclusion:
-            w.text([("Kết luận của chủ trì: ", "i"), (sentence(t.conclusion), "")])
+    groups = data.phases or ((PhaseTurns("", data.turns),) if data.turns else ())
+    total = sum(len(g.turns) for g in groups)
+    w.heading("III. DIỄN BIẾN HỘI NGHỊ")
+    if total == 0:
+        w.text("Tại hội nghị không có lượt phát biểu nào được ghi lại.")
+    else:
+        w.text(f"Hội nghị có {count_text(total)} lượt phát biểu:")
+    n = 0
+    for k, g in enumerate(groups, start=1):
+        if g.label:
+            since = f" (từ {clock(g.started_at)})" if g.started_at else ""
+            w.text([(f"{k}. {g.label}{since}", "b")], keep_with_next=True)
+            if not g.turns:
+                w.text("Không có lượt phát biểu.")
+        for t in g.turns:
+            n += 1
+            _minutes_turn(w, n, t)
+    part = 4
+    if data.petitions:  # none given (an export of the turns only): no such part
+        w.heading(f"{ROMAN[part]}. Ý KIẾN, KIẾN NGHỊ CỦA NHÂN DÂN VÀ KẾT LUẬN CỦA CHỦ TRÌ")
+        w.text(field_counts_sentence(count_by_field(tuple(mp.petition for mp in data.petitions))))
+        part += 1
+    for i, mp in enumerate(data.petitions, start=1):
+        p = mp.petition
+        w.text([(f"{i}. Kiến nghị của {_who(p)} (lĩnh vực {lower_first(p.field)}): ", "b"),
+                (sentence(p.summary), "i")], keep_with_next=True)
+        w.text([("Tình trạng: ", "b"), (sentence(mp.status), "")])
+        w.text([("Kết luận: ", "b"), (conclusion_text(p), "")])
     if data.closing:
-        w.heading("Kết luận của chủ trì hội nghị")
+        w.heading(f"{ROMAN[part]}. KẾT LUẬN CHUNG CỦA CHỦ TRÌ HỘI NGHỊ")
         for item in data.closing:
             w.text(f"- {sentence(item)}")
     end = (
@@ -540,6 +605,7 @@ __all__ = [
     "count_by_field",
     "field_counts_sentence",
     "kind_code",
+    "minutes_attendance",
     "topics_text",
     "with_as_above",
 ]

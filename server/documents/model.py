@@ -221,6 +221,25 @@ class Turn:
     at: datetime | None = None
     answers: tuple[Answer, ...] = ()
     conclusion: str = ""  # the chair's conclusion on this turn, if any
+    topic: str = ""  # what the speaker said they would speak about (the queue's topic)
+
+
+@dataclass(frozen=True)
+class PhaseTurns:
+    """The turns of one part of the run-of-show (server/domain/phases.py)."""
+
+    label: str  # "Nhân dân phát biểu ý kiến"
+    turns: tuple[Turn, ...]
+    started_at: datetime | None = None  # local time
+
+
+@dataclass(frozen=True)
+class MinutesPetition:
+    """A petition as the minutes record it: what was asked, its state by the one
+    lifecycle (server/domain/petition_lifecycle.py) and the chairman's conclusion."""
+
+    petition: PetitionConclusion
+    status: str  # "Đang kiểm tra, xác minh"
 
 
 @dataclass(frozen=True)
@@ -230,7 +249,11 @@ class Minutes:
     header: DocumentHeader
     commune: CommuneInfo
     conference: ConferenceInfo
-    turns: tuple[Turn, ...]
+    turns: tuple[Turn, ...]  # when the run-of-show was not used; else empty
     agenda: tuple[str, ...] = ()
     closing: tuple[str, ...] = ()  # the chair's closing conclusions
     copies: int = 2
+    phases: tuple[PhaseTurns, ...] = ()  # the turns by part of the run-of-show, when used
+    petitions: tuple[MinutesPetition, ...] = ()  # every petition, also those not concluded
+    invited: int | None = None  # people invited (the check-in list)
+    invited_present: int | None = None  # of them, checked in

@@ -505,6 +505,113 @@ def _package_fact(day: date, name: str, working: bool) -> tuple[FactStatus, str]
     return FactStatus.OFFICIAL, SOURCE_LABOUR_CODE
 
 
+def _day_ranges(days: list[date]) -> str:
+    """"04/02-10/02, 03/09": consecutive days as one range."""
+    runs: list[list[date]] = []
+    for d in sorted(days):
+        if runs and d - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return ", ".join(f"{r[0]:%d/%m}" if len(r) == 1 else f"{r[0]:%d/%m}-{r[-1]:%d/%m}" for r in runs)
+
+
+def estimated_days(cal: WorkCalendar, year: int) -> list[DayFact]:
+    """The year's named days that rest on an estimate (no decision yet)."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return []
+    return [f for f in cal.special_facts(year) if f.status == FactStatus.ESTIMATED]
+
+
+def estimated_year_warning(cal: WorkCalendar, year: int) -> str | None:
+    """The warning shown wherever a deadline or a document's date falls in a year whose
+    calendar is partly estimated (the calendar page, the document editor); None when
+    every named day of the year is in an official text or announced."""
+    days = estimated_days(cal, year)
+    if not days:
+        return None
+    names: dict[str, list[date]] = {}
+    for f in days:
+        tet = any(w in f.name for w in _TET_WORDS)
+        names.setdefault("Tết Nguyên đán" if tet else f.name, []).append(f.day)
+    listed = "; ".join(f"{name}: {_day_ranges(ds)}" for name, ds in names.items())
+    return (f"Lịch ngày nghỉ năm {year} còn ngày dự kiến, chưa có quyết định ({listed}). Các thời "
+            f"hạn tính theo ngày làm việc trong năm {year} có thể thay đổi khi có quyết định chính "
+            "thức; hãy kiểm tra lại trước khi ban hành.")
+
+
+# ---- two levels: the install's calendar and each commune's own days off ----------------------
+
+#: The setting (per commune) that keeps the commune's own days off, by year.
+LOCAL_DAYS_SETTING = "calendar_local_days"
+LOCAL_DAYS_MAX = 30  # a commune's own days off in one year
+SOURCE_LOCAL = "Ngày nghỉ riêng của xã (quản trị viên xã ghi)"
+
+
+def validate_local_days(items: Any, year: int) -> tuple[DayNote, ...]:
+    """A commune's own days off of one year (a local holiday, a day the commune closes):
+    ``[{"date": "YYYY-MM-DD", "name": "..."}]``, every day in ``year``, each once. Raises
+    OverridesError. Only days off: the working days and swaps are the install's."""
+    if not isinstance(items, list):
+        raise OverridesError("calendar.not_list", "Ngày nghỉ riêng của xã phải là một danh sách.")
+    if len(items) > LOCAL_DAYS_MAX:
+        raise OverridesError("calendar.too_many",
+                             f"Mỗi năm xã ghi tối đa {LOCAL_DAYS_MAX} ngày nghỉ riêng.")
+    out: list[DayNote] = []
+    seen: set[date] = set()
+    for i, item in enumerate(items, start=1):
+        where = f"Ngày nghỉ riêng mục {i}"
+        if not isinstance(item, Mapping) or set(item) - {"date", "name"} or "date" not in item:
+            raise OverridesError("calendar.bad_entry",
+                                 f"{where}: mỗi mục phải có dạng {{\"date\": \"YYYY-MM-DD\", "
+                                 "\"name\": \"...\"}.")
+        day = _parse_day(item["date"], where)
+        if day.year != year:
+            raise OverridesError("calendar.wrong_year",
+                                 f"{where}: ngày {day:%d/%m/%Y} không thuộc năm {year}.")
+        name = item.get("name", "")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise OverridesError("calendar.missing_name",
+                                 f"{where}: cần ghi tên hoặc lý do của ngày {day:%d/%m/%Y} "
+                                 "(tối đa 200 ký tự).")
+        if day in seen:
+            raise OverridesError("calendar.duplicate_date",
+                                 f"{where}: ngày {day:%d/%m/%Y} đã có; mỗi ngày chỉ ghi một lần.")
+        seen.add(day)
+        out.append(DayNote(day, unicodedata.normalize("NFC", name.strip()), SOURCE_LOCAL,
+                           str(FactStatus.ANNOUNCED)))
+    return tuple(sorted(out, key=lambda n: n.day))
+
+
+def local_days_of(stored: Mapping[str, Any] | None) -> tuple[DayNote, ...]:
+    """Every year's own days off of a commune, from its stored setting ({"2026": [...]});
+    a damaged year is skipped rather than stop every deadline."""
+    out: list[DayNote] = []
+    for key, items in (stored or {}).items():
+        try:
+            out += validate_local_days(items, int(key))
+        except (OverridesError, ValueError):
+            continue
+    return tuple(out)
+
+
+def commune_calendar(base: WorkCalendar, local: Iterable[DayNote]) -> WorkCalendar:
+    """The install's calendar with the commune's own days off laid over it (a day the
+    install has as worked becomes off for this commune only)."""
+    local = tuple(local)
+    if not local:
+        return base
+    return WorkCalendar(base.overrides.overlaid(CalendarOverrides(days_off=local)))
+
+
+def may_edit_install_calendar(role: str, commune_id: int, first_commune_id: int | None) -> bool:
+    """The install's calendar (the province's days off and swaps) is edited by an
+    administrator of the install's first commune (made at first start: the install's own
+    account; on a province's machine, the province's); a commune's administrator edits
+    only the commune's own days off."""
+    return role == "admin" and first_commune_id is not None and commune_id == first_commune_id
+
+
 def calendar_from(paths: Iterable[str | Path] = ()) -> WorkCalendar:
     """Shipped overrides with the given files/folders laid over them in order
     (for a day named twice, the later file wins)."""

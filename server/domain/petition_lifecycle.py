@@ -133,6 +133,23 @@ def petition_state(answer_outcome: str | None, petition_status: str) -> str:
     return str(PetitionStatus.VERIFYING) if outcome == PetitionOutcome.NEEDS_VERIFICATION else str(outcome)
 
 
+#: A case that needs verification with no unit: the written reply must say who is responsible
+#: (the seed letter, item 7) and the conclusion notice names the unit, so neither can be
+#: issued; the answer itself is kept (the chairman may name the unit after the conference).
+VERIFYING_WITHOUT_UNIT = (
+    "Kiến nghị cần kiểm tra, xác minh nhưng chưa ghi đơn vị, người chịu trách nhiệm xác minh. "
+    "Văn bản trả lời công dân phải nêu người chịu trách nhiệm, và thông báo kết luận chưa ban "
+    "hành được cho đến khi có đơn vị: hãy ghi lại kết luận kèm đơn vị được giao.")
+
+
+def answer_warnings(answer_outcome: str, unit: str) -> list[str]:
+    """What is missing from an answer that the documents will need (empty: nothing).
+    A warning, not a refusal: the answer records what was decided at the conference."""
+    if answer_outcome in (AnswerOutcome.VERIFYING, "needs_verification") and not unit.strip():
+        return [VERIFYING_WITHOUT_UNIT]
+    return []
+
+
 # ---- the raised-on and resolved-on dates ----------------------------------------------------
 
 

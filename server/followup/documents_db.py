@@ -45,7 +45,7 @@ from server.documents.model import (
     Signer,
     VerificationReply,
 )
-from server.domain.calendar import WorkCalendar
+from server.domain.calendar import WorkCalendar, estimated_year_warning
 from server.domain.documents import DOCUMENT_KIND_LABELS
 from server.domain.errors import Conflict, Invalid, Unavailable
 from server.domain.local_time import LOCAL_TZ, local_date
@@ -58,7 +58,7 @@ from server.followup.records import ConferenceRecord, PetitionRecord
 from server.followup.records import issued_on as printed_issue_date
 
 KIND_LABELS = {str(k): v for k, v in DOCUMENT_KIND_LABELS.items()}
-DRAFTABLE = ("conclusion", "reply", "report", "invitation", "announcement")
+DRAFTABLE = ("conclusion", "reply", "report", "invitation", "announcement", "minutes")
 MODES = {"in_person": "trực tiếp", "online": "trực tuyến", "hybrid": "trực tiếp kết hợp trực tuyến"}
 ATTENDANCE_LABELS = {"delegate": "đại biểu", "citizen_rep": "đại diện Nhân dân các thôn, tổ dân phố",
                      "citizen": "người dân"}
@@ -160,12 +160,15 @@ class Draft:
     notes: list[str]
 
 
-def petition_conclusion(p: PetitionRecord, profile: RuleProfile, cal: WorkCalendar) -> PetitionConclusion:
-    """One petition as the conclusion notice prints it, with the lifecycle's dates."""
+def petition_conclusion(p: PetitionRecord, profile: RuleProfile, cal: WorkCalendar,
+                        public: bool = True) -> PetitionConclusion:
+    """One petition as the conclusion notice prints it, with the lifecycle's dates
+    (``public=False``: the full name, for the internal minutes)."""
     pet, ans = p.petition, p.latest
     d = p.dates(profile, cal)
     outcome = d.outcome
-    who = with_salutation(pet.salutation, printed_name(pet.raised_by, pet.consent_full_name))
+    name = printed_name(pet.raised_by, pet.consent_full_name) if public else pet.raised_by.strip()
+    who = with_salutation(pet.salutation, name)
     return PetitionConclusion(
         petitioner=who, field=pet.field.name, summary=pet.content,
         conclusion=ans.text if ans else "", outcome=outcome, hamlet=pet.hamlet,
@@ -457,13 +460,46 @@ async def pdf_path(document: Document, folder: Path, lock: asyncio.Lock) -> Path
         return pdf
 
 
-def document_json(document: Document, dispatches: int = 0) -> dict[str, Any]:
+_ISO_DAY = re.compile(r"^(\d{4})-\d{2}-\d{2}")
+
+
+def content_years(value: Any) -> set[int]:
+    """The years of every date in a document's content (dates, times, the draft's year)."""
+    if isinstance(value, dict):
+        years = {y for v in value.values() for y in content_years(v)}
+        if isinstance(value.get("year"), int) and not isinstance(value.get("year"), bool):
+            years.add(value["year"])
+        return years
+    if isinstance(value, list):
+        return {y for v in value for y in content_years(v)}
+    if isinstance(value, str) and (m := _ISO_DAY.match(value)):
+        return {int(m.group(1))}
+    return set()
+
+
+def date_warnings(document: Document, cal: WorkCalendar | None) -> list[dict[str, str]]:
+    """A draft whose date or deadlines fall in a year whose calendar is partly estimated
+    (server/domain/calendar.py): one warning per such year."""
+    if cal is None or document.status != "draft":
+        return []
+    out = []
+    for year in sorted(content_years(document.content.get("doc", {}))):
+        text = estimated_year_warning(cal, year)
+        if text:
+            out.append({"code": "calendar_estimated", "message": text})
+    return out
+
+
+def document_json(document: Document, dispatches: int = 0,
+                  cal: WorkCalendar | None = None) -> dict[str, Any]:
+    """The document for the tablet; with the calendar, also the warnings of estimated years."""
     try:
         data = doc_data(document)
         found = problems(data) if document.status == "draft" else []
     except ContentError as exc:
         found = [{"code": "invalid_content", "message": str(exc)}]
     return {
+        "warnings": date_warnings(document, cal),
         "id": document.id, "kind": document.kind, "kind_label": KIND_LABELS.get(document.kind, document.kind),
         "conference_id": document.conference_id, "petition_id": document.petition_id,
         "status": document.status, "year": document.year, "seq": document.seq,

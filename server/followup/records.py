@@ -11,9 +11,9 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import Answer, Commune, Conference, Dispatch, Document, Petition
+from server.db.models import Answer, Commune, Conference, Dispatch, Document, Petition, Setting
 from server.domain import petition_lifecycle as lifecycle
-from server.domain.calendar import WorkCalendar
+from server.domain.calendar import LOCAL_DAYS_SETTING, WorkCalendar, commune_calendar, local_days_of
 from server.domain.local_time import local_date
 from server.domain.rule_profiles import RuleProfile
 from server.followup.state import DocumentEvents
@@ -100,6 +100,13 @@ async def first_dispatch(db: AsyncSession, document_ids: Iterable[int]) -> dict[
                     sent = sent.replace(tzinfo=UTC)
             out[doc_id] = local_date(sent)
     return out
+
+
+async def calendar_of(db: AsyncSession, base: WorkCalendar, commune_id: int) -> WorkCalendar:
+    """The calendar a commune's deadlines are counted on: the install's, with the
+    commune's own days off laid over it (server/domain/calendar.py)."""
+    setting = await db.get(Setting, (commune_id, LOCAL_DAYS_SETTING))
+    return commune_calendar(base, local_days_of(setting.value if setting else None))
 
 
 def issued_on(document: Document) -> date | None:

@@ -30,7 +30,7 @@ from server.db.models import Commune, Setting
 from server.domain.local_time import local_date
 from server.followup.deadlines_view import BoardItem, board
 from server.followup.models import ReminderLog
-from server.followup.records import load_commune
+from server.followup.records import calendar_of, load_commune
 from server.keys import EXECUTOR, REMINDER_FIRST_CHECK_S, REMINDER_TASK, RULES
 
 log = logging.getLogger("doithoai.reminders")
@@ -151,7 +151,8 @@ async def send_due_reminders(app: web.Application, today: date | None = None,
             continue
         async with app[EXECUTOR].reading() as db:
             record = await load_commune(db, cid)
-            items = board(record, rules.profile(record.commune.rule_profile), rules.calendar(), today)
+            items = board(record, rules.profile(record.commune.rule_profile),
+                          await calendar_of(db, rules.calendar(), cid), today)
         claimed = await _claim(app, cid, today, items, ", ".join(config.to))
         entry = {"sent": 0, "already": len(items) - len(claimed), "error": None}
         result[cid] = entry

@@ -10,21 +10,28 @@ never a phone number. Lookups are limited per address so codes cannot be tried.
 
 from __future__ import annotations
 
+from typing import Literal
+
+import segno
 from aiohttp import web
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from server.api.registry import Api, Call
+from server.api.schemas import Input
 from server.commands import scope
-from server.db.models import Commune, Document, Petition
+from server.db.models import Answer, Commune, Conference, Document, Petition
 from server.domain.local_time import local_date
 from server.domain.names import public_name
 from server.domain.petition_lifecycle import STATE_LABELS
 from server.domain.ratelimit import SlidingWindowLimiter
+from server.domain.salutations import with_salutation
 from server.domain.tracking import petition_of, tracking_code
-from server.followup.records import issued_on, load_commune
+from server.followup.documents_db import commune_info, issuing_body
+from server.followup.records import calendar_of, issued_on, load_commune
 from server.keys import APIS, EXECUTOR, RULES, SIGNING_KEY
 from server.pages import error_page, render
+from server.queue.realtime import phone_base_url
 
 LOOKUPS_PER_ADDRESS = 20  # in 10 minutes
 _LIMITER: web.AppKey[SlidingWindowLimiter] = web.AppKey("tracking_limiter", SlidingWindowLimiter)
@@ -59,21 +66,15 @@ async def _item(request: web.Request, pid: int) -> dict | None:
         if petition is None:
             return None
         commune = await db.get(Commune, petition.commune_id)
-        record = await load_commune(
-            db, petition.commune_id,
-            conference_ids=[petition.conference_id] if petition.conference_id else None)
+        dates = await _dates(db, request.app, petition, commune)
+        latest = (await db.execute(select(Answer).where(Answer.petition_id == pid)
+                                   .order_by(Answer.created_at.desc(), Answer.id.desc()).limit(1))
+                  ).scalar_one_or_none()
         reply = (await db.execute(select(Document).where(
             Document.petition_id == pid, Document.kind == "reply",
             Document.status == "issued").order_by(Document.issued_at.desc()).limit(1))
         ).scalar_one_or_none()
-    rec = next((p for c in record.conferences for p in c.petitions if p.petition.id == pid),
-               None)
-    if rec is None:
-        rec = next((p for p in record.loose_petitions if p.petition.id == pid), None)
-    rules = request.app[RULES]
-    dates = rec.dates(rules.profile(commune.rule_profile), rules.calendar()) if rec else None
-    state = dates.state if dates else rec.state if rec else petition.status
-    latest = rec.latest if rec else None
+    state = dates.state if dates else petition.status
     return {
         "who": public_name(petition.raised_by, petition.hamlet, petition.consent_full_name),
         "field": petition.field.name, "content": petition.content,
@@ -101,6 +102,51 @@ async def petition_tracking(call: Call) -> dict:
     petition = await scope.petition(call.db, call.user, call.path_int("id"))
     code = tracking_code(call.app[SIGNING_KEY], petition.id)
     return {"code": code, "path": f"/tra-cuu?ma={code}"}
+
+
+class ReceiptQuery(Input):
+    json_body = False  # a query string
+    paper: Literal["a5", "a4"] = Field(default="a5", description="Paper size of the printed receipt")
+
+
+@api.route("GET", "/api/petitions/{id}/receipt", summary="The desk receipt of a petition "
+           "(printable HTML, A5 or A4): its tracking code, the lookup address /tra-cuu and a QR "
+           "code", tag="petitions", query=ReceiptQuery, raw=True,
+           response={"text/html": {"schema": {"type": "string"}}})
+async def petition_receipt(call: Call) -> web.Response:
+    """Printed at the desk and handed to the citizen: the full name is theirs to read, the
+    phone number is never printed."""
+    petition = await scope.petition(call.db, call.user, call.path_int("id"))
+    commune = await call.db.get(Commune, petition.commune_id)
+    conf = await call.db.get(Conference, petition.conference_id) if petition.conference_id else None
+    code = tracking_code(call.app[SIGNING_KEY], petition.id)
+    base = phone_base_url(call.request)
+    dates = await _dates(call.db, call.app, petition, commune)
+    due = None
+    if dates is not None and dates.resolved_on is None:
+        due = dates.due or dates.conclusion_due
+    received = dates.raised_on if dates else local_date(petition.created_at)
+    qr = segno.make(f"{base}/tra-cuu?ma={code}", error="m").svg_inline(scale=4, border=1)
+    body = issuing_body(commune)
+    return render("receipt.html", code=code, paper=call.query.paper.upper(),
+                  body_lines=(*body.parent_lines, *body.name_lines),
+                  place=commune.place_name or commune.name, received=received,
+                  who=with_salutation(petition.salutation, petition.raised_by.strip(), start=True),
+                  hamlet=petition.hamlet, field=petition.field.name, content=petition.content,
+                  conference=f"{conf.title} ({local_date(conf.starts_at):%d/%m/%Y})" if conf else "",
+                  due=due, lookup=f"{base}/tra-cuu", qr_svg=qr, commune=commune_info(commune).name)
+
+
+async def _dates(db, app: web.Application, petition: Petition, commune: Commune):
+    """The petition's dates by the lifecycle's rules (None if its conference was cancelled)."""
+    record = await load_commune(
+        db, petition.commune_id,
+        conference_ids=[petition.conference_id] if petition.conference_id else None)
+    rec = next((p for c in record.conferences for p in c.petitions if p.petition.id == petition.id),
+               None) or next((p for p in record.loose_petitions if p.petition.id == petition.id), None)
+    rules = app[RULES]
+    cal = await calendar_of(db, rules.calendar(), commune.id)
+    return rec.dates(rules.profile(commune.rule_profile), cal) if rec else None
 
 
 def setup(app: web.Application) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from server.actions.calendar import check_year, of_year, overrides_file
 from server.actions.calendar.put import PutCalendar
+from server.actions.calendar.put_local import LocalDaysIn, LocalDaysOut, PutLocalDays, local_json
 from server.actions.dispatches import dispatch_json
 from server.actions.dispatches.add import AddDispatch, DispatchIn
 from server.actions.documents import document_of
@@ -49,12 +50,16 @@ from server.commands import scope
 from server.db.models import Commune, Conference, Dispatch, Document, Participant, Setting, User
 from server.documents import PdfConversionError, PdfUnavailable
 from server.domain.calendar import (
+    LOCAL_DAYS_SETTING,
     MAX_YEAR,
     MIN_YEAR,
     CalendarOverrides,
     OverridesError,
     default_overrides,
+    estimated_year_warning,
     load_overrides,
+    local_days_of,
+    may_edit_install_calendar,
 )
 from server.domain.errors import Failed, Invalid, Unavailable
 from server.domain.local_time import local_date
@@ -63,8 +68,8 @@ from server.followup import documents_db as docs
 from server.followup import overview as ov
 from server.followup.deadlines_view import board, conference_items, counts
 from server.followup.docjson import ContentError
+from server.followup.records import calendar_of, load_commune
 from server.followup.records import issued_on as printed_date
-from server.followup.records import load_commune
 from server.keys import APIS, CONFIG, DOCUMENT_LOCKS, EXECUTOR, RULES
 from server.pages import error_page, render
 
@@ -106,7 +111,8 @@ async def conference_deadlines(call: Call) -> dict:
     if not record.conferences:  # cancelled
         return {"conference_id": conf.id, "today": today, "profile": profile.name,
                 "conference": [], "petitions": []}
-    items, petitions = conference_items(record.conferences[0], profile, rules.calendar(), today)
+    cal = await calendar_of(call.db, rules.calendar(), conf.commune_id)
+    items, petitions = conference_items(record.conferences[0], profile, cal, today)
     return {"conference_id": conf.id, "today": today, "profile": profile.name,
             "profile_key": profile.key, "conference_date": record.conferences[0].day,
             "conference": [i.to_json() for i in items], "petitions": petitions}
@@ -115,7 +121,8 @@ async def conference_deadlines(call: Call) -> dict:
 async def _board(call: Call, today: date, include_all: bool) -> list:
     rules = call.app[RULES]
     record = await load_commune(call.db, call.user.commune_id)
-    return board(record, rules.profile(record.commune.rule_profile), rules.calendar(), today,
+    return board(record, rules.profile(record.commune.rule_profile),
+                 await calendar_of(call.db, rules.calendar(), call.user.commune_id), today,
                  include_all)
 
 
@@ -178,8 +185,21 @@ async def get_calendar(call: Call) -> dict:
         mine = load_overrides(path).to_json() if path.is_file() else CalendarOverrides().to_json()
     except OverridesError as exc:
         raise Failed(exc.code, exc.message) from None
+    first = (await call.db.execute(select(func.min(Commune.id)))).scalar_one()
+    own = await call.db.get(Setting, (call.user.commune_id, LOCAL_DAYS_SETTING))
+    local = [n for n in local_days_of(own.value if own else None) if n.day.year == year]
     return {"year": year, "overrides": mine, "shipped": of_year(default_overrides(), year),
-            "editable": True}
+            "editable": may_edit_install_calendar(call.user.role, call.user.commune_id, first),
+            "warning": estimated_year_warning(
+                await calendar_of(call.db, call.app[RULES].calendar(), call.user.commune_id), year),
+            "local": local_json(local)}
+
+
+@api.route("PUT", "/api/calendar/{year}/local", summary="Replace the commune's own days off of a year",
+           tag=TAG_ADMIN, permission=PutLocalDays.permission, body=LocalDaysIn,
+           response=LocalDaysOut, transaction=False)
+async def put_local_days(call: Call) -> dict:
+    return await call.run(PutLocalDays(), await _sent(call, year=call.path_int("year")))
 
 
 @api.route("PUT", "/api/calendar/{year}", summary="Replace the calendar overrides of a year",
@@ -194,7 +214,7 @@ async def put_calendar(call: Call) -> dict:
            tag=TAG_ADMIN, response=[SpecialDay])
 async def calendar_days(call: Call) -> list:
     year = _year(call)
-    cal = call.app[RULES].calendar()
+    cal = await calendar_of(call.db, call.app[RULES].calendar(), call.user.commune_id)
     facts = {f.day: f for f in cal.special_facts(year)}
     out = []
     for d, name, working in cal.special_days(year):
@@ -228,7 +248,8 @@ async def list_documents(call: Call) -> list:
     rows = list((await call.db.execute(select(Document).where(Document.conference_id == conf.id)
                                        .order_by(Document.id))).scalars())
     n = await _dispatch_counts(call, [d.id for d in rows])
-    return [docs.document_json(d, n.get(d.id, 0)) for d in rows]
+    cal = await calendar_of(call.db, call.app[RULES].calendar(), call.user.commune_id)
+    return [docs.document_json(d, n.get(d.id, 0), cal) for d in rows]
 
 
 @api.route("POST", "/api/conferences/{id}/documents", summary="Draft a document from the conference record",
@@ -242,7 +263,8 @@ async def create_draft(call: Call) -> dict:
            tag=TAG_DOC, response=DocumentOut)
 async def get_document(call: Call) -> dict:
     d = await _document(call)
-    return docs.document_json(d, (await _dispatch_counts(call, [d.id])).get(d.id, 0))
+    return docs.document_json(d, (await _dispatch_counts(call, [d.id])).get(d.id, 0),
+                              await calendar_of(call.db, call.app[RULES].calendar(), d.commune_id))
 
 
 @api.route("PATCH", "/api/documents/{id}", summary="Edit a draft's text (objects merge, lists replace)",
@@ -345,7 +367,7 @@ async def _overview(call: Call) -> dict:
     for cid in ids:
         record = await load_commune(call.db, cid, year=year)
         rows.append(ov.commune_overview(record, rules.profile(record.commune.rule_profile),
-                                        rules.calendar(), today))
+                                        await calendar_of(call.db, rules.calendar(), cid), today))
     data = ov.overview(rows, year)
     data["scope"] = own.province if len(ids) > 1 or (user and user.role == "overseer") else own.name
     return data
@@ -400,10 +422,11 @@ async def results_page(request: web.Request) -> web.Response:
         record = await load_commune(db, conf.commune_id, conference_ids=[conf.id])
         attendance = (await db.execute(select(func.count(Participant.id)).where(
             Participant.conference_id == conf.id, Participant.checked_in_at.is_not(None)))).scalar_one()
+        rules = request.app[RULES]
+        cal = await calendar_of(db, rules.calendar(), conf.commune_id)
     rec = record.conferences[0] if record.conferences else None
-    rules = request.app[RULES]
     # the lifecycle's states and dates: the same as the notice, the report and the board
-    d = (ov.results_data(rec, rules.profile(commune.rule_profile), rules.calendar()) if rec
+    d = (ov.results_data(rec, rules.profile(commune.rule_profile), cal) if rec
          else {"items": [], "summary": []})
     items, summary = d["items"], d["summary"]
     return render("results.html", conf=conf, commune=commune, notice=notice, items=items,

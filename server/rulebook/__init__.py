@@ -40,10 +40,12 @@ class Rules:
         return self._calendar
 
     def announcement_warning(self, conf: Conference, profile_key: str | None,
-                             today: date | None = None) -> str | None:
+                             today: date | None = None, *,
+                             calendar: WorkCalendar | None = None) -> str | None:
+        """``calendar``: the commune's own (its days off over the install's), when known."""
         if conf.status in ("held", "closed", "cancelled"):
             return None
         return announcement_warning(
             self.profile(profile_key), local_date(conf.starts_at),
             local_date(conf.announced_at) if conf.announced_at else None,
-            today or local_date(datetime.now(UTC)), self.calendar())
+            today or local_date(datetime.now(UTC)), calendar or self.calendar())

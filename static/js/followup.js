@@ -59,9 +59,28 @@ export async function mount(page, { id }) {
     dl.petitions.length ? petitions : h("p", { class: "muted" }, F.noPetitions),
     h("h2", {}, F.documents),
     h("div", { class: "actions" }, ["conclusion", "report", "announcement", "invitation"].map((k) => draftButton(k))),
+    minutesForm(id),
     h("div", { id: "documents" }, docs.length ? docs.map((d) => documentCard(d)) : h("p", { class: "muted" }, F.noDocuments)),
     bulletins.card);
   return bulletins.stop;
+}
+
+// The minutes are drafted with the secretary's own name and title (the account's name is
+// not a person's); left empty, the server takes those of the commune's last minutes.
+function minutesForm(confId) {
+  if (!can("draft_documents")) return null;
+  const form = h("form", { class: "row", id: "minutes-form" },
+    field(F.secretaryName, h("input", { name: "secretary_name", maxlength: 200, autocomplete: "name" })),
+    field(F.secretaryTitle, h("input", { name: "secretary_title", maxlength: 200 })),
+    h("button", { type: "submit", id: "draft-minutes" }, `${F.draft}: ${F.kinds.minutes}`));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { kind: "minutes" };
+    for (const [k, v] of Object.entries(formData(form))) if (String(v).trim()) body[k] = String(v).trim();
+    try { await api("POST", `/api/conferences/${confId}/documents`, body); banner(F.drafted); rerender(); }
+    catch (e) { showErrors(form, e); }
+  });
+  return form;
 }
 
 // ---- broadcast bulletins (a recorded reading of the answers, played on the commune radio) -------
@@ -134,7 +153,8 @@ function documentCard(d) {
     h("h3", {}, d.kind_label, " ", d.number ? h("span", { class: "badge held doc-number" }, `Số ${d.number}`) : h("span", { class: "badge" }, F.draftBadge)),
     d.issued_at ? h("p", { class: "muted" }, `${F.issuedOn} ${localDate(d.content?.header?.issued_on || d.issued_at)}`) : null,
     d.notes.length ? h("ul", { class: "muted" }, d.notes.map((n) => h("li", {}, n))) : null,
-    d.problems.length ? h("p", { class: "problems", role: "alert" }, d.problems.map((p) => p.message).join(" ")) : null);
+    d.problems.length ? h("p", { class: "problems", role: "alert" }, d.problems.map((p) => p.message).join(" ")) : null,
+    (d.warnings || []).map((w) => h("p", { class: "warning doc-warning", role: "status" }, w.message)));
   const actions = h("div", { class: "actions" }, download(d.docx_url), download(d.pdf_url));
   card.append(actions);
   if (d.status === "draft") {
@@ -167,7 +187,7 @@ function documentCard(d) {
 }
 
 // A form for the text of a draft: every text and list-of-text field of the content.
-const SKIP = new Set(["commune", "outcome", "body", "number", "issued_on", "year", "archive", "unit_code", "starts_at", "ends_at", "attendance", "attendance_total", "totals", "by_field", "chairs", "secretary", "opinions_by_field", "recorded", "mode", "topics"]);
+const SKIP = new Set(["commune", "outcome", "body", "number", "issued_on", "year", "archive", "unit_code", "starts_at", "ends_at", "attendance", "attendance_total", "totals", "by_field", "chairs", "started_at", "at", "invited", "invited_present", "opinions_by_field", "recorded", "mode", "topics"]);
 
 // A part of a document in Vietnamese, never its key ("petitions_until").
 const label = (key) => F.labels[key] || FIELD_LABELS[key] || F.labels.other;

@@ -155,8 +155,10 @@ EXPECTED: dict[str, list[str]] = {
         "Ủy ban nhân dân xã Đắk Song thông báo để Nhân dân được biết và tham gia./.",
     ],
     "bien-ban": [
-        "Ý kiến, kiến nghị và trả lời tại hội nghị (02 lượt phát biểu)",
-        "Lượt 1 (08 giờ 45 phút): ông Nguyễn Văn Bình, thôn 3 - lĩnh vực đất đai",
+        "Hội nghị có 02 lượt phát biểu:",
+        "Lượt 01 (08 giờ 45 phút): ông Nguyễn Văn Bình, thôn 3 - lĩnh vực đất đai",
+        "Kết luận của chủ trì: Giao Văn phòng Đăng ký đất đai giải quyết chậm nhất ngày 27/02/2026.",
+        "IV. KẾT LUẬN CHUNG CỦA CHỦ TRÌ HỘI NGHỊ",
         "Hội nghị kết thúc vào lúc 11 giờ 30 phút cùng ngày. Biên bản được lập thành 02 bản có giá "
         "trị như nhau./.",
     ],

@@ -70,7 +70,7 @@ async def test_refused_actions_write_nothing_and_accepted_ones_reach_the_tablets
     with pytest.raises(Forbidden):
         await executor.run(CreateDraft(), viewer, {"conference_id": cid, "kind": "invitation"})
     with pytest.raises(Invalid):
-        await executor.run(CreateDraft(), admin, {"conference_id": cid, "kind": "minutes"})
+        await executor.run(CreateDraft(), admin, {"conference_id": cid, "kind": "bien-ban"})
     draft = await executor.run(CreateDraft(), admin, {"conference_id": cid, "kind": "invitation"})
     with pytest.raises(Invalid):
         await executor.run(EditDocument(), admin, {"document_id": draft["id"], "content": []})

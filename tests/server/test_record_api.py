@@ -307,3 +307,24 @@ def test_docs_copy_of_the_openapi_document_is_current():
                          capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == json.loads((root / "docs" / "openapi.json").read_text()), \
         "docs/openapi.json is stale: run `doithoai openapi > docs/openapi.json`"
+
+
+async def test_the_announcement_warning_counts_the_communes_own_days_off(client: ApiClient):
+    """The last day to announce moves back over a day off the commune itself declared,
+    as its deadline board does."""
+    import re
+    from datetime import date, timedelta
+
+    await client.ok("PATCH", "/api/commune", {"rule_profile": "luat-2025"})
+    conf = await client.ok("POST", "/api/conferences",
+                           {**CONF, "starts_at": "2027-03-26T08:00"}, status=201)
+    latest = re.search(r"chậm nhất ngày (\d\d/\d\d/\d{4})", conf["announcement_warning"])
+    assert latest, conf["announcement_warning"]
+    day = date(*reversed([int(x) for x in latest.group(1).split("/")]))
+    await client.ok("PUT", f"/api/calendar/{day.year}/local",
+                    {"days": [{"date": day.isoformat(), "name": "Lễ hội đình làng"}]})
+    moved = (await client.ok("GET", f"/api/conferences/{conf['id']}"))["announcement_warning"]
+    earlier = day - timedelta(days=1)
+    while earlier.weekday() >= 5:
+        earlier -= timedelta(days=1)
+    assert f"chậm nhất ngày {earlier:%d/%m/%Y}" in moved, moved

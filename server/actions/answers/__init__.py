@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from server.db.models import Answer
+from server.domain.petition_lifecycle import answer_warnings
 from server.transcripts.rules import OUTCOMES
 
 
@@ -21,6 +22,8 @@ class AnswerOut(BaseModel):
     due_date: date | None
     text: str
     created_at: datetime
+    warnings: list[str] = Field(default=[], description="What the documents will still need "
+                                "(a case to verify without a responsible unit)")
 
 
 def answer_out(a: Answer) -> AnswerOut:
@@ -28,4 +31,4 @@ def answer_out(a: Answer) -> AnswerOut:
                      answered_by=a.answered_by, outcome=a.outcome,
                      outcome_label=OUTCOMES[a.outcome][2] if a.outcome in OUTCOMES
                      else a.outcome, unit=a.unit, due_date=a.due_date, text=a.text,
-                     created_at=a.created_at)
+                     created_at=a.created_at, warnings=answer_warnings(a.outcome, a.unit))

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actions.answers import AnswerOut, answer_out
 from server.actions.transcripts import TurnId, turn_of
+from server.api.errors import invalid_fields
 from server.api.formats import IsoDate
 from server.api.schemas import Input as JsonInput
 from server.api.schemas import Line, OneOf, Para
@@ -28,6 +29,7 @@ from server.domain.petitions import AnswerOutcome
 from server.domain.rule_profiles import DEFAULT_PROFILE_KEY
 from server.events import AnswerCreated
 from server.executor import Action, Context
+from server.followup.records import calendar_of
 from server.keys import RULES
 from server.transcripts.rules import OUTCOMES, AnswerRuleError, check_answer, default_reply_date
 
@@ -69,14 +71,14 @@ class AddAnswer(Action):
             rules = ctx.services[RULES]
             commune = await db.get(Commune, p.commune_id)
             due = default_reply_date("verifying", raised, rules.profile(commune.rule_profile),
-                                     rules.profile(DEFAULT_PROFILE_KEY), rules.calendar(),
+                                     rules.profile(DEFAULT_PROFILE_KEY),
+                                     await calendar_of(db, rules.calendar(), p.commune_id),
                                      local_date(ctx.now))
         try:
             check_answer(data.outcome, data.unit, due, raised)
         except AnswerRuleError as exc:
-            raise Invalid("invalid_input", f"Dữ liệu không hợp lệ — {exc.field}: {exc.message}",
-                          [{"field": exc.field, "code": exc.code, "message": exc.message}]
-                          ) from None
+            raise invalid_fields([{"field": exc.field, "code": exc.code,
+                                   "message": exc.message}]) from None
         if data.turn_id is not None:
             turn = await turn_of(db, ctx.actor, data.turn_id)
             if turn.conference_id != p.conference_id:

@@ -2,23 +2,29 @@
 days, holidays); deadlines are counted on the new calendar from then on.
 
 Input: the ``year`` and the ``overrides`` document (every date in that year, each in one
-list only). Permission: ``manage_settings``.
+list only). Permission: ``manage_settings``, and only an administrator of the install's
+first commune (the install's, on a province's machine the province's): the layer counts
+for every commune (server/domain/calendar.py ``may_edit_install_calendar``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from server.actions.calendar import check_year, of_year, overrides_file
 from server.api.schemas import Input as JsonInput
+from server.db.models import Commune
 from server.domain.calendar import (
     OverridesError,
     default_overrides,
     load_overrides,
+    may_edit_install_calendar,
     save_overrides,
     validate_overrides,
 )
-from server.domain.errors import Invalid
+from server.domain.errors import Forbidden, Invalid
 from server.executor import Action, Context
 from server.keys import CONFIG
 
@@ -35,6 +41,12 @@ class PutCalendar(Action):
 
     async def run(self, ctx: Context, data: Input) -> dict:
         year = check_year(data.year)
+        first = (await ctx.db.execute(select(func.min(Commune.id)))).scalar_one()
+        if not may_edit_install_calendar(ctx.actor.role, ctx.actor.commune_id, first):
+            raise Forbidden("install_calendar",
+                            "Lịch ngày nghỉ chung của cả hệ thống do quản trị viên cấp tỉnh (tài "
+                            "khoản quản trị của đơn vị đầu tiên) sửa. Xã chỉ ghi ngày nghỉ riêng "
+                            "của xã ở mục “Ngày nghỉ riêng của xã”.")
         try:
             layer = validate_overrides(data.overrides)
         except OverridesError as exc:

@@ -16,6 +16,7 @@ from server.db.models import Commune, Conference
 from server.domain.errors import Invalid
 from server.domain.text import search_key
 from server.executor import Action
+from server.followup.records import calendar_of
 from server.keys import RULES
 
 FIELDS = ("title", "starts_at", "ends_at", "venue", "format", "online_url", "chair_name",
@@ -53,5 +54,8 @@ async def conference_out(db: AsyncSession, services: Any, conf: Conference) -> C
     out.public_url = f"/c/{conf.public_slug}"
     commune = await db.get(Commune, conf.commune_id)
     assert commune is not None
-    out.announcement_warning = services[RULES].announcement_warning(conf, commune.rule_profile)
+    rules = services[RULES]
+    out.announcement_warning = rules.announcement_warning(
+        conf, commune.rule_profile,
+        calendar=await calendar_of(db, rules.calendar(), conf.commune_id))
     return out

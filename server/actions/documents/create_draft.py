@@ -1,9 +1,11 @@
 """Draft a document from the conference record: a conclusion, a reply to one petition,
-a report to the higher level, an invitation (to one participant or anyone) or the
-announcement of the conference.
+a report to the higher level, an invitation (to one participant or anyone), the
+announcement of the conference or its minutes.
 
 Input: the conference and the ``kind``; a reply names its ``petition_id``, an invitation
-may name its ``participant_id``. Permission: ``draft_documents``.
+may name its ``participant_id``; the minutes take the secretary's ``secretary_name`` and
+``secretary_title`` (else those of the commune's last minutes). Permission:
+``draft_documents``.
 """
 
 from __future__ import annotations
@@ -13,24 +15,31 @@ from typing import Literal
 from pydantic import Field
 
 from server.api.schemas import Input as JsonInput
+from server.api.schemas import Line
 from server.commands import scope
 from server.db.models import Commune, Document
+from server.domain import limits
 from server.domain.documents import DocumentKind
 from server.domain.errors import Conflict, Invalid, not_found
 from server.executor import Action, Context
 from server.followup import documents_db as docs
-from server.followup.records import load_commune
-from server.keys import RULES
+from server.followup import minutes
+from server.followup.records import calendar_of, load_commune
+from server.keys import QUEUE, RULES
 
 K = DocumentKind
 DraftKind = Literal[K.CONCLUSION.value, K.REPLY.value, K.REPORT.value, K.INVITATION.value,
-                    K.ANNOUNCEMENT.value]  # minutes are written on the secretary's page
+                    K.ANNOUNCEMENT.value, K.MINUTES.value]
 
 
 class DraftIn(JsonInput):
     kind: DraftKind
     petition_id: int | None = Field(default=None, ge=1)
     participant_id: int | None = Field(default=None, ge=1)
+    secretary_name: Line(limits.PERSON_NAME) | None = Field(
+        default=None, description="Minutes: the conference secretary's full name")
+    secretary_title: Line(limits.POSITION) | None = Field(
+        default=None, description="Minutes: the secretary's position")
 
 
 class Input(DraftIn):
@@ -47,11 +56,12 @@ class CreateDraft(Action):
         conf = await scope.conference(db, ctx.actor, data.conference_id)
         rules = ctx.services[RULES]
         commune = await db.get(Commune, conf.commune_id)
-        profile, cal = rules.profile(commune.rule_profile), rules.calendar()
+        profile = rules.profile(commune.rule_profile)
+        cal = await calendar_of(db, rules.calendar(), conf.commune_id)
         info = await docs.conference_info(db, conf, commune)
         kind = data.kind
         petition_id = None
-        if kind in (K.CONCLUSION, K.REPORT, K.REPLY):
+        if kind in (K.CONCLUSION, K.REPORT, K.REPLY, K.MINUTES):
             record = await load_commune(db, conf.commune_id, conference_ids=[conf.id])
             if not record.conferences:
                 raise Conflict("conference_cancelled", "Hội nghị đã hủy.")
@@ -60,6 +70,12 @@ class CreateDraft(Action):
                 draft = docs.draft_conclusion(rec, commune, info, profile, cal)
             elif kind == K.REPORT:
                 draft = docs.draft_report(rec, commune, info)
+            elif kind == K.MINUTES:
+                mrec = await minutes.load_minutes_record(db, conf, rec)
+                queue = await ctx.services[QUEUE].load(db, conf.id)
+                draft = minutes.draft_minutes(
+                    rec, mrec, commune, info, profile, cal, queue.phases if queue else (),
+                    minutes.secretary_of(data.secretary_name, data.secretary_title))
             else:
                 if data.petition_id is None:
                     raise Invalid("petition_required", "Cần chọn kiến nghị cần trả lời.")
@@ -81,4 +97,4 @@ class CreateDraft(Action):
         await db.flush()
         ctx.audit("document.draft", "document", d.id,
                   after={"kind": kind, "conference_id": conf.id, "petition_id": petition_id})
-        return docs.document_json(d)
+        return docs.document_json(d, cal=cal)

@@ -14,6 +14,8 @@ from server.api.formats import JsonObject
 from server.api.schemas import Input as JsonInput
 from server.executor import Action, Context
 from server.followup import documents_db as docs
+from server.followup.records import calendar_of
+from server.keys import RULES
 
 
 class DocumentPatch(JsonInput):
@@ -36,4 +38,5 @@ class EditDocument(Action):
         await ctx.db.flush()
         ctx.audit("document.edit", "document", d.id, before={"doc": before},
                   after={"doc": d.content.get("doc")})
-        return docs.document_json(d)
+        return docs.document_json(
+            d, cal=await calendar_of(ctx.db, ctx.services[RULES].calendar(), d.commune_id))

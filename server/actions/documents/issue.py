@@ -21,6 +21,8 @@ from server.domain.local_time import local_date
 from server.executor import Action, Context
 from server.followup import documents_db as docs
 from server.followup.docjson import ContentError
+from server.followup.records import calendar_of
+from server.keys import RULES
 
 
 class IssueIn(JsonInput):
@@ -49,4 +51,5 @@ class IssueDocument(Action):
         ctx.audit("document.issue", "document", d.id,
                   after={"number": d.number, "year": d.year, "seq": d.seq,
                          "issued_on": issued_on.isoformat(), "kind": d.kind})
-        return docs.document_json(d)
+        return docs.document_json(
+            d, cal=await calendar_of(ctx.db, ctx.services[RULES].calendar(), d.commune_id))

@@ -39,6 +39,28 @@ export async function mount(view, { year: yearArg }) {
     }
     try { await api("PUT", `/api/calendar/${year}`, body); banner(T.saved); reloadPage(); } catch (e) { showErrors(form, e); }
   });
+  // The commune's own days off: laid over the install's calendar for this commune only.
+  const local = h("div", { class: "entries", dataset: { list: "local" } });
+  const addLocal = (e = { date: "", name: "" }) => {
+    const row = h("div", { class: "entry" },
+      h("input", { type: "date", value: e.date, min: `${year}-01-01`, max: `${year}-12-31`, "aria-label": F.dateLabel }),
+      h("input", { value: e.name, placeholder: F.reason, "aria-label": F.reason, maxlength: 200 }),
+      h("button", { type: "button", class: "link", onclick: () => row.remove() }, F.remove));
+    local.append(row);
+  };
+  (cal.local || []).forEach(addLocal);
+  const localForm = h("form", { class: "card cal-editor", id: "local-days-form" },
+    h("fieldset", {}, h("legend", {}, F.localDays), h("p", { class: "muted" }, F.localHelp), local,
+      h("button", { type: "button", id: "add-local", onclick: () => addLocal() }, F.addDay)),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, F.saveLocal)));
+  localForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const days = [...local.querySelectorAll(".entry")].map((r) => {
+      const [d, n] = r.querySelectorAll("input");
+      return { date: d.value, name: n.value };
+    }).filter((e) => e.date || e.name);
+    try { await api("PUT", `/api/calendar/${year}/local`, { days }); banner(T.saved); reloadPage(); } catch (e) { showErrors(localForm, e); }
+  });
   const shipped = ["days_off", "working_days", "holidays"].flatMap((k) => cal.shipped[k].map((e) => `${localDate(e.date)}: ${e.name}`));
   put(view,
     h("div", { class: "row" },
@@ -46,11 +68,14 @@ export async function mount(view, { year: yearArg }) {
       h("h1", {}, `${F.calendar} ${year}`),
       h("a", { class: "button", href: `#/calendar/${year + 1}` }, `${year + 1} ›`)),
     h("p", { class: "muted" }, F.calendarHelp),
+    cal.warning ? h("p", { class: "warning", id: "calendar-estimated", role: "status" }, cal.warning) : null,
     shipped.length ? h("p", { class: "muted" }, `${F.shipped}: ${shipped.join("; ")}`) : null,
-    can("manage_settings") ? form : null,
+    can("manage_settings") && cal.editable ? form : h("p", { class: "muted", id: "install-only" }, F.installOnly),
+    can("manage_settings") ? localForm : null,
     h("h2", {}, F.specialDays),
     h("table", { class: "list cal-days", id: "special-days" }, h("tbody", {}, days.map((d) => h("tr", {},
       h("td", { class: "short" }, `${F.weekdays[d.weekday]} ${localDate(d.date)}`), h("td", {}, d.name),
+      h("td", { class: d.status === "estimated" ? "short estimated" : "short" }, d.status_label || ""),
       h("td", { class: d.working ? "short work" : "short off" }, d.working ? F.working : F.off))))));
   return () => {};
 }

@@ -5,8 +5,13 @@ import { answerForm } from "../secretary.js";
 import { h, localDate, localDateTime, put, reloadPage } from "../ui.js";
 
 export async function mount(view, { id }) {
-  const d = await api("GET", `/api/petitions/${id}/detail`);
+  const [d, tracking] = await Promise.all([api("GET", `/api/petitions/${id}/detail`),
+    api("GET", `/api/petitions/${id}/tracking`)]);
   const p = d.petition;
+  // The current handling is the last answer: what it still lacks for the documents.
+  const warnings = d.answers.length ? d.answers.at(-1).warnings || [] : [];
+  const receipt = (paper, label) => h("a", { class: "button", id: `receipt-${paper}`, target: "_blank", rel: "noopener",
+    href: `/api/petitions/${id}/receipt?paper=${paper}` }, label);
   const turns = d.turns.map((t) => {
     const tr = t.transcript;
     const draft = tr.origin === "machine" && !tr.confirmed && tr.text;
@@ -30,7 +35,10 @@ export async function mount(view, { id }) {
       h("p", {}, h("strong", {}, `${TS.speaker}: `), d.speaker.name, d.speaker.hamlet ? ` — ${d.speaker.hamlet}` : ""),
       h("p", {}, h("strong", {}, `${T.field}: `), p.field_name),
       h("p", { class: "pre" }, h("strong", {}, `${TS.content}: `), p.content),
-      p.conference_id ? h("p", {}, h("a", { href: `#/c/${p.conference_id}/secretary` }, T.secretary)) : null),
+      p.conference_id ? h("p", {}, h("a", { href: `#/c/${p.conference_id}/secretary` }, T.secretary)) : null,
+      h("p", {}, h("strong", {}, `${TS.trackingCode}: `), h("span", { id: "tracking-code" }, tracking.code)),
+      h("div", { class: "actions" }, receipt("a5", TS.receiptA5), receipt("a4", TS.receiptA4))),
+    ...warnings.map((w) => h("p", { class: "warning answer-warning", role: "alert" }, w)),
     h("h2", {}, TS.turns), ...(turns.length ? turns : [h("p", { class: "muted" }, "—")]),
     h("h2", {}, TS.answers), answers.length ? h("ul", { class: "plain" }, answers) : h("p", { class: "muted" }, TS.noAnswers),
     ...(can("record_answer") ? [h("details", { class: "card" }, h("summary", {}, TS.answer), answerForm(p.id, null, reloadPage))] : []));
