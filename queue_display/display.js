@@ -2,6 +2,7 @@
 // It renders only what the server sends (masked names, the timer, the next five);
 // it never computes the queue order. No login: a read-only device token.
 import { clockState, formatClock, loadSocketIo, measureOffset, remainingSeconds, watchConnection } from "./clock.js";
+import { CaptionLines, drawLines } from "/static/js/captions.js";
 
 const TEXT = {
   speaking: "Đang phát biểu",
@@ -30,6 +31,7 @@ const token = new URLSearchParams(location.search).get("token") || "";
 
 let view = null; // the last queue:public payload
 let offsetMs = 0; // server clock - this clock
+const captions = new CaptionLines(); // the live captions of the turn on the floor
 
 // A problem told on the screen. A refusal (no token, a wrong or revoked one, a conference
 // this device may not show) hides everything of the conference: no QR code that leads
@@ -126,7 +128,25 @@ function render(v) {
   $("waiting").textContent = v.waiting_count > v.next.length ? TEXT.waiting(v.waiting_count) : "";
   if (cur) say(TEXT.saySpeaker($("now-label").textContent, cur.name));
   showPhase(v.phase_label);
+  phaseClock();
+  showCaptions();
   tick();
+}
+
+// The last two caption lines of the speaker, only while the server says the hall may see them
+// (captions on, broadcast on air and not muted, turn not hidden). Off, missing or not public:
+// the band is gone and the screen says nothing about it (the tablet does).
+function showCaptions() {
+  const turn = view && view.current ? view.current.turn_id : null;
+  const { lines, reserve } = captions.forPublic(2, turn);
+  $("captions").hidden = !reserve;
+  if (reserve) document.body.dataset.captions = "on";
+  else delete document.body.dataset.captions;
+  drawLines($("caption-lines"), lines);
+}
+
+function ours(payload) {
+  return payload && typeof payload === "object" && (payload.conference_id == null || Number(payload.conference_id) === conferenceId);
 }
 
 // The part of the run-of-show the hall is in ("Nhân dân phát biểu ý kiến"), under the title.
@@ -139,9 +159,28 @@ function showPhase(label) {
   }
   el.textContent = label || "";
   el.hidden = !label;
+  if (!$("phase-time")) {
+    const time = Object.assign(document.createElement("p"), { id: "phase-time" });
+    time.style.cssText = "font-size:2.2vh;line-height:1.3;color:var(--muted);margin-bottom:1vh;";
+    el.after(time);
+  }
+}
+
+// The current phase's time against the conference's plan ("Đã 12 phút / dự kiến 90 phút"),
+// moved on by the clock's tick from the seconds used when the server sent it.
+function phaseClock() {
+  const el = $("phase-time");
+  const p = view && view.phase_now;
+  if (!el) return;
+  el.hidden = !p;
+  if (!p) return;
+  const used = p.used_seconds + Math.max(0, (Date.now() + offsetMs - Date.parse(view.server_time)) / 1000);
+  el.textContent = `Đã ${Math.floor(used / 60)} phút / dự kiến ${Math.round(p.planned_seconds / 60)} phút`;
+  el.dataset.state = used > p.planned_seconds ? "overtime" : "";
 }
 
 function tick() {
+  phaseClock();
   const clock = $("clock");
   if (!view || !view.timer) {
     clock.textContent = view && view.current ? formatClock(null) : "";
@@ -170,6 +209,7 @@ async function main() {
     if (!reply.ok) { fatal(reply.error ? reply.error.message : TEXT.refused, { refused: true }); return; }
     recovered();
     view = null;
+    captions.reset(reply.captions);
     render(reply.public);
     if (reply.broadcast && typeof reply.broadcast.on_air === "boolean") setOnAir(reply.broadcast.on_air);
     const off = await measureOffset(socket);
@@ -180,6 +220,13 @@ async function main() {
     if (err && err.message && /unauthenticated|Cần đăng nhập/.test(JSON.stringify(err.data || err.message))) fatal(TEXT.refused, { refused: true });
   });
   socket.on("queue:public", render);
+  socket.on("captions:line", (line) => { if (ours(line) && captions.addPublic(line)) showCaptions(); });
+  socket.on("captions:state", (state) => {
+    if (!ours(state)) return;
+    captions.setState(state);
+    if (state.public === false) captions.clear(); // shown again only with new lines
+    showCaptions();
+  });
   // The server tells public screens `broadcast:public` ({on_air, live_audio}); tablets get
   // `broadcast:status`. Either toggles the live-broadcast part of the notice.
   for (const ev of ["broadcast:public", "broadcast:status"]) {

@@ -16,7 +16,7 @@ import socketio
 from aiohttp import web
 from sqlalchemy import text
 
-from server import fanout, leases
+from server import fanout, leases, login_limits
 from server.api.core import api as core_api
 from server.api.errors import status_of
 from server.api.registry import Api, json_response, openapi
@@ -25,12 +25,12 @@ from server.backup.web import nightly_backups
 from server.commands.accounts import bootstrap
 from server.db.session import database_url, make_engine, migrate, session_factory
 from server.domain.errors import DomainError, TooLarge
-from server.domain.ratelimit import SlidingWindowLimiter
 from server.events import (
     AccountsChanged,
     AnswerCreated,
     BulletinsChanged,
     Bus,
+    CaptionsChanged,
     QueueChanged,
     TranscriptUpdated,
     TurnRecorded,
@@ -89,6 +89,7 @@ class Config:
     on_admin_password: Callable[[str], None] | None = None
     backup_dir: Path | None = None  # nightly backups go here; None: off
     backup_keep: int = 7  # how many nightly backups are kept
+    captions: bool = True  # live captions when the engine is installed (docs/captions.md)
 
 
 def _refusal(request: web.Request, exc: DomainError, status: int) -> web.StreamResponse:
@@ -183,7 +184,8 @@ def create_app(config: Config) -> web.Application:
     app[RULES] = Rules(config.data_dir)
     app[QUEUE] = QueueService()
     app[IDENTITIES] = Identities(ttl=config.identity_ttl)
-    app[LOGIN_LIMITER] = SlidingWindowLimiter(limit=10, window_s=300)
+    # failed logins: counted together by a province's processes (Redis), else here
+    app[LOGIN_LIMITER] = login_limits.login_limits(config.redis_url, _channel(engine))
     app[BACKGROUND] = set()
     # the one way to act
     app[BUS] = Bus()
@@ -227,19 +229,19 @@ def create_app(config: Config) -> web.Application:
 def _parts() -> list[Callable[[web.Application], None]]:
     """Parts of the server that attach their routes and jobs: queue, broadcast,
     transcripts, follow-up, the citizen's tracking page, backups."""
-    from server import broadcasting, transcripts
+    from server import broadcasting, captions, transcripts
     from server.backup import web as backup_web
     from server.followup import tracking
     from server.followup import web as followup_web
     from server.queue import realtime
 
     return [realtime.setup, broadcasting.setup, transcripts.setup, followup_web.setup,
-            tracking.setup, backup_web.setup]
+            tracking.setup, backup_web.setup, captions.setup]
 
 
 def _listeners() -> list[tuple[type, Callable[[web.Application, Any], Awaitable[None]]]]:
     """The declared list: each event, and the parts that act on it after the commit."""
-    from server import broadcasting
+    from server import broadcasting, captions
     from server.followup import bulletins
     from server.queue import realtime
     from server.transcripts import api as transcripts_api
@@ -249,6 +251,9 @@ def _listeners() -> list[tuple[type, Callable[[web.Application, Any], Awaitable[
         (QueueChanged, remember_queue),  # first: readers see the new state from now on
         (QueueChanged, realtime.send_queue),
         (QueueChanged, broadcasting.follow_queue),
+        (QueueChanged, captions.follow_queue),  # after the broadcast: captions follow the floor
+        (CaptionsChanged, captions.on_captions_changed),
+        (TurnRecorded, tell_turn_recorded),  # the secretary's tablets, at once
         (TurnRecorded, drafts.draft_recorded_turn),
         (TranscriptUpdated, transcripts_api.send_transcript),
         (AnswerCreated, transcripts_api.send_answer),
@@ -264,8 +269,19 @@ async def remember_queue(app: web.Application, event: QueueChanged) -> None:
     app[QUEUE].remember(event.conference_id, event.commune_id, event.state)
 
 
-async def forget_identities(app: web.Application, _event: AccountsChanged) -> None:
-    app[IDENTITIES].forget_all()
+async def tell_turn_recorded(app: web.Application, event: TurnRecorded) -> None:
+    """Listener: `turn:recorded` to the conference's staff tablets (the secretary's view shows
+    the turn's recording without waiting for the next queue change)."""
+    await fanout.fan_out(app[SIO], "turn:recorded", {"conference_id": event.conference_id,
+                                                     "turn_id": event.turn_id},
+                         f"staff:{event.conference_id}")
+
+
+async def forget_identities(app: web.Application, event: AccountsChanged) -> None:
+    if event.sessions:  # a logout: only those sessions
+        app[IDENTITIES].forget_sessions(event.sessions)
+    else:
+        app[IDENTITIES].forget_all()
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -287,7 +303,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 # Jobs that need the hall's audio run where it is captured, under one lease: the broadcast
 # (capture, recorder, retention sweeps), the bulletins it plays, speech recognition of the
 # turns it records.
-AUDIO_JOBS = ("server.broadcasting", "server.transcripts", "server.followup.bulletins")
+AUDIO_JOBS = ("server.broadcasting", "server.transcripts", "server.followup.bulletins",
+              "server.captions")
 MIGRATION_LOCK = 0x646F6974  # pg_advisory_lock key: "doit"
 
 
@@ -350,6 +367,9 @@ async def _other_servers(app: web.Application) -> AsyncIterator[None]:
                            "nhiều tiến trình máy chủ mà không có Redis.")
     yield
     await manager.close()
+    limits = app[LOGIN_LIMITER]
+    if isinstance(limits, login_limits.RedisLimits):
+        await limits.close()
 
 
 async def tell_other_servers(app: web.Application, event: Any) -> None:
@@ -364,7 +384,9 @@ async def tell_other_servers(app: web.Application, event: Any) -> None:
             "version": event.state.version,
             "happenings": [dataclasses.asdict(h) for h in event.happenings]}, default=str)))
     elif isinstance(event, AccountsChanged):
-        await manager.tell("accounts", {"commune_id": event.commune_id})
+        # waited for: Redis has it before the caller hears it is done
+        await manager.tell("accounts", {"commune_id": event.commune_id,
+                                        "sessions": list(event.sessions)}, wait=True)
     elif isinstance(event, BulletinsChanged):
         await manager.tell("bulletins", {"commune_id": event.commune_id})
 
@@ -374,7 +396,8 @@ async def hear_other_server(app: web.Application, kind: str, data: Any) -> None:
     process with the hall's audio follows the floor and cuts the finished turn; cached
     logins are looked up again; the bulletin scheduler looks at its list again."""
     if kind == "accounts":
-        app[IDENTITIES].forget_all()
+        await forget_identities(app, AccountsChanged(
+            int(data["commune_id"]), tuple(str(s) for s in data.get("sessions") or ())))
     elif kind == "bulletins":
         scheduler = app.get(BULLETIN_SCHEDULER)
         if scheduler is not None:
@@ -386,10 +409,14 @@ async def hear_other_server(app: web.Application, kind: str, data: Any) -> None:
         cid = int(data["conference_id"])
         app[QUEUE].heard(cid, int(data["version"]))
         happenings = tuple(QueueEvent(**h) for h in data.get("happenings") or ())
-        if happenings and app.get(BROADCAST) is not None:
+        followed = any(h.type in broadcasting.FOLLOWED for h in happenings)
+        if followed and app.get(BROADCAST) is not None:  # else no need to read the queue
             async with app[EXECUTOR].reading() as db:
                 state = await app[QUEUE].load(db, cid)
             if state is not None:
-                await broadcasting.follow_queue(app, QueueChanged(
-                    cid, int(data["commune_id"]), state, happenings))
+                changed = QueueChanged(cid, int(data["commune_id"]), state, happenings)
+                await broadcasting.follow_queue(app, changed)
+                from server import captions
+
+                await captions.follow_queue(app, changed)  # captions follow the floor too
 

@@ -51,7 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     asr_engine=os.environ.get(ENV_ENGINE) or None,
                     backup_dir=args.backup_dir, backup_keep=args.backup_keep,
                     redis_url=args.redis, capture_audio=capture_audio,
-                    lease_ttl=args.lease_seconds,
+                    lease_ttl=args.lease_seconds, captions=args.captions,
                     on_admin_password=show_password)
     try:
         app = create_app(config)
@@ -276,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: no nightly backup)")
     serve.add_argument("--backup-keep", type=_at_least_one, default=7, metavar="N",
                        help="nightly backups kept; older ones are deleted (default: 7)")
+    serve.add_argument("--no-captions", dest="captions", action="store_false",
+                       help="no live captions of the turns (docs/captions.md), even with the "
+                       "speech engine installed")
     serve.add_argument("--redis", default=os.environ.get("DOITHOAI_REDIS"), metavar="URL",
                        help="a province: several processes on one PostgreSQL database share "
                        "socket.io events and background jobs through Redis, e.g. "

@@ -57,10 +57,22 @@ class TurnRecorded:
 
 
 @dataclass(frozen=True)
-class AccountsChanged:
-    """A user or a device token changed: cached identities must be looked up again."""
+class CaptionsChanged:
+    """A conference's captions settings or hidden turns changed, or the commune's vocabulary
+    (``conference_id`` None)."""
 
     commune_id: int
+    conference_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AccountsChanged:
+    """A user or a device token changed: cached identities must be looked up again.
+    ``sessions``: only these login sessions ended (a logout; their stored ids), so only
+    they are forgotten; empty: everything is."""
+
+    commune_id: int
+    sessions: tuple[str, ...] = ()
 
 
 Listener = Callable[[Any], Awaitable[None]]

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from server.domain.ratelimit import SlidingWindowLimiter
     from server.events import Bus
     from server.executor import Executor
+    from server.login_limits import LoginLimits
     from server.queue.service import QueueService
     from server.rulebook import Rules
 
@@ -35,11 +36,12 @@ APIS: web.AppKey[list[Any]] = web.AppKey("apis")
 OPENAPI_EXTRA: web.AppKey[dict[str, Any]] = web.AppKey("openapi_extra")
 JOIN_EXTRAS: web.AppKey[list[Any]] = web.AppKey("join_extras")
 BACKGROUND: web.AppKey[set[asyncio.Task]] = web.AppKey("background")
-LOGIN_LIMITER: web.AppKey[SlidingWindowLimiter] = web.AppKey("login_limiter")
+LOGIN_LIMITER: web.AppKey[LoginLimits] = web.AppKey("login_limiter")
 REGISTRATION_LIMITER: web.AppKey[SlidingWindowLimiter] = web.AppKey("registration_limiter")
 DOCUMENT_LOCKS: web.AppKey[dict[Any, asyncio.Lock]] = web.AppKey("document_locks")
 ASR_WORKER: web.AppKey[Any] = web.AppKey("asr_worker")
 ASR_ERROR: web.AppKey[str] = web.AppKey("asr_error")
+CAPTIONS: web.AppKey[Any] = web.AppKey("captions")  # server.captions.service.CaptionService
 BULLETIN_SCHEDULER: web.AppKey[Any] = web.AppKey("bulletin_scheduler")
 REMINDER_TASK: web.AppKey[asyncio.Task] = web.AppKey("reminder_task")
 REMINDER_FIRST_CHECK_S: web.AppKey[float] = web.AppKey("reminder_first_check_s")

@@ -10,6 +10,10 @@
   desk, and "Rút đăng ký"; the page asks ``.json`` every few seconds. ``token`` is a
   signature of the turn id that only the phone which registered was given, so nobody
   else can follow or withdraw someone's registration from the public screen's ids.
+- ``GET /r/{slug}/theo-doi``: "Theo dõi", for anyone in the hall or at home: who has the
+  floor (public names, as on the hall's screen), the live captions, and the live broadcast
+  (``/live.mp3``) on a tap. Its script (``static/js/follow.js``) connects to socket.io as an
+  anonymous follower of this one conference (``auth: {follow: slug}``, read-only).
 
 Limits (sliding windows of 10 minutes): a phone (device cookie) 3 registrations per
 conference; requests without a valid cookie 5 per address; any address 300 and any
@@ -23,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +43,7 @@ from server.db.models import Conference
 from server.domain import limits
 from server.domain.errors import BadRequest, DomainError, NotFound
 from server.domain.phone_status import phone_status
+from server.domain.queue import public_view
 from server.domain.queue_model import QueueState
 from server.domain.ratelimit import SlidingWindowLimiter
 from server.domain.tracking import tracking_code
@@ -112,9 +118,14 @@ def see_other(where: str) -> web.Response:
 
 
 async def conference_by_slug(request: web.Request) -> Conference:
-    async with request.app[EXECUTOR].reading() as db:
-        conf = (await db.execute(select(Conference).where(
-            Conference.public_slug == request.match_info["slug"]))).scalar_one_or_none()
+    slug = request.match_info["slug"]
+    conf = None
+    # a slug no conference can have (too long, a NUL, which PostgreSQL cannot even compare)
+    # is not looked up: the same "not found"
+    if len(slug) <= limits.PUBLIC_SLUG and "\x00" not in slug:
+        async with request.app[EXECUTOR].reading() as db:
+            conf = (await db.execute(select(Conference).where(
+                Conference.public_slug == slug))).scalar_one_or_none()
     if conf is None:
         raise NotFound("not_found", "Không có hội nghị ở địa chỉ này.")
     return conf
@@ -136,6 +147,31 @@ async def queue_of(request: web.Request, conf: Conference) -> QueueState:
         async with request.app[EXECUTOR].reading() as db:
             state = await request.app[QUEUE].snapshot(db, reader, conf.id)
     return state
+
+
+# what "Theo dõi" says about the floor, before its script takes over (and without JavaScript)
+FLOOR_LABELS = {"speaking": "Đang phát biểu", "called": "Mời lên phát biểu", "paused": "Tạm dừng",
+                "answer": "Trả lời kiến nghị"}
+NOBODY = "Chưa có người phát biểu"
+NOBODY_HINT = "Khi có người phát biểu, tên và lời phát biểu hiện ở đây."
+
+
+def floor_of(view: dict[str, Any]) -> dict[str, str]:
+    """The label and the public name of whoever has the floor in a public view."""
+    cur = view.get("current")
+    if not cur:
+        return {"label": NOBODY, "name": "", "hint": NOBODY_HINT}
+    key = "answer" if cur.get("kind") == "answer" else cur.get("status", "speaking")
+    return {"label": FLOOR_LABELS.get(key, FLOOR_LABELS["speaking"]), "name": cur["name"], "hint": ""}
+
+
+async def follow_page(request: web.Request) -> web.StreamResponse:
+    """GET /r/{slug}/theo-doi: following the conference from a phone (public names only)."""
+    conf = await conference_by_slug(request)
+    view = public_view(await queue_of(request, conf), datetime.now(UTC))
+    resp = render("follow.html", conf=conf, now=floor_of(view))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 async def registration_form(request: web.Request) -> web.StreamResponse:
@@ -306,6 +342,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/r/{slug}", registration_form)
     app.router.add_post("/r/{slug}", registration_submit)
     app.router.add_post("/r/{slug}/y-kien", opinion_submit)
+    app.router.add_get("/r/{slug}/theo-doi", follow_page)
     app.router.add_get(r"/r/{slug}/t/{turn}/{token:[0-9a-f]{24}}", status_page)
     app.router.add_get(r"/r/{slug}/t/{turn}/{token:[0-9a-f]{24}}.json", status_json)
     app.router.add_post(r"/r/{slug}/t/{turn}/{token:[0-9a-f]{24}}/withdraw", withdraw)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import segno
 import socketio
 from aiohttp import web
+from sqlalchemy import select
 
 from server.actions.queue.command import QueueCommand
 from server.api.registry import Api, Call, json_response, read_json
@@ -31,6 +32,8 @@ from server.api.responses import (
 )
 from server.auth import SESSION_COOKIE, Actor
 from server.commands import scope
+from server.db.models import Conference
+from server.domain import limits
 from server.domain import queue as q
 from server.domain.errors import BadRequest, DomainError
 from server.domain.personal_data import masked_staff_view, name_for, sees_names
@@ -53,6 +56,7 @@ from server.transcripts.rules import csv_cell
 
 log = logging.getLogger(__name__)
 api = Api()
+FOLLOWER = "follower"  # the role of a phone following a conference by its public link
 
 
 def _now() -> datetime:
@@ -131,7 +135,20 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
             cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
             if SESSION_COOKIE in cookie:
                 return await identities.from_session(db, cookie[SESSION_COOKIE].value)
+            follow = auth.get("follow") if isinstance(auth, dict) else None
+            if isinstance(follow, str) and 0 < len(follow) <= limits.PUBLIC_SLUG:
+                return await _follower(db, follow)
         return None
+
+    async def _follower(db: Any, slug: str) -> Actor | None:
+        """A phone following a conference without a login ("Theo dõi"): its public
+        registration slug admits it to that conference's public room only, read-only."""
+        conf = (await db.execute(select(Conference).where(
+            Conference.public_slug == slug))).scalar_one_or_none()
+        if conf is None:
+            return None
+        return Actor(kind="public", commune_id=conf.commune_id, role=FOLLOWER,
+                     name=f"theo-doi:{conf.id}")
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
@@ -187,6 +204,16 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
         except DomainError as exc:
             return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
         now = _now()
+        if actor.role == FOLLOWER:  # a phone following one conference: its public room only
+            if actor.name != f"theo-doi:{cid}":
+                return {"ok": False, "error": {"code": "forbidden", "message":
+                                               "Đường dẫn này chỉ theo dõi được hội nghị của nó."}}
+            await sio.enter_room(sid, f"public:{cid}")
+            reply = {"ok": True, "public": q.public_view(state, now)}
+            for extra in app[JOIN_EXTRAS]:
+                reply.update({k: v for k, v in (await extra(actor, cid)).items()
+                              if k == "captions"})
+            return reply
         await sio.enter_room(sid, f"public:{cid}")
         reply: dict[str, Any] = {"ok": True, "public": q.public_view(state, now)}
         if actor.kind == "user" and sees_names(actor.role):

@@ -6,7 +6,7 @@ go out. Commands of one conference are serialised by a lock (and a row lock on
 PostgreSQL), so every client converges on the same sequence of versions.
 
 Across server processes (a province, docs/province.md) the row lock alone does it: the
-conference row is read again ``FOR UPDATE`` before the stored version is, so a second
+conference row is read ``FOR UPDATE`` (one query) before the stored version is, so a second
 process waits for the first one's commit and then builds on its version (checked by
 tests/server/test_province.py). The executor's lock only keeps one process's commands
 from queueing on database connections.
@@ -37,7 +37,7 @@ from server.domain.errors import Invalid, NotFound
 from server.domain.people import resolve_person
 from server.domain.phases import timeline
 from server.domain.queue_commands import settings_from_dict
-from server.domain.queue_rules import balance
+from server.domain.queue_rules import balance_view
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +50,6 @@ COMMAND_PERMISSION = {"register_turn": "register_speaker", "link_petition": "reg
 
 
 BALANCE_TOP = 20  # people by speaking time a tablet gets beside those in its view
-
-
-def shown_balance(full: dict[str, list[dict]], turns: list[dict]) -> dict[str, Any]:
-    """The balance a tablet gets after each command: every hamlet, and of the people the
-    ones in its view (waiting, on the floor, just finished) and the BALANCE_TOP who spoke
-    most, so the message does not grow with the day; ``people_total`` says how many
-    spoke in all (the exports list everyone)."""
-    keys = {t["person_key"] for t in turns}
-    people = [p for i, p in enumerate(full["people"]) if i < BALANCE_TOP or p["person_key"] in keys]
-    return {**full, "people": people, "people_total": len(full["people"])}
 
 
 def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
@@ -77,8 +67,11 @@ def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
         "can_undo": bool(state.undo_stack),
         "undo_summary": state.undo_stack[-1].summary if state.undo_stack else None,
         "public": q.public_view(state, now),
-        "balance": shown_balance(balance(state, now), d["turns"]),
-        "phases": timeline(state.phases, now),
+        # every hamlet, the people in the view and the BALANCE_TOP who spoke most, so
+        # the message does not grow with the day (the exports list everyone)
+        "balance": balance_view(state, now, {t["person_key"] for t in d["turns"]},
+                                BALANCE_TOP),
+        "phases": timeline(state.phases, now, state.settings.phase_minutes),
     }
 
 
@@ -191,9 +184,9 @@ class QueueService:
                     ) -> tuple[q.QueueState, q.QueueState, tuple[q.Event, ...], int]:
         """Apply one command in the caller's transaction. Returns (old state, new state,
         domain events, commune id); new is old for a duplicate command."""
-        conf = await scope.conference(db, actor, conference_id)
-        if db.bind.dialect.name == "postgresql":
-            await db.refresh(conf, with_for_update=True)
+        # one query reads and locks the row (the session is the command's own, so nothing
+        # older of it is in memory)
+        conf = await scope.conference(db, actor, conference_id, lock=True)
         state = await self._current(db, conf)
         payload = await self._complete(db, actor, conference_id, state, dict(payload))
         command = q.command_from_dict(payload)
@@ -230,6 +223,12 @@ class QueueService:
                         state: q.QueueState, payload: dict[str, Any]) -> dict[str, Any]:
         """Fill in what only the server knows and check references to the record."""
         kind = payload.get("type")
+        settings = payload.get("settings")
+        if kind == "update_settings" and isinstance(settings, dict) \
+                and "phase_minutes" not in settings:
+            # rules sent without the run-of-show's plan keep the plan in force
+            payload["settings"] = {**settings,
+                                   "phase_minutes": dict(state.settings.phase_minutes)}
         if kind == "register_turn":
             pid = payload.pop("participant_id", None)
             name, hamlet = str(payload.get("display_name", "")), str(payload.get("hamlet", ""))

@@ -19,6 +19,7 @@ from server.asr.engines import EngineError, use_data_dir
 from server.asr.transcribe import TranscriptResult
 from server.asr.worker import TranscriptionWorker
 from server.db.models import Conference, Recording, SpeakingTurn, TranscriptSegment
+from server.domain.captions import LIVE_ENGINE
 from server.events import TranscriptUpdated, TurnRecorded
 from server.fanout import fan_out
 from server.keys import APIS, ASR_ERROR, ASR_WORKER, CONFIG, EXECUTOR, SIO
@@ -60,6 +61,25 @@ async def save_draft(app: web.Application, turn_id: str, text: str, engine: str)
                                                           conf.commune_id)
         # machine_text changed in any case: every tablet shows the new draft
         unit.emit(TranscriptUpdated(view.conference_id, view.event()))
+
+
+async def save_live_draft(app: web.Application, turn_id: str, text: str, engine: str) -> bool:
+    """The live captions' finals as the turn's draft, the moment the turn ends; kept only
+    while no full-file draft came first (that one, made later from the recording, replaces
+    this one where nobody has edited). Returns whether it was stored."""
+    async with app[EXECUTOR].unit() as unit:
+        turn = await unit.db.get(SpeakingTurn, turn_id)
+        if turn is None:
+            log.warning("live draft for unknown turn %s dropped", turn_id)
+            return False
+        current = await store.load(unit.db, turn)
+        if current.engine not in ("", engine):
+            return False
+        conf = await unit.db.get(Conference, turn.conference_id)
+        view, _replaced = await store.store_machine_draft(unit.db, turn, text, engine,
+                                                          conf.commune_id)
+        unit.emit(TranscriptUpdated(view.conference_id, view.event()))
+    return True
 
 
 async def draft_recorded_turn(app: web.Application, event: TurnRecorded) -> None:
@@ -104,7 +124,8 @@ def setup(app: web.Application) -> None:
                 select(Recording.conference_id, Recording.turn_id, Recording.path)
                 .outerjoin(TranscriptSegment, TranscriptSegment.turn_id == Recording.turn_id)
                 .where(Recording.turn_id.is_not(None), Recording.created_at >= since,
-                       (TranscriptSegment.id.is_(None)) | (TranscriptSegment.engine == ""))
+                       (TranscriptSegment.id.is_(None))
+                       | (TranscriptSegment.engine.in_(("", LIVE_ENGINE))))
                 .order_by(Recording.created_at))).all()
         for conference_id, turn_id, path in rows:
             if Path(path).is_file():

@@ -6,6 +6,7 @@ import { TQ as Q } from "./i18n.js";
 import { announce, banner, h, keepFocus, localTime, mountOpened, put, rememberFocus } from "./ui.js";
 import { clockState, formatClock, loadSocketIo, measureOffset, newCommandId, remainingSeconds, watchConnection } from "/display-assets/clock.js";
 import { mountQueueExtras } from "./queue-extras.js";
+import { mountCaptions } from "./queue-captions.js";
 
 export function mount(view, { id }) {
   return mountOpened(new QueuePage(Number(id), view));
@@ -99,6 +100,7 @@ class QueuePage {
 
     this.socket = io({ transports: ["websocket", "polling"] });
     this.stopWatch = watchConnection(this.socket, this.el.lost);
+    mountCaptions(this); // the live captions' state and controls (queue-captions.js)
     this.socket.on("connect", () => this.join());
     this.socket.on("queue:state", (s) => this.render(s));
     this.timers.push(setInterval(() => this.tick(), 250));
@@ -121,6 +123,7 @@ class QueuePage {
     if (!reply.ok) { banner(reply.error.message, "error"); return; }
     this.snap = null; // a full snapshot replaces whatever was shown
     this.render(reply.staff);
+    if (this.captions) this.captions.joined(reply);
     this.remeasure();
     // Commands sent while the link was down go again with the same id: applied at most once.
     for (const payload of this.pending.values()) this.emit(payload);
@@ -184,6 +187,7 @@ class QueuePage {
   draw(s) {
     this.snap = s;
     this.el.version.textContent = `${Q.version} ${s.version}`;
+    if (this.captions) this.captions.draw(); // "hide this turn" follows the floor
     const turns = this.turns();
     const run = can("run_queue");
     this.renderCurrent(turns, run);

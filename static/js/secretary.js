@@ -9,12 +9,59 @@
 import { api, can } from "./api.js";
 import { TS, T } from "./i18n.js";
 import { mergeParagraphs } from "./text.js";
-import { banner, field, formData, h, keepFocus, localDateTime, mountOpened, put, select, showErrors } from "./ui.js";
+import { banner, clearErrors, field, formData, h, keepFocus, localDateTime, mountOpened, put, select, showErrors } from "./ui.js";
 import { loadSocketIo, newCommandId } from "/display-assets/clock.js";
+import { CaptionLines, drawLines } from "./captions.js";
 
 const SAVE_DELAY_MS = 1000;
 const RETRY_MS = 5000;
 const KEY = (turnId) => `doithoai:transcript:${turnId}`;
+// the live text of the turn on the floor (captions:line), before its draft exists
+const LIVE = {
+  title: "Lời đang nói (máy nhận dạng trực tiếp)",
+  hint: "Khi lượt kết thúc, phần này trở thành bản nháp của máy trong ô nội dung phát biểu.",
+  empty: "Chưa nhận dạng được lời nào của lượt này.",
+};
+const LIVE_LINES = 400; // a whole turn's sentences
+const VOCAB = {
+  title: "Từ ngữ riêng của xã",
+  help: "Tên thôn, bon, người, địa danh mà máy hay nghe sai, viết đúng, mỗi dòng một từ: phụ đề và bản nháp được sửa theo đó.",
+  label: "Từ ngữ riêng (mỗi dòng một từ)",
+  fromRecord: "Đã lấy sẵn từ hồ sơ:",
+  save: "Lưu từ ngữ",
+  saved: "Đã lưu từ ngữ riêng của xã.",
+};
+
+// The commune's own words for the captions and the drafts (GET/PUT /api/commune/vocabulary):
+// the secretary's list, and the names the server already takes from the record.
+function vocabularyBox() {
+  const writable = can("write_transcript");
+  const area = h("textarea", { id: "vocabulary", name: "terms", rows: 8, readonly: !writable, disabled: true });
+  const found = h("p", { class: "muted", id: "vocabulary-record" });
+  const save = writable ? h("button", { type: "submit", class: "primary", disabled: true }, VOCAB.save) : null;
+  const form = h("form", { id: "vocabulary-form" }, h("p", { class: "muted" }, VOCAB.help),
+    h("label", { class: "fld" }, h("span", {}, VOCAB.label), area), save, found);
+  const show = (v) => { // enabled once the list in force is there: nothing typed is overwritten
+    area.value = v.terms.join("\n");
+    area.disabled = false;
+    if (save) save.disabled = false;
+    found.textContent = v.from_record.length ? `${VOCAB.fromRecord} ${v.from_record.join(", ")}` : "";
+  };
+  const box = h("details", { id: "vocabulary-box" }, h("summary", {}, VOCAB.title), form);
+  box.addEventListener("toggle", () => {
+    if (box.open && area.disabled) api("GET", "/api/commune/vocabulary").then(show).catch((e) => banner(e.message, "error"));
+  });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const terms = area.value.split("\n").map((t) => t.trim()).filter(Boolean);
+    try {
+      show(await api("PUT", "/api/commune/vocabulary", { terms }));
+      clearErrors(form);
+      banner(VOCAB.saved);
+    } catch (e) { showErrors(form, e); }
+  });
+  return box;
+}
 
 export function mount(view, { id }) {
   return mountOpened(new SecretaryPage(Number(id), view));
@@ -244,6 +291,7 @@ class SecretaryPage {
     this.refreshTimer = null;
     this.retry = null;
     this.onOnline = () => this.resendAll();
+    this.captions = new CaptionLines(LIVE_LINES);
     this.onUnload = () => { if (this.editor) this.editor.flush(); };
   }
 
@@ -270,7 +318,8 @@ class SecretaryPage {
           h("ul", { class: "exports" },
             h("li", {}, h("a", { href: `/api/conferences/${this.id}/minutes.docx`, id: "export-docx" }, TS.minutes)),
             h("li", {}, h("a", { href: `/api/conferences/${this.id}/petitions.csv` }, TS.petitionsCsv)),
-            h("li", {}, h("a", { href: `/api/conferences/${this.id}/transcripts.csv` }, TS.transcriptsCsv)))),
+            h("li", {}, h("a", { href: `/api/conferences/${this.id}/transcripts.csv` }, TS.transcriptsCsv))),
+          vocabularyBox()),
         this.el.main));
     this.renderList();
     await this.renderTurn();
@@ -303,6 +352,10 @@ class SecretaryPage {
     this.socket.on("transcript:updated", (t) => this.onTranscript(t));
     this.socket.on("transcription:status", (s) => this.showAsr(s));
     this.socket.on("answer:created", () => this.refreshSoon());
+    this.socket.on("captions:line", (l) => { if (l && l.conference_id === this.id && this.captions.add(l)) this.drawLive(); });
+    this.socket.on("captions:state", (st) => { if (st && st.conference_id === this.id) { this.captions.setState(st); this.drawLive(); } });
+    // a turn's recording was cut: its player (and soon its draft) without waiting for the queue
+    this.socket.on("turn:recorded", (r) => { if (r && r.conference_id === this.id) this.refreshSoon(0); });
   }
 
   async join() {
@@ -311,7 +364,22 @@ class SecretaryPage {
     this.el.live.textContent = TS.live;
     this.el.live.className = "badge held";
     this.resendAll();
+    if (reply.captions) { this.captions.reset(reply.captions); this.drawLive(); }
     if (reply.staff) this.onQueue(reply.staff);
+  }
+
+  // The live text of the turn shown, while it has the floor: finals, then the partial.
+  drawLive() {
+    if (!this.liveBox) return;
+    const turnId = this.turn && this.turn.id;
+    const lines = this.captions.last(LIVE_LINES, turnId);
+    const st = this.captions.state;
+    const off = st && (st.enabled === false || st.available === false);
+    this.liveBox.hidden = !turnId || turnId !== this.currentId() || (off && !lines.length);
+    this.liveEmpty.hidden = lines.length > 0;
+    const atEnd = this.liveLines.scrollTop + this.liveLines.clientHeight >= this.liveLines.scrollHeight - 4;
+    drawLines(this.liveLines, lines);
+    if (atEnd) this.liveLines.scrollTop = this.liveLines.scrollHeight; // follow the words unless scrolled back
   }
 
   showAsr(s) {
@@ -327,6 +395,7 @@ class SecretaryPage {
     const before = this.activeId();
     const known = new Set(this.turns.map((t) => t.id));
     this.snap = s;
+    this.drawLive();
     if (s.state.turns.some((t) => !known.has(t.id)) || this.activeId() !== before) this.refreshSoon(0);
     else this.refreshSoon();
   }
@@ -389,13 +458,18 @@ class SecretaryPage {
     this.turn = turn;
     this.editor = new TranscriptEditor(turn, () => this.renderList());
     this.petitionBox = h("section", { class: "card", id: "turn-petitions" });
+    this.liveLines = h("div", { id: "live-lines", class: "live-lines", role: "group", tabindex: "0", "aria-labelledby": "live-title" });
+    this.liveEmpty = h("p", { class: "muted" }, LIVE.empty);
+    this.liveBox = h("section", { class: "card live-text", id: "live-text", "aria-labelledby": "live-title", hidden: true },
+      h("h2", { id: "live-title" }, LIVE.title), this.liveEmpty, this.liveLines, h("p", { class: "muted" }, LIVE.hint));
     put(this.el.main,
       h("section", { class: "card" },
         h("h2", { id: "turn-name" }, `${turn.display_name}${turn.hamlet ? ` — ${turn.hamlet}` : ""}`),
         turn.topic ? h("p", { class: "muted" }, turn.topic) : null,
         turn.started_at ? h("p", { class: "muted" }, localDateTime(turn.started_at)) : null,
         this.recordings(turn)),
-      this.editor.el, this.petitionBox);
+      this.liveBox, this.editor.el, this.petitionBox);
+    this.drawLive();
     await this.editor.load();
     this.renderPetitions();
   }

@@ -114,7 +114,8 @@ async def test_a_spoken_turn_gets_a_machine_draft_on_its_petition(speech_server)
             detail: dict[str, Any] = {}
             for _ in range(200):
                 detail = await c.ok("GET", f"/api/petitions/{pid}/detail")
-                if detail["turns"] and detail["turns"][0]["transcript"]["machine_text"]:
+                # the full-file pass (a draft from the live captions may come first)
+                if detail["turns"] and detail["turns"][0]["transcript"]["engine"] == "viet-asr":
                     break
                 await asyncio.sleep(0.2)
             [t] = detail["turns"]
@@ -122,7 +123,7 @@ async def test_a_spoken_turn_gets_a_machine_draft_on_its_petition(speech_server)
             tr = t["transcript"]
             assert len(tr["machine_text"].split()) >= 3, tr
             assert tr["text"] == tr["machine_text"] and tr["origin"] == "machine"
-            assert tr["confirmed"] is False and tr["revision"] == 1 and tr["engine"] == "viet-asr"
+            assert tr["confirmed"] is False and tr["revision"] in (1, 2) and tr["engine"] == "viet-asr"
             [rec] = t["recordings"]
             assert 2.5 <= rec["end_s"] - rec["start_s"] <= 4.5
             assert rec["url"] == f"/api/recordings/{rec['id']}/audio"
@@ -140,8 +141,9 @@ async def test_a_spoken_turn_gets_a_machine_draft_on_its_petition(speech_server)
             st = await c.ok("GET", "/api/transcription")
             assert st["running"] and st["done"] == 1 and st["backlog"] == 0
             # a person confirms the draft: no longer marked as machine draft
-            ok = await c.ok("POST", f"/api/turns/{turn}/transcript/confirm", {"base_revision": 1})
-            assert ok["confirmed"] and ok["revision"] == 2 and ok["text"] == tr["text"]
+            ok = await c.ok("POST", f"/api/turns/{turn}/transcript/confirm",
+                            {"base_revision": tr["revision"]})
+            assert ok["confirmed"] and ok["revision"] == tr["revision"] + 1 and ok["text"] == tr["text"]
             # searching the transcript ignores diacritics
             word = tr["text"].split()[0]
             from server.domain.text import fold

@@ -28,18 +28,18 @@ class ChangePassword(Action):
         assert user is not None  # a session's actor is an existing, active account
         limiter = ctx.services[LOGIN_LIMITER]
         key = ("password", user.id)
-        if not limiter.allow(key):
+        if not await limiter.allow(key):
             raise RateLimited("too_many_attempts",
                               "Nhập sai mật khẩu hiện tại quá nhiều lần; vui lòng thử lại sau "
                               "ít phút.")
         if not verify_password(user.password_hash, data.old_password):
-            limiter.fail(key)
+            await limiter.fail(key)
             raise Forbidden("wrong_password", "Mật khẩu hiện tại không đúng.")
         if data.new_password == data.old_password:
             raise Invalid("same_password", "Mật khẩu mới phải khác mật khẩu hiện tại.",
                           [{"field": "new_password", "code": "same_password",
                             "message": "Mật khẩu mới phải khác mật khẩu hiện tại."}])
-        limiter.reset(key)
+        await limiter.reset(key)
         user.password_hash = hash_password(data.new_password)
         # the account's other sessions end; the one that asked (known by its CSRF token) stays
         await ctx.db.execute(LoginSession.__table__.delete().where(
