@@ -25,6 +25,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from common import load_transcripts  # noqa: E402
+
 from server.asr.engines import engine_names, get_engine  # noqa: E402
 from server.asr.metrics import word_error_rate  # noqa: E402
 from server.asr.transcribe import transcribe_file  # noqa: E402
@@ -33,17 +35,6 @@ DEFAULT_DATA = REPO_ROOT.parent / "shared" / "testdata" / "speech-vi"
 PAUSES = [0.8, 1.2, 0.6, 1.0]
 WER_GOAL = 0.10
 RTF_GOAL = 0.3
-
-
-def load_transcripts(folder: Path) -> list[tuple[Path, str]]:
-    rows = []
-    for line in (folder / "transcripts.tsv").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            name, text = line.split("\t", 1)
-            rows.append((folder / name, text.strip()))
-    if not rows:
-        raise SystemExit(f"no recordings listed in {folder / 'transcripts.tsv'}")
-    return rows
 
 
 def make_long_file(rows: list[tuple[Path, str]], workdir: Path) -> tuple[Path, str]:

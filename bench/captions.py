@@ -42,25 +42,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from common import free_port, log, percentile  # noqa: E402
+from common import PASSWORD, free_port, load_transcripts, log, percentile  # noqa: E402
 
 from broadcast.cpuload import cpu_hogs, load_average  # noqa: E402
 from server.asr.audio import SAMPLE_RATE, convert_to_wav16k, read_wav, write_wav  # noqa: E402
 from server.asr.metrics import normalize_for_wer, word_error_rate  # noqa: E402
 
-PASSWORD = "mat-khau-bench-123"
 FRAME_S = 0.02
-
-
-def load_rows(folder: Path) -> list[tuple[Path, str]]:
-    rows = []
-    for line in (folder / "transcripts.tsv").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            name, text = line.split("\t", 1)
-            rows.append((folder / name, text.strip()))
-    if not rows:
-        raise SystemExit(f"no recordings listed in {folder / 'transcripts.tsv'}")
-    return rows
 
 
 def speech_span(samples: np.ndarray, rate: int) -> tuple[float, float]:
@@ -126,7 +114,7 @@ async def _run(data: Path, passes: int, per_turn: int, gap: float, hogs: int,
     from server.keys import BROADCAST, CAPTIONS, SESSIONMAKER
 
     work = Path(tempfile.mkdtemp(prefix="doithoai-captions-"))
-    rows = load_rows(data)
+    rows = load_transcripts(data)
     wav, clips, length = programme(rows, work, lead=1.0, gap=gap)
     log(f"programme: {len(clips)} recordings, {length:.1f} s a pass, {passes} passes")
     app = create_app(Config(data_dir=work / "data", audio_source=f"file:{wav}",
@@ -375,7 +363,7 @@ def names(data: Path | None) -> dict[str, Any]:
 
         from server.asr.numbers import write_numbers
 
-        rows = load_rows(data)
+        rows = load_transcripts(data)
         pipeline = vietasr.Pipeline.preset("transcribe")
         refs, raw = [], []
         with tempfile.TemporaryDirectory() as tmp:

@@ -97,3 +97,16 @@ async def display_token_and_cookie(http: Any, base: str, headers: dict[str, str]
         token = (await r.json())["token"]
     jar = http.cookie_jar.filter_cookies(URL(base))
     return token, "; ".join(f"{k}={v.value}" for k, v in jar.items())
+
+
+def load_transcripts(folder: Path) -> list[tuple[Path, str]]:
+    """The recordings of a folder like ../shared/testdata/speech-vi and their reference
+    texts (``transcripts.tsv``: file, tab, text)."""
+    rows = []
+    for line in (folder / "transcripts.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            name, text = line.split("\t", 1)
+            rows.append((folder / name, text.strip()))
+    if not rows:
+        raise SystemExit(f"no recordings listed in {folder / 'transcripts.tsv'}")
+    return rows
