@@ -379,10 +379,13 @@ async def tell_other_servers(app: web.Application, event: Any) -> None:
     if not isinstance(manager, fanout.ProvinceManager):
         return
     if isinstance(event, QueueChanged):
+        # waited for: Redis has the new version before the sender gets its acknowledgement,
+        # so a read it then makes on another process is not served an older queue
         await manager.tell("queue", json.loads(json.dumps({
             "conference_id": event.conference_id, "commune_id": event.commune_id,
             "version": event.state.version,
-            "happenings": [dataclasses.asdict(h) for h in event.happenings]}, default=str)))
+            "happenings": [dataclasses.asdict(h) for h in event.happenings]}, default=str)),
+            wait=True)
     elif isinstance(event, AccountsChanged):
         # waited for: Redis has it before the caller hears it is done
         await manager.tell("accounts", {"commune_id": event.commune_id,

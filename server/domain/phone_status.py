@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from server.domain import phases
 from server.domain.queue_model import (
     CALLED,
     DEFERRED,
@@ -46,7 +47,8 @@ def phone_status(state: QueueState, turn_id: str) -> dict[str, Any] | None:
     """The registration's status for its phone, or None when the queue has no such turn.
 
     ``status`` is the turn's status; ``message`` the sentence to show; ``place`` the place
-    in line (1 = next) while waiting; ``can_withdraw`` whether "Rút đăng ký" still applies.
+    in line (1 = next) while waiting; ``can_withdraw`` whether "Rút đăng ký" still applies;
+    ``phase`` the part of the conference now running (run-of-show), if the chair set one.
     """
     turn = state.turn(turn_id)
     if turn is None:
@@ -87,4 +89,5 @@ def phone_status(state: QueueState, turn_id: str) -> dict[str, Any] | None:
         message = ""
     return {"status": turn.status, "message": message, "place": place, "reason": reason,
             "code": short_code(turn.id), "can_withdraw": turn.status in WITHDRAWABLE,
-            "version": state.version}
+            "version": state.version,
+            "phase": phases.LABELS[state.phases[-1][0]] if state.phases else None}

@@ -169,7 +169,7 @@ async def follow_page(request: web.Request) -> web.StreamResponse:
     """GET /r/{slug}/theo-doi: following the conference from a phone (public names only)."""
     conf = await conference_by_slug(request)
     view = public_view(await queue_of(request, conf), datetime.now(UTC))
-    resp = render("follow.html", conf=conf, now=floor_of(view))
+    resp = render("follow.html", conf=conf, now=floor_of(view), phase=view.get("phase_label"))
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

@@ -9,7 +9,7 @@ import csv
 import io
 import tempfile
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,10 @@ from server.db.models import (
 from server.documents import DocumentInputError, build_minutes, write_docx
 from server.documents import model as doc
 from server.domain import limits
+from server.domain import phases as run_of_show
 from server.domain.errors import Invalid
 from server.domain.local_time import LOCAL_TZ
+from server.keys import QUEUE
 from server.transcripts.rules import HUMAN, OUTCOMES, csv_cell
 
 api = Api()
@@ -187,6 +189,10 @@ def to_csv(header: list[str], rows: list[list[Any]]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def _date(at: datetime | None) -> str:
     return at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M:%S") if at else ""
 
@@ -221,15 +227,20 @@ async def petitions_csv(call: Call) -> web.Response:
 async def transcripts_csv(call: Call) -> web.Response:
     conf = await scope.conference(call.db, call.user, call.path_int("id"))
     data = await _conference_data(call.db, conf)
+    queue = await call.app[QUEUE].load(call.db, conf.id)
+    log = tuple((p, _utc(at)) for p, at in (queue.phases if queue else ()))
     rows = []
     for i, t in enumerate(data["turns"], start=1):
         seg = data["segs"].get(t.id)
         text, source = turn_text(seg)
-        rows.append([i, t.id, t.display_name, t.hamlet, t.topic, _date(t.started_at), _date(t.ended_at),
+        # the part of the run-of-show the turn was spoken in (grouping by sorting on it)
+        phase = run_of_show.phase_at(log, _utc(t.started_at)) if t.started_at else None
+        rows.append([i, run_of_show.LABELS.get(phase, "") if phase else "", t.id,
+                     t.display_name, t.hamlet, t.topic, _date(t.started_at), _date(t.ended_at),
                      " ".join(str(x) for x in data["links"].get(t.id, [])), text, source,
                      "có" if seg and seg.confirmed else "không", seg.engine if seg else "",
                      seg.machine_text if seg else ""])
-    body = to_csv(["Lượt", "Mã lượt", "Người phát biểu", "Thôn, tổ dân phố", "Chủ đề", "Bắt đầu",
+    body = to_csv(["Lượt", "Phần hội nghị", "Mã lượt", "Người phát biểu", "Thôn, tổ dân phố", "Chủ đề", "Bắt đầu",
                    "Kết thúc", "Kiến nghị", "Nội dung", "Người ghi", "Đã xác nhận", "Bộ nhận dạng",
                    "Bản nháp máy"], rows)
     return _attachment(body, "text/csv; charset=utf-8", f"bien-ban-luot-phat-bieu-{conf.id}.csv")

@@ -32,6 +32,8 @@ function showFloor(v) {
   if (!v || (view && v.version < view.version)) return; // an older broadcast arriving late
   view = v;
   const cur = v.current;
+  $("follow-phase").textContent = v.phase_label || ""; // the part of the conference now
+  $("follow-phase").hidden = !v.phase_label;
   $("follow-label").textContent = !cur ? TEXT.nobody : cur.kind === "answer" ? TEXT.answer
     : cur.status === "called" ? TEXT.called : cur.status === "paused" ? TEXT.paused : TEXT.speaking;
   $("follow-speaker").textContent = cur ? cur.name : TEXT.nobodyHint;

@@ -59,3 +59,14 @@ def test_a_refusal_says_why_and_the_code_is_stable() -> None:
     assert got["code"] == short_code("qr-2") and len(got["code"]) == 4
     assert short_code("qr-2") != short_code("qr-3")
     assert set(got["code"]) <= set("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
+
+
+def test_a_phone_sees_which_part_of_the_conference_is_running() -> None:
+    from server.domain import phases
+
+    s = register(q.new_queue(1), "qr-1", "Chi", source="qr")
+    assert phone_status(s, "qr-1")["phase"] is None  # no run-of-show set
+    s = run(s, type="set_phase", phase=phases.OPINIONS)
+    assert phone_status(s, "qr-1")["phase"] == phases.LABELS[phases.OPINIONS]
+    s = run(s, type="set_phase", phase=phases.ANSWERS)
+    assert phone_status(s, "qr-1")["phase"] == phases.LABELS[phases.ANSWERS]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 
+from server.domain import phases
 from tests.conftest import ApiClient
 from tests.server.test_record_api import CONF
 
@@ -31,6 +32,11 @@ async def test_follow_page_shows_the_public_floor_and_refuses_strange_slugs(clie
     status, page = await client.call("GET", f"/r/{slug}/theo-doi")
     assert status == 200 and "Đang phát biểu" in page and "Nguyễn V. Ấ. - Thôn 3" in page
     assert "Nguyễn Văn Ấn" not in page  # the public form only
+    assert 'id="follow-phase" class="follow-phase" hidden' in page  # no run-of-show yet
+    await client.ok("POST", q, {"type": "set_phase", "phase": "opinions",
+                                "command_id": uuid.uuid4().hex, "base_version": 3})
+    status, page = await client.call("GET", f"/r/{slug}/theo-doi")
+    assert f'class="follow-phase">{phases.LABELS["opinions"]}</p>' in page
 
     for raw in HOSTILE_SLUGS:
         for path in (f"/r/{raw}/theo-doi", f"/r/{raw}"):

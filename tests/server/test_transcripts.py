@@ -293,9 +293,10 @@ async def test_exports_read_back_with_vietnamese(client: ApiClient, app_server):
     turn = await register(client, cid, petition_ids=[pid])
     qpath = f"/api/conferences/{cid}/queue/commands"
     q = await client.ok("GET", f"/api/conferences/{cid}/queue")
-    await client.ok("POST", qpath, cmd("call_next", q["version"]))
-    await client.ok("POST", qpath, cmd("start", q["version"] + 1, turn_id=turn))
-    await client.ok("POST", qpath, cmd("end", q["version"] + 2, turn_id=turn))
+    await client.ok("POST", qpath, cmd("set_phase", q["version"], phase="opinions"))
+    await client.ok("POST", qpath, cmd("call_next", q["version"] + 1))
+    await client.ok("POST", qpath, cmd("start", q["version"] + 2, turn_id=turn))
+    await client.ok("POST", qpath, cmd("end", q["version"] + 3, turn_id=turn))
     await client.ok("PUT", f"/api/turns/{turn}/transcript",
                     {"text": "=Đề nghị xã sớm bê tông hóa đường thôn 3.", "base_revision": 0})
     await client.ok("POST", f"/api/petitions/{pid}/answers", {
@@ -313,8 +314,10 @@ async def test_exports_read_back_with_vietnamese(client: ApiClient, app_server):
         raw = await r.read()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[1][2] == "Nguyễn Văn Ấn" and rows[1][7] == str(pid)
-    assert rows[1][8] == "'=Đề nghị xã sớm bê tông hóa đường thôn 3."  # never a formula
+    assert rows[0][:2] == ["Lượt", "Phần hội nghị"]
+    assert rows[1][1] == "Nhân dân phát biểu ý kiến"  # spoken in the citizens' part
+    assert rows[1][3] == "Nguyễn Văn Ấn" and rows[1][8] == str(pid)
+    assert rows[1][9] == "'=Đề nghị xã sớm bê tông hóa đường thôn 3."  # never a formula
     async with client.http.get(f"{client.base}/api/conferences/{cid}/minutes.docx?secretary=Lê Thị Thư") as r:
         assert r.status == 200 and "wordprocessingml" in r.content_type
         body = await r.read()
