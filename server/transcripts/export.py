@@ -36,6 +36,7 @@ from server.domain import limits
 from server.domain import phases as run_of_show
 from server.domain.errors import Invalid
 from server.domain.local_time import LOCAL_TZ
+from server.followup.minutes import last_secretary
 from server.keys import QUEUE
 from server.transcripts.rules import HUMAN, OUTCOMES, csv_cell
 
@@ -170,7 +171,10 @@ async def minutes_docx(call: Call) -> web.Response:
     conf = await scope.conference(call.db, call.user, call.path_int("id"))
     commune = await call.db.get(Commune, conf.commune_id)
     data = await _conference_data(call.db, conf)
-    secretary = call.query.secretary or call.user.name
+    # the secretary typed, else the one of the commune's last numbered minutes (as the
+    # numbered minutes do), and only then the account that exports
+    last = await last_secretary(call.db, conf.commune_id)
+    secretary = call.query.secretary or (last.name if last else call.user.name)
     model = minutes_model(commune, conf, data, secretary, datetime.now(LOCAL_TZ))
     try:
         body = await asyncio.to_thread(_write, model)

@@ -76,6 +76,9 @@ async def test_minutes_drafted_issued_numbered_over_http(client: ApiClient, app_
     # the next minutes take the secretary of the last ones when none is typed
     again = await client.ok("POST", f"/api/conferences/{cid}/documents", {"kind": "minutes"}, status=201)
     assert again["content"]["conference"]["secretary"]["name"] == "Hà Thị Thư"
+    # and so does the older internal export of the minutes, not the account exporting
+    export = await _docx_text(client, f"/api/conferences/{cid}/minutes.docx")
+    assert "Hà Thị Thư" in export
 
 
 async def test_receipt_carries_the_tracking_code_and_the_lookup(client: ApiClient, anon: ApiClient, app_server):
