@@ -175,6 +175,7 @@ class CaptionWorker:
         self._reader: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watch: asyncio.Task | None = None
+        self._starting: asyncio.Future | None = None
         self.ready = asyncio.Event()
         self.error: str | None = None
         self.restarts = 0
@@ -197,8 +198,10 @@ class CaptionWorker:
         self._process = self._ctx.Process(
             target=run_process, args=(self._inbox, self._outbox, self._niceness),
             name="doithoai-captions", daemon=True)
-        # starting a process is a blocking fork and exec: off the loop
-        await self._loop.run_in_executor(None, self._process.start)
+        # starting a process is a blocking fork and exec: off the loop; stop() waits for it
+        # (a stop that cancels this wait must not find a process without a pid)
+        self._starting = self._loop.run_in_executor(None, self._process.start)
+        await asyncio.shield(self._starting)
         self.pid = self._process.pid
         outbox = self._outbox
         self._reader = threading.Thread(target=self._read, args=(outbox,),
@@ -275,8 +278,11 @@ class CaptionWorker:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
+        if self._starting is not None and not self._starting.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._starting), timeout)
         proc = self._process
-        if proc is not None:
+        if proc is not None and proc.pid is not None:
             if self._inbox is not None:
                 with contextlib.suppress(Exception):
                     self._inbox.put_nowait(("stop",))
