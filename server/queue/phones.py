@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -69,12 +71,24 @@ def load_secret(data_dir: Path) -> bytes:
             return value
     except FileNotFoundError:
         pass
-    value = secrets.token_bytes(32)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(value)
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return value
+    # processes of one install may start at once: each writes its own temporary file and
+    # links it into place only if no key is there yet, so all of them end with the one key
+    # on disk, never one each
+    fd, name = tempfile.mkstemp(prefix=f".{SECRET_FILE}.", suffix=".tmp", dir=data_dir)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            if len(path.read_bytes()) < 32:  # a damaged key: replaced, as a missing one is made
+                os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_bytes()
 
 
 def _sign(secret: bytes, text: str) -> str:
