@@ -37,10 +37,11 @@ def percentile(values: Iterable[float], p: float) -> float | None:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
-def start_server(data_dir: Path, db: str | None, *, timeout: float = 60
-                 ) -> tuple[subprocess.Popen, str]:
-    """`doithoai serve` on a free loopback port, with the user `bench` (admin, PASSWORD);
-    its output goes to data_dir/server.log. Returns the process and its base URL."""
+def start_server(data_dir: Path, db: str | None, *, timeout: float = 60,
+                 extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+    """`doithoai serve` on a free loopback port (with the flags ``extra``), with the user
+    `bench` (admin, PASSWORD); its output goes to data_dir/server.log. Returns the process
+    and its base URL."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     db_args = ["--db", db] if db else []
     subprocess.run([sys.executable, "-m", "server.cli", "user", "add", "bench", "--name",
@@ -50,7 +51,7 @@ def start_server(data_dir: Path, db: str | None, *, timeout: float = 60
     port = free_port()
     log_path = data_dir / "server.log"
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
-                             "--port", str(port), "--data-dir", str(data_dir), *db_args],
+                             "--port", str(port), "--data-dir", str(data_dir), *db_args, *extra],
                             cwd=REPO_ROOT, env=env, stdout=log_path.open("wb"),
                             stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout

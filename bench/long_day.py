@@ -451,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", default=None, help="database URL (default: SQLite in a temp folder)")
     ap.add_argument("--pause", type=float, default=0.03, help="each moderator's pause (s)")
     ap.add_argument("--hold", type=float, default=0.3, help="seconds of speech per turn")
+    ap.add_argument("--no-captions", action="store_true",
+                    help="serve without live captions (to tell their share of the load)")
     args = ap.parse_args(argv)
     if not 200 <= args.commands <= 20000:
         ap.error("--commands 200..20000")
@@ -460,12 +462,14 @@ def main(argv: list[str] | None = None) -> int:
                             capture_output=True, text=True).stdout.strip() or None
     out: dict[str, Any] = {"commands": args.commands, "commit": commit,
                            "load_avg_before": [round(x, 2) for x in os.getloadavg()],
-                           "db": "postgresql" if args.db else "sqlite"}
+                           "db": "postgresql" if args.db else "sqlite",
+                           "captions": not args.no_captions}
     failure = None
     with tempfile.TemporaryDirectory(prefix="long-day-") as tmp:
         proc = None
         try:
-            proc, base = start_server(Path(tmp), args.db)
+            proc, base = start_server(Path(tmp), args.db,
+                                      extra=("--no-captions",) if args.no_captions else ())
             log(f"server {base} pid {proc.pid}")
             got = asyncio.run(day(base, proc.pid, args.commands, args.pause, args.hold,
                                   deadline))

@@ -16,7 +16,7 @@ import socketio
 from aiohttp import web
 from sqlalchemy import text
 
-from server import fanout, leases, login_limits
+from server import fanout, leases, login_limits, wire_json
 from server.api.core import api as core_api
 from server.api.errors import status_of
 from server.api.registry import Api, json_response, openapi
@@ -198,7 +198,7 @@ def create_app(config: Config) -> web.Application:
                if config.redis_url else None)
     sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[],
                                ping_interval=5, ping_timeout=5, max_http_buffer_size=64 * 1024,
-                               client_manager=manager)
+                               client_manager=manager, json=wire_json)
     fanout.install(sio)
     sio.attach(app)
     app[SIO] = sio

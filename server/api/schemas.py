@@ -191,6 +191,13 @@ class YearQuery(Input):
     year: Annotated[int, Field(ge=2000, le=2100)] | None = None
 
 
+class QueueQuery(Input):
+    json_body = False
+    aside: Literal["all"] | None = Field(
+        None, description="all: every turn set aside (skipped or deferred) of the day, not "
+                          "only the last ones")
+
+
 class ParticipantIn(Input):
     full_name: Line(limits.PERSON_NAME, 1)
     salutation: Salutation = ""

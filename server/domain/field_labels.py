@@ -24,6 +24,7 @@ FIELD_LABELS: dict[str, str] = {
     "chair_name": "Chủ trì", "front_name": "Phối hợp", "council_name": "Đồng chủ trì",
     "content": "Nội dung", "purpose": "Mục đích", "how_to_attend": "Cách thức tham gia",
     "status": "Trạng thái", "conference_id": "Hội nghị", "year": "Năm",
+    "aside": "Lượt hoãn / vắng mặt",
     # invitations, check-in
     "full_name": "Họ và tên", "display_name": "Họ và tên", "salutation": "Cách xưng hô",
     "kind": "Thành phần", "position": "Chức vụ, đơn vị", "hamlet": "Thôn, bon, tổ dân phố",

@@ -13,7 +13,6 @@ Schema 1 (every list of turns written out in full) is still read.
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import json
 from datetime import datetime
 from typing import Any
@@ -21,9 +20,11 @@ from typing import Any
 from server.domain.queue_model import (
     CITIZEN,
     COUNTED_STATUSES,
+    DEFERRED,
     DONE,
     FINAL_STATUSES,
     FLOOR_STATUSES,
+    SKIPPED,
     HistoryEntry,
     QueueSettings,
     QueueState,
@@ -197,15 +198,18 @@ def _phases_from_list(items: list[list[str]]) -> tuple[tuple[str, datetime], ...
     return tuple((p, _when(at)) for p, at in items)  # type: ignore[misc]
 
 
-def _common(state: QueueState) -> dict[str, Any]:
-    """What the stored state and the client's view both hold."""
+def _common(state: QueueState, history: int | None = None) -> dict[str, Any]:
+    """What the stored state and the client's view both hold (the view: the ``history``
+    last entries of the history; None: all)."""
+    entries = state.history if history is None else state.history[len(state.history) - history:] \
+        if history else ()
     return {
         "schema": SCHEMA,
         "conference_id": state.conference_id,
         "version": state.version,
         "settings": settings_to_dict(state.settings),
         "current_turn_id": state.current_turn_id,
-        "history": [_history_to_dict(h) for h in state.history],
+        "history": [_history_to_dict(h) for h in entries],
         "updated_at": _iso(state.updated_at),
         "phases": _phases_to_list(state.phases),
     }
@@ -225,6 +229,9 @@ def to_dict(state: QueueState) -> dict[str, Any]:
 
 
 RECENT_FINAL = 10  # finished turns a tablet still shows (the rest are in the minutes)
+RECENT_ASIDE = 10  # skipped or deferred turns it shows (all of them: GET …/queue?aside=all)
+SET_ASIDE_STATUSES = frozenset({SKIPPED, DEFERRED})
+HISTORY_SHOWN = 30  # history entries it shows (all of them: the audit log)
 
 
 def to_json(state: QueueState) -> str:
@@ -254,33 +261,84 @@ def _turn_json(t: Turn) -> str:
     return text
 
 
-def view_dict(state: QueueState, recent_final: int | None = RECENT_FINAL) -> dict[str, Any]:
-    """The state for a client, without the undo copies and command ids: every turn that
-    is not finished, and the ``recent_final`` last finished ones (None: all), so what a
-    tablet receives after each command does not grow with the day. ``people`` tells, for
-    each person in the view, the citizen turns they used and whether they already spoke
-    (counted over the whole day); ``earlier_final_turns`` how many finished turns were
-    left out."""
-    turns = state.turns
-    final = [t for t in turns if t.status in FINAL_STATUSES]
-    left_out: set[int] = set()
-    if recent_final is not None and len(final) > recent_final:
-        kept = {id(t) for t in heapq.nlargest(
-            recent_final, final, key=lambda t: (t.ended_at or t.registered_at, t.seq))}
-        left_out = {id(t) for t in final if id(t) not in kept}
-        turns = tuple(t for t in turns if id(t) not in left_out)
-    shown = {t.person_key for t in turns}
-    people: dict[str, dict[str, Any]] = {k: {"turns_used": 0, "spoken": False} for k in shown}
+def view_dict(state: QueueState, recent_final: int | None = RECENT_FINAL,
+              recent_aside: int | None = RECENT_ASIDE,
+              history: int | None = HISTORY_SHOWN) -> dict[str, Any]:
+    """The state for a client, without the undo copies and command ids, cut so that what
+    a tablet receives after each command does not grow with the day: every turn in the
+    line or on the floor, the ``recent_aside`` last turns set aside (skipped or deferred),
+    the ``recent_final`` last finished ones and the ``history`` last history entries (None:
+    all of them). ``people`` tells, for each person in the view, the citizen turns they
+    used and whether they already spoke (counted over the whole day);
+    ``earlier_final_turns`` and ``earlier_aside_turns`` how many turns were left out."""
+    final: list[Turn] = []
+    rest: list[Turn] = []
     for t in state.turns:
+        (final if t.status in FINAL_STATUSES else rest).append(t)
+    done = _finished(state.conference_id, final, recent_final)
+    older_aside = _older([t for t in rest if t.status in SET_ASIDE_STATUSES], recent_aside)
+    cut = done.older | set(map(id, older_aside))
+    turns = [t for t in state.turns if id(t) not in cut] if cut else state.turns
+    people: dict[str, dict[str, Any]] = {}
+    for t in turns:
+        if t.person_key not in people:
+            used, spoke = done.people.get(t.person_key, (0, False))
+            people[t.person_key] = {"turns_used": used, "spoken": spoke}
+    for t in rest:
         person = people.get(t.person_key)
         if person is None or t.kind != CITIZEN:
             continue
         if t.status in COUNTED_STATUSES:
             person["turns_used"] += 1
-        if t.status == DONE or t.status in FLOOR_STATUSES:
+        if t.status in FLOOR_STATUSES:
             person["spoken"] = True
-    return _common(state) | {"turns": [_turn_to_dict(t) for t in turns], "people": people,
-                             "earlier_final_turns": len(left_out)}
+    return _common(state, history) | {
+        "turns": [_turn_to_dict(t) for t in turns], "people": people,
+        "earlier_final_turns": len(done.older), "earlier_aside_turns": len(older_aside)}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Finished:
+    """What a view needs of a queue's finished turns, which change only when one more
+    turn finishes (or a finish is undone): so it is made once per change, not per view."""
+    key: tuple[int, ...]  # the turns' ids, in order
+    turns: tuple[Turn, ...]  # held, so that the ids stay theirs
+    keep: int | None
+    older: frozenset[int]  # ids of the turns beyond the ``keep`` most recent
+    people: dict[str, tuple[int, bool]]  # person key: (citizen turns used, spoke)
+
+
+_FINISHED: dict[Any, _Finished] = {}  # the last one made, per conference
+
+
+def _finished(conference_id: Any, final: list[Turn], keep: int | None) -> _Finished:
+    key = tuple(map(id, final))
+    hit = _FINISHED.get(conference_id)
+    if hit is not None and hit.key == key and hit.keep == keep:
+        return hit
+    people: dict[str, tuple[int, bool]] = {}
+    for t in final:
+        if t.kind != CITIZEN:
+            continue
+        used, spoke = people.get(t.person_key, (0, False))
+        people[t.person_key] = (used + (t.status in COUNTED_STATUSES), spoke or t.status == DONE)
+    if len(_FINISHED) >= 1000:
+        _FINISHED.clear()
+    hit = _FINISHED[conference_id] = _Finished(
+        key, tuple(final), keep, frozenset(map(id, _older(final, keep))), people)
+    return hit
+
+
+def _older(group: list[Turn], keep: int | None) -> list[Turn]:
+    """The turns of ``group`` beyond the ``keep`` most recent (by when they left the line)."""
+    if keep is None or len(group) <= keep:
+        return []
+    ranked = sorted(group, key=_recency)
+    return ranked[:len(ranked) - keep]
+
+
+def _recency(t: Turn) -> tuple[datetime, int]:
+    return (t.ended_at or t.called_at or t.registered_at, t.seq)
 
 
 def from_dict(d: dict[str, Any]) -> QueueState:

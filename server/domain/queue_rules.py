@@ -155,7 +155,7 @@ _FINISHED: dict[Any, _Finished] = {}
 
 def _finished(state: QueueState, spoke: list[Turn]) -> _Finished:
     finished = [t for t in spoke if t.ended_at is not None]
-    key = tuple(id(t) for t in finished)
+    key = tuple(map(id, finished))
     hit = _FINISHED.get(state.conference_id)
     if hit is not None and hit.key == key:
         return hit

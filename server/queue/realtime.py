@@ -30,6 +30,7 @@ from server.api.responses import (
     RegistrationOut,
     StaffQueue,
 )
+from server.api.schemas import QueueQuery
 from server.auth import SESSION_COOKIE, Actor
 from server.commands import scope
 from server.db.models import Conference
@@ -66,10 +67,11 @@ def _now() -> datetime:
 # ---- HTTP: snapshots and commands (for tests, scripts and clients without websockets) --------
 
 
-@api.route("GET", "/api/conferences/{id}/queue", summary="The speaking queue (full state)",
-           tag="queue", response=StaffQueue, transaction=False, cached=True)
+@api.route("GET", "/api/conferences/{id}/queue", summary="The speaking queue (the state a "
+           "tablet gets)", tag="queue", query=QueueQuery, response=StaffQueue,
+           transaction=False, cached=True)
 async def get_queue(call: Call) -> dict:
-    view = staff_view(await _state(call), _now())
+    view = staff_view(await _state(call), _now(), all_aside=call.query.aside == "all")
     return view if sees_names(call.user.role) else masked_staff_view(view)
 
 

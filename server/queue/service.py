@@ -52,9 +52,12 @@ COMMAND_PERMISSION = {"register_turn": "register_speaker", "link_petition": "reg
 BALANCE_TOP = 20  # people by speaking time a tablet gets beside those in its view
 
 
-def staff_view(state: q.QueueState, now: datetime) -> dict[str, Any]:
-    """What moderator and secretary tablets get: the whole state minus the undo copies."""
-    d = q.view_dict(state)
+def staff_view(state: q.QueueState, now: datetime, *, all_aside: bool = False
+               ) -> dict[str, Any]:
+    """What moderator and secretary tablets get: the state minus the undo copies, cut so
+    that it does not grow with the day (``q.view_dict``); ``all_aside``: with every turn
+    set aside, for a tablet that asks for them."""
+    d = q.view_dict(state, recent_aside=None) if all_aside else q.view_dict(state)
     order = [t.id for t in q.next_speakers(state)]
     current = state.current
     return {

@@ -150,7 +150,7 @@ export const TQ = {
   call: "Mời", approve: "Duyệt", reject: "Từ chối", undo: "Hoàn tác",
   extend: (s) => (s >= 60 ? `+${s / 60} phút` : `+${s} giây`), extendLabel: "Thêm giờ:",
   waiting: "Hàng chờ (theo thứ tự mời)", pending: "Chờ duyệt (đăng ký qua điện thoại)",
-  setAside: "Đã hoãn / vắng mặt", history: "Lịch sử thao tác", noHistory: "Chưa có thao tác nào.",
+  setAside: "Đã hoãn / vắng mặt", moreAside: (n) => `Xem thêm ${n} lượt hoãn / vắng mặt trước đó`, history: "Lịch sử thao tác", noHistory: "Chưa có thao tác nào.",
   emptyQueue: "Chưa có ai trong hàng chờ.", dragHint: "Kéo ☰ để đổi thứ tự (cần ghi lý do).",
   register: "Đăng ký phát biểu tại bàn", fullName: "Họ và tên", hamlet: "Thôn, bon, tổ dân phố",
   topic: "Nội dung muốn phát biểu", interpreter: "Cần phiên dịch", language: "Tiếng (ví dụ: M'Nông)",

@@ -8,6 +8,8 @@ import { clockState, formatClock, loadSocketIo, measureOffset, newCommandId, rem
 import { mountQueueExtras } from "./queue-extras.js";
 import { mountCaptions } from "./queue-captions.js";
 
+const ASIDE = ["deferred", "skipped"]; // turns set aside, to be brought back or withdrawn
+
 export function mount(view, { id }) {
   return mountOpened(new QueuePage(Number(id), view));
 }
@@ -207,9 +209,17 @@ class QueuePage {
         h("button", { class: "primary q-approve", "aria-label": Q.approveWho(t.display_name), onclick: () => this.send("approve_turn", { turn_id: t.id }) }, Q.approve),
         h("button", { class: "q-reject", "aria-label": Q.rejectWho(t.display_name), onclick: () => this.withReason(Q.reasonOptional, "reject_turn", { turn_id: t.id }, false) }, Q.reject)) : null))
       : [h("li", { class: "muted q-empty" }, "—")]));
-    const aside = s.state.turns.filter((t) => ["deferred", "skipped"].includes(t.status));
-    document.getElementById("q-aside-box").hidden = !aside.length;
-    this.el.aside.replaceChildren(...aside.map((t) => h("li", { class: "q-row", dataset: { turn: t.id } },
+    // the view carries the last ten set aside; the rest of the day's come on request
+    const earlier = s.state.earlier_aside_turns || 0;
+    let aside = s.state.turns.filter((t) => ASIDE.includes(t.status));
+    if (this.allAside && earlier) {
+      if (this.allAside.version >= s.version) aside = this.allAside.turns;
+      else this.loadAllAside();
+    }
+    const showingAll = aside.length > s.state.turns.filter((t) => ASIDE.includes(t.status)).length;
+    document.getElementById("q-aside-box").hidden = !aside.length && !earlier;
+    const more = earlier && !showingAll ? [h("li", {}, h("button", { class: "q-more-aside", onclick: () => { this.allAside = { version: -1, turns: [] }; this.loadAllAside(); } }, Q.moreAside(earlier)))] : [];
+    this.el.aside.replaceChildren(...more, ...aside.map((t) => h("li", { class: "q-row", dataset: { turn: t.id } },
       this.who(t), h("span", { class: "badge" }, Q.statuses[t.status]),
       run ? h("div", { class: "q-actions" },
         h("button", { class: "q-requeue", "aria-label": Q.requeueWho(t.display_name), onclick: () => this.send("requeue", { turn_id: t.id }) }, Q.requeue),
@@ -222,6 +232,17 @@ class QueuePage {
     this.el.undo.disabled = !(run && s.can_undo);
     this.el.undo.title = s.undo_summary || "";
     this.tick();
+  }
+
+  // Every turn set aside today, asked once per version while the moderator wants them.
+  async loadAllAside() {
+    if (this.loadingAside) return;
+    this.loadingAside = true;
+    try {
+      const v = await api("GET", `/api/conferences/${this.id}/queue?aside=all`);
+      this.allAside = { version: v.version, turns: v.state.turns.filter((t) => ASIDE.includes(t.status)) };
+    } catch { this.allAside = null; } finally { this.loadingAside = false; }
+    if (this.snap) this.render(this.snap);
   }
 
   // Screen readers hear who is called, not every change of the page.

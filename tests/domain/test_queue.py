@@ -891,6 +891,52 @@ def test_view_dict_keeps_unfinished_turns_and_the_last_finished_ones_with_per_pe
     assert set(view["people"]) == {t["person_key"] for t in view["turns"]}
 
 
+def test_view_dict_keeps_the_last_turns_set_aside_and_the_last_history_entries():
+    q = Q()
+    skipped = []
+    for i in range(14):
+        t = q.reg(f"p{i}")
+        q.do(CallNext)
+        if i % 7 == 6:
+            q.do(Defer, turn_id=t, reason="chờ tài liệu")
+        else:
+            q.do(Skip, turn_id=t, reason="vắng mặt")
+        skipped.append(t)
+    waiting = q.reg("p-cuoi")
+    view = view_dict(q.state, recent_aside=5, history=3)
+    assert [t["id"] for t in view["turns"]] == [*skipped[-5:], waiting]
+    assert view["earlier_aside_turns"] == 9 and view["earlier_final_turns"] == 0
+    assert [h["version"] for h in view["history"]] == [q.state.version - 2, q.state.version - 1,
+                                                       q.state.version]
+    assert set(view["people"]) == {t["person_key"] for t in view["turns"]}
+    whole = view_dict(q.state, recent_aside=None, history=None)
+    assert [t["id"] for t in whole["turns"]] == [*skipped, waiting]
+    assert whole["earlier_aside_turns"] == 0 and len(whole["history"]) == len(q.state.history)
+    # a turn brought back is in the line again, whatever its age
+    q.do(Requeue, turn_id=skipped[0], reason="đã quay lại")
+    assert skipped[0] in [t["id"] for t in view_dict(q.state, recent_aside=5)["turns"]]
+
+
+def test_view_dict_counts_each_persons_turns_over_the_day_however_they_are_cut():
+    q = Q(QueueSettings(max_turns_per_person=0))
+    for i in range(12):
+        t = q.reg("p-an" if i % 3 == 0 else f"p{i}")
+        q.do(CallTurn, turn_id=t, reason="theo danh sách")
+        if i % 4 == 1:
+            q.do(Skip, turn_id=t)
+        else:
+            q.do(Start, turn_id=t)
+            q.do(End, turn_id=t)
+    late = q.reg("p-an")
+    q.do(Withdraw, turn_id=q.reg("p-an"))
+    for final, aside in ((0, 0), (2, 1), (None, None)):
+        view = view_dict(q.state, recent_final=final, recent_aside=aside)
+        assert view["people"]["p-an"] == {"turns_used": 5, "spoken": True}, (final, aside)
+        assert late in [t["id"] for t in view["turns"]]
+    q.do(CallTurn, turn_id=late, reason="theo danh sách")
+    assert view_dict(q.state, recent_final=0)["people"]["p-an"]["turns_used"] == 5
+
+
 def test_to_json_is_the_json_of_to_dict_and_reads_back():
     from server.domain.queue_codec import to_json
 

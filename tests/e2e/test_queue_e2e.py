@@ -366,3 +366,49 @@ async def test_two_moderator_tablets_converge(browser, live_server, tmp_path):
     assert tops == sorted(tops), tops
     await page.screenshot(path=str(shots / "tablet-portrait.png"), full_page=True)
     await ctx.close()
+
+
+async def test_turns_set_aside_beyond_the_view_come_on_request(browser, live_server):
+    """The view carries the last ten turns set aside; the tablet offers the rest of the
+    day's and can bring the oldest one back into the line."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        admin = await api_client(http, live_server.base)
+        conf = await admin.ok("POST", "/api/conferences", CONF, status=201)
+        cid = conf["id"]
+        path = f"/api/conferences/{cid}/queue/commands"
+        version = 0
+        for i in range(13):
+            reply = await admin.ok("POST", path, cmd("register_turn", version,
+                                                     display_name=f"Người vắng {chr(65 + i)}",
+                                                     hamlet="Thôn 4"))
+            reply = await admin.ok("POST", path, cmd("call_next", reply["version"]))
+            turn = (await admin.ok("GET", f"/api/conferences/{cid}/queue"))["state"]["current_turn_id"]
+            reply = await admin.ok("POST", path, cmd("skip", reply["version"], turn_id=turn,
+                                                     reason="Không có mặt"))
+            version = reply["version"]
+        view = await admin.ok("GET", f"/api/conferences/{cid}/queue")
+        assert view["state"]["earlier_aside_turns"] == 3
+        assert sum(t["status"] == "skipped" for t in view["state"]["turns"]) == 10
+        whole = await admin.ok("GET", f"/api/conferences/{cid}/queue?aside=all")
+        assert sum(t["status"] == "skipped" for t in whole["state"]["turns"]) == 13
+        code, body = await admin.call("GET", f"/api/conferences/{cid}/queue?aside=some")
+        assert code == 422 and body["error"]["fields"][0]["field"] == "aside", body
+
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
+    page = await ctx.new_page()
+    await login(page, live_server.base)
+    await page.goto(f"{live_server.base}/#/c/{cid}/queue")
+    more = page.locator("#q-aside .q-more-aside")
+    await more.wait_for()
+    assert "3 lượt" in await more.inner_text()
+    assert await page.locator("#q-aside li[data-turn]").count() == 10
+    assert "Người vắng A" not in await page.inner_text("#q-aside")
+    await more.click()
+    await page.wait_for_function("document.querySelectorAll('#q-aside li[data-turn]').length === 13")
+    assert await more.count() == 0
+    oldest = page.locator("#q-aside li[data-turn]", has_text="Người vắng A")
+    await oldest.locator(".q-requeue").click()
+    await page.wait_for_function("document.querySelectorAll('#q-waiting li[data-turn]').length === 1")
+    assert "Người vắng A" in await page.inner_text("#q-waiting")
+    await page.wait_for_function("document.querySelectorAll('#q-aside li[data-turn]').length === 12")
+    await ctx.close()
