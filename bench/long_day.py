@@ -1,6 +1,6 @@
 """A long conference day in accelerated time: does the server slow down or grow?
 
-    python bench/long_day.py [--commands 2000] [--db URL] [--pause 0.03] [--hold 0.3]
+    python bench/long_day.py [--commands 2000] [--db URL] [--pause 0.03] [--hold 0.3] [--no-captions]
 
 Starts a real ``doithoai serve`` subprocess (SQLite in a temporary folder unless --db;
 the default tone audio source, so the continuous recording runs) and puts the broadcast
