@@ -201,8 +201,9 @@ def _phases_from_list(items: list[list[str]]) -> tuple[tuple[str, datetime], ...
 def _common(state: QueueState, history: int | None = None) -> dict[str, Any]:
     """What the stored state and the client's view both hold (the view: the ``history``
     last entries of the history; None: all)."""
-    entries = state.history if history is None else state.history[len(state.history) - history:] \
-        if history else ()
+    entries = state.history
+    if history is not None:
+        entries = entries[len(entries) - history:] if history else ()
     return {
         "schema": SCHEMA,
         "conference_id": state.conference_id,
