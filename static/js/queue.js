@@ -211,12 +211,11 @@ class QueuePage {
       : [h("li", { class: "muted q-empty" }, "—")]));
     // the view carries the last ten set aside; the rest of the day's come on request
     const earlier = s.state.earlier_aside_turns || 0;
-    let aside = s.state.turns.filter((t) => ASIDE.includes(t.status));
-    if (this.allAside && earlier) {
-      if (this.allAside.version >= s.version) aside = this.allAside.turns;
-      else this.loadAllAside();
-    }
-    const showingAll = aside.length > s.state.turns.filter((t) => ASIDE.includes(t.status)).length;
+    const inView = s.state.turns.filter((t) => ASIDE.includes(t.status));
+    const fresh = this.allAside && earlier && this.allAside.version >= s.version;
+    if (this.allAside && earlier && !fresh) this.loadAllAside();
+    const aside = fresh ? this.allAside.turns : inView;
+    const showingAll = aside.length > inView.length;
     document.getElementById("q-aside-box").hidden = !aside.length && !earlier;
     const more = earlier && !showingAll ? [h("li", {}, h("button", { class: "q-more-aside", onclick: () => { this.allAside = { version: -1, turns: [] }; this.loadAllAside(); } }, Q.moreAside(earlier)))] : [];
     this.el.aside.replaceChildren(...more, ...aside.map((t) => h("li", { class: "q-row", dataset: { turn: t.id } },
