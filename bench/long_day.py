@@ -21,8 +21,10 @@ Floor commands based on a version that a registration has just passed are refuse
 
 The last line printed is one JSON object: acknowledgement p50/p95 of the first and the
 last 100 applied commands and the ratio of their p50 (goal <= 1.2), the VmRSS of the
-server and its worker processes (/proc/PID/status) after the warm-up, at the end and after the recognition backlog
-drained (goal: growth < 50 MB), wall time, errors.
+server and its lasting worker processes (/proc/PID/status) after the warm-up, at the end and
+after the recognition backlog drained (goal: growth < 50 MB), wall time, errors. The
+one-shot ffmpeg that cuts the last turn's audio, often still running at the end, is
+counted apart (``rss_end_one_shot_mb``): it exits within a second and is no growth.
 """
 
 from __future__ import annotations
@@ -60,22 +62,36 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
-    """The server's memory with its worker processes (speech recognition runs in one)."""
+def _one_shot(pid: int) -> bool:
+    """An ffmpeg that cuts one turn's audio out of the recording (it writes ``.NAME.part``
+    and exits within a second): not memory the server keeps."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return bool(argv) and argv[0].endswith(b"ffmpeg") and any(a.endswith(b".part") for a in argv)
+
+
+def rss_mb(pid: int, field: str = "VmRSS", *, one_shot: bool = False) -> float | None:
+    """The server's memory with its lasting worker processes (speech recognition runs in
+    one); ``one_shot``: only the one-turn cutting processes running at this instant."""
+    if not Path(f"/proc/{pid}").exists():
+        return None
     total, seen, todo = 0, set(), [pid]
     while todo:
         p = todo.pop()
         if p in seen:
             continue
         seen.add(p)
+        todo += _children(p)
+        if _one_shot(p) is not one_shot:
+            continue
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith(field + ":"):
                     total += int(line.split()[1])
         except OSError:
-            if p == pid:
-                return None
-        todo += _children(p)
+            pass
     return round(total / 1024, 1)
 
 
@@ -402,6 +418,8 @@ async def day(base: str, pid: int, commands: int, pause: float, hold: float,
                 await tab.sio.disconnect()
         out["commands_s"] = round(time.monotonic() - t0, 1)
         out["rss_end_mb"] = rss_mb(pid)
+        # the last turn's audio being cut at this instant (counted apart, not as growth)
+        out["rss_end_one_shot_mb"] = rss_mb(pid, one_shot=True)
         # what the server still has to do: cut and transcribe the last turns
         drain0 = time.monotonic()
         status: dict[str, Any] = {}
