@@ -7,6 +7,7 @@ captions. Prints one JSON line last.
     .venv/bin/python bench/captions.py --data ../shared/testdata/speech-vi --cpu-hogs 1
     .venv/bin/python bench/captions.py --data ../shared/testdata/speech-vi --names
 
+The server runs in this process, its garbage collector set as `doithoai serve` sets it.
 The recordings of ``--data`` (``transcripts.tsv``: file, tab, text) are joined into one
 programme: a lead-in, then each recording followed by ``--gap`` seconds of faint noise; the
 source loops it. The benchmark watches the captured frames (a tap on the broadcast), so it
@@ -16,7 +17,8 @@ end in the gaps (``--per-turn`` recordings per turn) for ``--passes`` passes.
 Figures: the delay from the end of each utterance to its final caption at the client, the
 delay from the start of speech to its first caption line (a partial word), the WER of the
 final captions against the references (the normalisation of bench/asr.py), the relay's
-under-runs, the CPU share of the server process (with this benchmark's client in it), of
+under-runs and the longest stall of the server's event loop (which sends the relay its
+audio), the CPU share of the server process (with this benchmark's client in it), of
 the recogniser process and of the relay, and the captions' mode changes.
 
 ``--names`` measures the commune vocabulary instead (no server): see docs/captions.md.
@@ -45,6 +47,7 @@ sys.path.insert(0, str(REPO))
 from common import PASSWORD, free_port, load_transcripts, log, percentile  # noqa: E402
 
 from broadcast.cpuload import cpu_hogs, load_average  # noqa: E402
+from broadcast.gc_pauses import quiet_collector  # noqa: E402
 from server.asr.audio import SAMPLE_RATE, convert_to_wav16k, read_wav, write_wav  # noqa: E402
 from server.asr.metrics import normalize_for_wer, word_error_rate  # noqa: E402
 
@@ -121,6 +124,7 @@ async def _run(data: Path, passes: int, per_turn: int, gap: float, hogs: int,
                             captions=captions_on))
     runner = web.AppRunner(app)
     await runner.setup()
+    quiet_collector()  # as `doithoai serve` does once started (broadcast/gc_pauses.py)
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     base = f"http://127.0.0.1:{port}"
@@ -207,9 +211,19 @@ async def _run(data: Path, passes: int, per_turn: int, gap: float, hogs: int,
         report = next((r for r in svc.status()["relays"] if r["name"] == "bench-relay"), {})
         return int(report.get("underruns") or 0)
 
+    stalls: list[float] = []  # how late the server's event loop woke, measured passes only
+
+    async def watch_loop() -> None:
+        """The audio to the relays goes out on the server's event loop: how long it stood."""
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(0.005)
+            stalls.append(time.monotonic() - t - 0.005)
+
     turn_id = await call_next()
     await until(first_pass * length - 0.5)
     underruns0 = underruns()
+    watcher = asyncio.create_task(watch_loop())
     cpu0 = {"server": os.times(), "at": time.monotonic()}
     for p in range(first_pass, first_pass + passes):
         offset = p * length
@@ -236,6 +250,7 @@ async def _run(data: Path, passes: int, per_turn: int, gap: float, hogs: int,
     relay_cpu = cpu_seconds(relay.pid) - relay_cpu0
     relay_report = next((r for r in svc.status()["relays"] if r["name"] == "bench-relay"), {})
     relay_underruns = underruns() - underruns0
+    watcher.cancel()
     load = load_average()
     captions_status = captions.status()
     relay.terminate()
@@ -285,6 +300,9 @@ async def _run(data: Path, passes: int, per_turn: int, gap: float, hogs: int,
         "first_partial_delay_max_s": r(max(first_delays)) if first_delays else None,
         "wer": r(word_error_rate(refs, hyps), 3),
         "relay_underruns": relay_underruns, "captions": captions_on,
+        # the longest wait of the server's event loop (which sends the relays their audio)
+        "server_loop_stall_max_ms": r(max(stalls, default=0.0) * 1000, 1),
+        "server_loop_stalls_over_50ms": sum(1 for x in stalls if x > 0.05),
         "relay_connected": relay_report.get("connected"),
         "server_cpu_share": r(server_cpu / wall_s, 3),
         "recogniser_cpu_share": r(worker_cpu / wall_s, 3) if worker_cpu is not None else None,

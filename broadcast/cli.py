@@ -10,6 +10,7 @@ import signal
 import sys
 from typing import Any
 
+from .gc_pauses import quiet_collector
 from .relay import SOURCE_KINDS, Relay
 
 
@@ -57,6 +58,7 @@ def run_relay(args: argparse.Namespace) -> int:
                 loop.add_signal_handler(sig, stop.set)
         await relay.run(stop)
 
+    quiet_collector()  # no long collector pause under the playback (gc_pauses.py)
     asyncio.run(main())
     return 0
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import getpass
 import logging
 import os
@@ -12,6 +11,7 @@ import secrets
 import sys
 from pathlib import Path
 
+from broadcast.gc_pauses import quiet_collector
 from server.asr.engines import ENV_ENGINE
 from server.net import lan_addresses
 
@@ -75,11 +75,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app.on_startup.append(announce)
 
     async def quiet_gc(_app: web.Application) -> None:
-        # What start-up built lives as long as the server: keep the collector off it, and
-        # collect young objects less often, so the queue's fan-out is not stalled mid-way.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 20)
+        # What start-up built lives as long as the server: keep the collector off it, so
+        # neither the queue's fan-out nor the hall's audio stops for a full collection.
+        quiet_collector()
 
     app.on_startup.append(quiet_gc)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
