@@ -262,6 +262,7 @@ def _listeners() -> list[tuple[type, Callable[[web.Application, Any], Awaitable[
         (QueueChanged, tell_other_servers),  # a province: the other processes hear of it
         (AccountsChanged, tell_other_servers),
         (BulletinsChanged, tell_other_servers),
+        (CaptionsChanged, tell_other_servers),
     ]
 
 
@@ -392,6 +393,10 @@ async def tell_other_servers(app: web.Application, event: Any) -> None:
                                         "sessions": list(event.sessions)}, wait=True)
     elif isinstance(event, BulletinsChanged):
         await manager.tell("bulletins", {"commune_id": event.commune_id})
+    elif isinstance(event, CaptionsChanged):
+        # the recogniser runs where the hall's audio is: it reads the settings again there
+        await manager.tell("captions", {"commune_id": event.commune_id,
+                                        "conference_id": event.conference_id}, wait=True)
 
 
 async def hear_other_server(app: web.Application, kind: str, data: Any) -> None:
@@ -401,6 +406,12 @@ async def hear_other_server(app: web.Application, kind: str, data: Any) -> None:
     if kind == "accounts":
         await forget_identities(app, AccountsChanged(
             int(data["commune_id"]), tuple(str(s) for s in data.get("sessions") or ())))
+    elif kind == "captions":
+        from server import captions
+
+        cid = data.get("conference_id")
+        await captions.on_captions_changed(app, CaptionsChanged(
+            int(data["commune_id"]), None if cid is None else int(cid)))
     elif kind == "bulletins":
         scheduler = app.get(BULLETIN_SCHEDULER)
         if scheduler is not None:

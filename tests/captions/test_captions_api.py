@@ -146,3 +146,27 @@ async def check_follower_admission(client: ApiClient, base: str, h) -> None:
         assert watch["ok"] is False
     finally:
         await phone.disconnect()
+
+
+async def test_settings_changed_by_another_server_process_reach_the_recogniser(
+        client: ApiClient, app_server):
+    """A province: the moderator's tablet may be served by a process without the hall's
+    audio; it writes the settings and tells the others (server/app.py), and the process
+    that runs the recogniser reads them again when it hears of it."""
+    from server.app import hear_other_server
+    from server.captions import store
+    from server.db.models import Conference
+
+    _base, app = app_server
+    h = await open_hall(client)
+    path = f"/api/conferences/{h.cid}/captions"
+    assert (await client.ok("GET", path))["state"]["enabled"] is True  # now held in memory
+    async with app[SESSIONMAKER]() as db, db.begin():  # what the other process committed
+        commune_id = (await db.get(Conference, h.cid)).commune_id
+        value = {**await store.load_settings(db, commune_id, h.cid), "enabled": False}
+        await store.save_settings(db, commune_id, h.cid, value)
+    assert (await client.ok("GET", path))["state"]["enabled"] is True  # not heard yet
+    await hear_other_server(app, "captions", {"commune_id": commune_id,
+                                              "conference_id": h.cid})
+    state = (await client.ok("GET", path))["state"]
+    assert state["enabled"] is False and state["mode"] == "off", state
