@@ -132,9 +132,19 @@ async def _run(data: Path, passes: int, per_turn: int, gap: float, hogs: int,
         admin = (await db.execute(select(User).where(User.username == "admin"))).scalar_one()
         admin.password_hash = hash_password(PASSWORD)
 
-    frames: list[float] = []  # wall-clock (monotonic) time of each captured frame
+    # frames[i]: when the source's i-th frame (programme position i x 20 ms) was captured;
+    # the frames it played before the tap was added (start-up, logging in) have no time
+    frames: list[float] = []
     svc = app[BROADCAST]
-    untap = svc.add_tap(lambda _f: frames.append(time.monotonic()))
+    source = svc.source
+
+    def tap(_frame: bytes) -> None:
+        index = source.frames - 1  # the source counted this frame before handing it on
+        if index > len(frames):
+            frames.extend([float("nan")] * (index - len(frames)))
+        frames.append(time.monotonic())
+
+    untap = svc.add_tap(tap)
     http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
     csrf = ""
 
