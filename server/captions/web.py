@@ -94,13 +94,16 @@ async def post_hide(call: Call) -> dict:
 
 
 async def _vocabulary(call: Call, edited: list[str] | None = None) -> dict:
-    svc = _service(call.app)
+    """The vocabulary as stored; kept in memory here when this process runs the captions
+    (in a province, the one with the audio reads it again when told of a change)."""
+    svc = call.app.get(CAPTIONS)
     commune_id = call.user.commune_id
     async with call.app[EXECUTOR].reading() as db:
         found = await store.record_terms(db, commune_id)
         if edited is None:
             edited = await store.edited_terms(db, commune_id)
-    svc.vocabulary[commune_id] = merge_terms(found, edited)
+    if svc is not None:
+        svc.vocabulary[commune_id] = merge_terms(found, edited)
     return {"terms": edited, "from_record": found}
 
 

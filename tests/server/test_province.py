@@ -317,6 +317,33 @@ async def test_each_background_job_runs_in_one_process(province: Province):
     assert await _leases(province) == held
 
 
+async def test_captions_changed_on_the_process_without_audio(province: Province):
+    """The recogniser runs with the hall's audio; a tablet served by the other process
+    changes the settings and the vocabulary there, and the audio process follows."""
+    audio = _holder((await _leases(province))["hall-audio"], province)
+    other = 1 - audio
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        c = await _login(province, http)
+        cid = await _conference(c)
+        path = f"/api/conferences/{cid}/captions"
+        state = (await c.ok("GET", path, base=province.base(audio)))["state"]
+        assert state["enabled"] is True  # now held in the audio process's memory
+        status, body, _ = await c.call("POST", f"{path}/settings", {"enabled": False},
+                                       base=province.base(other))
+        assert status == 503 and body["error"]["code"] == "captions_unavailable", body
+
+        deadline = time.monotonic() + 10
+        while (await c.ok("GET", path, base=province.base(audio)))["state"]["enabled"]:
+            assert time.monotonic() < deadline, "the audio process kept the old settings"
+            await asyncio.sleep(0.1)
+        terms = {"terms": ["Buôn Đăk Rơ", "Y Niê Kdăm"]}
+        assert (await c.ok("PUT", "/api/commune/vocabulary", terms,
+                           base=province.base(other)))["terms"] == terms["terms"]
+        for i in (audio, other):
+            got = await c.ok("GET", "/api/commune/vocabulary", base=province.base(i))
+            assert got["terms"] == terms["terms"]
+
+
 async def test_killed_process_tablet_moves_to_the_other(province: Province):
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         c = await _login(province, http)
