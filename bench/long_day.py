@@ -23,7 +23,7 @@ The last line printed is one JSON object: acknowledgement p50/p95 of the first a
 last 100 applied commands and the ratio of their p50 (goal <= 1.2), the VmRSS of the
 server and its lasting worker processes (/proc/PID/status) after the warm-up, at the end and
 after the recognition backlog drained (goal: growth < 50 MB), wall time, errors. The
-one-shot ffmpeg that cuts the last turn's audio, often still running at the end, is
+one-shot ffmpeg that cuts the last turn's audio, when it is still running at the end, is
 counted apart (``rss_end_one_shot_mb``): it exits within a second and is no growth.
 """
 
