@@ -1,6 +1,7 @@
 """A long conference day in accelerated time: does the server slow down or grow?
 
-    python bench/long_day.py [--commands 2000] [--db URL] [--pause 0.03] [--hold 0.3] [--no-captions]
+    python bench/long_day.py [--commands 2000] [--cycles 25] [--db URL] [--pause 0.03]
+                             [--hold 0.3] [--no-captions]
 
 Starts a real ``doithoai serve`` subprocess (SQLite in a temporary folder unless --db;
 the default tone audio source, so the continuous recording runs) and puts the broadcast
@@ -18,6 +19,16 @@ small pauses by two moderators on socket.io (python-socketio AsyncClient):
 
 Floor commands based on a version that a registration has just passed are refused with
 ``version_conflict`` and sent again: counted as conflicts, not errors.
+
+Then, the day's length against a fresh conference in the same minutes (``alternate``):
+--cycles cycles of four commands (register, call_next, start, end after --hold s) on the
+day's conference and as many on a new one with the same number of people waiting, one
+cycle on each in turn, and the acknowledgement p50 of each (``late_over_fresh_p50``).
+The first and the last 100 commands of the day run minutes apart; on a shared machine
+the same work can take twice the CPU time from one minute to the next, so that ratio
+moves with the machine as well. Beside the run, ``bench/machine_speed.py`` times one
+fixed unit of work four times a second: ``machine_unit_cpu`` gives its median CPU time
+during the first and the last 100 commands, each tenth and the alternating phase.
 
 The last line printed is one JSON object: acknowledgement p50/p95 of the first and the
 last 100 applied commands and the ratio of their p50 (goal <= 1.2), the VmRSS of the
@@ -44,6 +55,7 @@ from typing import Any
 
 from common import PASSWORD, REPO_ROOT, log, start_server
 from common import percentile as common_percentile
+from machine_speed import Probe
 
 DEADLINE_S = 14 * 60  # the whole run, start-up included
 GOAL_RATIO = 1.2
@@ -375,8 +387,102 @@ async def warm_up(base: str, admin: Http, chair: Http, mod_cookie: str) -> dict[
             "seconds": round(time.monotonic() - t0, 1)}
 
 
+async def _step(tab: Tablet, cid: int, kind: str, **fields: Any) -> dict[str, Any] | None:
+    """One command, sent again (up to 10 times) while it meets a version it had not seen."""
+    ack = None
+    for _ in range(10):
+        ack = await tab.command(cid, kind, **fields)
+        if not ack or ack.get("ok") or ack.get("error", {}).get("code") != "version_conflict":
+            return ack
+        await asyncio.sleep(0.02)
+    return ack
+
+
+async def _clear_floor(mod: Tablet, cid: int) -> None:
+    """Nobody on the floor: the turn called or speaking when the day stopped is closed."""
+    for _ in range(5):
+        cur = mod.staff["state"].get("current_turn_id")
+        turn = mod.turns().get(cur) if cur else None
+        if turn is None:
+            return
+        if turn["status"] == "called":
+            await _step(mod, cid, "skip", turn_id=cur, reason="Không có mặt")
+        elif turn["status"] == "paused":
+            await _step(mod, cid, "resume", turn_id=cur)
+        else:
+            await _step(mod, cid, "end", turn_id=cur)
+
+
+async def _cycle(desk: Tablet, mod: Tablet, cid: int, n: int, pause: float, hold: float) -> None:
+    """One person more in the line, the next one called, speaking ``hold`` s, done."""
+    await _step(desk, cid, "register_turn", display_name=f"Trần Thị Xen {n}",
+                hamlet=f"Thôn {n % 9 + 1}", topic=f"Kiến nghị xen kẽ số {n}")
+    await asyncio.sleep(pause)
+    await _step(mod, cid, "call_next")
+    await asyncio.sleep(pause)
+    cur = mod.staff["state"].get("current_turn_id")
+    if cur:
+        await _step(mod, cid, "start", turn_id=cur)
+        await asyncio.sleep(hold)
+        await _step(mod, cid, "end", turn_id=cur)
+    await asyncio.sleep(pause)
+
+
+async def alternate(base: str, admin: Http, mod_cookie: str, chair_cookie: str, late_cid: int,
+                    cycles: int, pause: float, hold: float) -> dict[str, Any]:
+    """The same commands on the day's conference and on a fresh one, a cycle on each in
+    turn (register, call_next, start, end): both are timed in the same minutes, so a
+    machine that runs slower or faster for a while weighs on both alike, and what is left
+    between them is what the day's length costs."""
+    conf = await admin.ok("POST", "/api/conferences", {
+        "title": "Hội nghị mới, so sánh", "starts_at": "2026-12-19T07:30",
+        "venue": "Hội trường UBND xã", "format": "in_person"})
+    deadline = time.monotonic() + 600
+    runs = {"late": Run(10**6, deadline), "fresh": Run(10**6, deadline)}
+    tabs: dict[str, tuple[int, Tablet, Tablet]] = {}
+    for name, cid in (("late", late_cid), ("fresh", conf["id"])):
+        mod, desk = Tablet(f"{name}-moderator", runs[name]), Tablet(f"{name}-chair", runs[name])
+        await mod.connect(base, mod_cookie, cid)
+        await desk.connect(base, chair_cookie, cid)
+        tabs[name] = (cid, mod, desk)
+    try:
+        await _clear_floor(tabs["late"][1], late_cid)
+        # the same line in both: the fresh conference gets as many people waiting
+        cid, mod, desk = tabs["fresh"]
+        waiting = len(tabs["late"][1].staff["order"])
+        for n in range(waiting):
+            await _step(desk, cid, "register_turn", display_name=f"Lê Văn Chờ {n}",
+                        hamlet=f"Thôn {n % 9 + 1}")
+        for run in runs.values():
+            run.acks.clear()
+            run.applied.clear()
+        for i in range(cycles):
+            for name in (("late", "fresh") if i % 2 == 0 else ("fresh", "late")):
+                cid, mod, desk = tabs[name]
+                await _cycle(desk, mod, cid, i, pause, hold)
+    finally:
+        for _, mod, desk in tabs.values():
+            await mod.sio.disconnect()
+            await desk.sio.disconnect()
+    out: dict[str, Any] = {"cycles_each": cycles}
+    for name, run in runs.items():
+        acks = [d for _, d, _ in run.acks]
+        out[f"{name}_applied"] = len(acks)
+        out[f"{name}_p50_ms"] = percentile(acks, 50)
+        out[f"{name}_p95_ms"] = percentile(acks, 95)
+        out[f"{name}_p50_by_type_ms"] = {
+            kind: percentile([d for _, d, k in run.acks if k == kind], 50)
+            for kind in sorted(run.applied)}
+        out[f"{name}_errors"] = dict(run.errors)
+    if out["late_p50_ms"] and out["fresh_p50_ms"]:
+        out["late_over_fresh_p50"] = round(out["late_p50_ms"] / out["fresh_p50_ms"], 2)
+    spans = [(t0, t0 + d / 1000) for run in runs.values() for t0, d, _ in run.acks]
+    out["span"] = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
+    return out
+
+
 async def day(base: str, pid: int, commands: int, pause: float, hold: float,
-              deadline: float) -> dict[str, Any]:
+              deadline: float, cycles: int) -> dict[str, Any]:
     admin, chair, mod = Http(base), Http(base), Http(base)
     out: dict[str, Any] = {}
     try:
@@ -420,6 +526,10 @@ async def day(base: str, pid: int, commands: int, pause: float, hold: float,
         out["rss_end_mb"] = rss_mb(pid)
         # the last turn's audio being cut at this instant (counted apart, not as growth)
         out["rss_end_one_shot_mb"] = rss_mb(pid, one_shot=True)
+        if cycles:
+            log(f"the day's conference and a fresh one, {cycles} cycles each in turn ...")
+            out["alternate"] = await alternate(base, admin, mod.cookie(), chair.cookie(), cid,
+                                               cycles, pause, hold)
         # what the server still has to do: cut and transcribe the last turns
         drain0 = time.monotonic()
         status: dict[str, Any] = {}
@@ -469,11 +579,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", default=None, help="database URL (default: SQLite in a temp folder)")
     ap.add_argument("--pause", type=float, default=0.03, help="each moderator's pause (s)")
     ap.add_argument("--hold", type=float, default=0.3, help="seconds of speech per turn")
+    ap.add_argument("--cycles", type=int, default=25,
+                    help="after the day: cycles of 4 commands on its conference and on a "
+                         "fresh one, in turn (0: none)")
     ap.add_argument("--no-captions", action="store_true",
                     help="serve without live captions (to tell their share of the load)")
     args = ap.parse_args(argv)
     if not 200 <= args.commands <= 20000:
         ap.error("--commands 200..20000")
+    if not 0 <= args.cycles <= 500:
+        ap.error("--cycles 0..500")
     t_wall = time.monotonic()
     deadline = t_wall + DEADLINE_S
     commit = subprocess.run(["git", "log", "-1", "--format=%h"], cwd=REPO_ROOT,
@@ -483,14 +598,16 @@ def main(argv: list[str] | None = None) -> int:
                            "db": "postgresql" if args.db else "sqlite",
                            "captions": not args.no_captions}
     failure = None
+    probe = Probe()
     with tempfile.TemporaryDirectory(prefix="long-day-") as tmp:
         proc = None
         try:
             proc, base = start_server(Path(tmp), args.db,
                                       extra=("--no-captions",) if args.no_captions else ())
             log(f"server {base} pid {proc.pid}")
-            got = asyncio.run(day(base, proc.pid, args.commands, args.pause, args.hold,
-                                  deadline))
+            with probe:
+                got = asyncio.run(day(base, proc.pid, args.commands, args.pause, args.hold,
+                                      deadline, args.cycles))
             out.update(got)
         except Exception as exc:
             failure = f"{type(exc).__name__}: {exc}"[:2000]
@@ -517,6 +634,23 @@ def main(argv: list[str] | None = None) -> int:
                    for kind in sorted(run.applied)}
         first, last = acks[:100], acks[-100:]
         p50_first, p50_last = percentile(first, 50), percentile(last, 50)
+
+        def window(part: list[tuple[float, float, str]]) -> tuple[float, float]:
+            return part[0][0], max(t0 + d / 1000 for t0, d, _ in part)
+
+        tenth = max(len(ordered) // 10, 1)
+        speed = {
+            "first100_ms": probe.median(*window(ordered[:100])) if ordered else None,
+            "last100_ms": probe.median(*window(ordered[-100:])) if ordered else None,
+            "by_tenth_ms": [probe.median(*window(ordered[i * tenth:(i + 1) * tenth]))
+                            for i in range(10) if ordered[i * tenth:(i + 1) * tenth]],
+            **probe.spread()}
+        alt = out.get("alternate")
+        if alt and alt.get("span"):
+            speed["alternate_ms"] = probe.median(*alt.pop("span"))
+        # the CPU time of one fixed unit of work (bench/machine_speed.py) while each
+        # stretch ran: the machine's own speed, which the acknowledgements follow too
+        out["machine_unit_cpu"] = speed
         out.update({
             "sent": run.sent, "applied": len(acks), "applied_by_type": dict(run.applied),
             "conflicts_retried": run.conflicts,
