@@ -7,6 +7,7 @@ broadcasts the new version. Rules are described in docs/queue-rules.md.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -189,8 +190,11 @@ def _new_id(value: str | None, command: Command, state: QueueState) -> str:
     return turn_id
 
 
+_SEQ = operator.attrgetter("seq")
+
+
 def _next_seq(state: QueueState) -> int:
-    return max((t.seq for t in state.turns), default=0) + 1
+    return max(map(_SEQ, state.turns), default=0) + 1
 
 
 def _petition_ids(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -224,8 +228,10 @@ def _get(state: QueueState, turn_id: str) -> Turn:
     return turn
 
 
-def _with(turns: tuple[Turn, ...], turn: Turn) -> tuple[Turn, ...]:
-    return tuple(turn if t.id == turn.id else t for t in turns)
+def _with(state: QueueState, turn: Turn) -> tuple[Turn, ...]:
+    """The state's turns with ``turn`` in the place of the one of its id."""
+    i = state.places[turn.id]
+    return state.turns[:i] + (turn,) + state.turns[i + 1:]
 
 
 def _change(state: QueueState, turns: tuple[Turn, ...], summary: str, **kw: Any) -> _Change:
@@ -302,7 +308,7 @@ def _approve(state: QueueState, c: ApproveTurn, now: datetime) -> _Change:
     turn = _get(state, c.turn_id)
     if turn.status != PENDING_APPROVAL:
         raise _invalid_status(turn, "duyệt đăng ký")
-    turns = _with(state.turns, replace(turn, status=WAITING))
+    turns = _with(state, replace(turn, status=WAITING))
     return _change(
         state, turns, f"Duyệt đăng ký: {_label(turn)}", turn_id=turn.id,
         events=[("turn_approved", turn.id, {})],
@@ -314,7 +320,7 @@ def _reject(state: QueueState, c: RejectTurn, now: datetime) -> _Change:
     reason = _reason(c.reason, required=False)
     if turn.status != PENDING_APPROVAL:
         raise _invalid_status(turn, "từ chối đăng ký")
-    turns = _with(state.turns, replace(turn, status=REJECTED, ended_at=now))
+    turns = _with(state, replace(turn, status=REJECTED, ended_at=now))
     return _change(
         state, turns, f"Từ chối đăng ký: {_label(turn)}", reason=reason, turn_id=turn.id,
         events=[("turn_rejected", turn.id, {})],
@@ -324,7 +330,7 @@ def _reject(state: QueueState, c: RejectTurn, now: datetime) -> _Change:
 def _call(state: QueueState, turn: Turn, now: datetime, summary: str, reason: str) -> _Change:
     called = replace(turn, status=CALLED, called_at=now)
     return _change(
-        state, _with(state.turns, called), summary, reason=reason, turn_id=turn.id,
+        state, _with(state, called), summary, reason=reason, turn_id=turn.id,
         current_turn_id=turn.id, events=[("turn_called", turn.id, {"kind": turn.kind})],
     )
 
@@ -358,7 +364,7 @@ def _start(state: QueueState, c: Start, now: datetime) -> _Change:
     if turn.status != CALLED:
         raise _invalid_status(turn, "bắt đầu phát biểu")
     _require_current(state, turn, "bắt đầu phát biểu")
-    turns = _with(state.turns, replace(turn, status=SPEAKING, started_at=now))
+    turns = _with(state, replace(turn, status=SPEAKING, started_at=now))
     return _change(
         state, turns, f"Bắt đầu phát biểu: {_label(turn)}", turn_id=turn.id,
         events=[("speech_started", turn.id, {})],
@@ -372,7 +378,7 @@ def _pause(state: QueueState, c: Pause, now: datetime) -> _Change:
     _require_current(state, turn, "tạm dừng")
     paused = replace(turn, status=PAUSED, paused_spans=(*turn.paused_spans, (now, None)))
     return _change(
-        state, _with(state.turns, paused), f"Tạm dừng: {_label(turn)}", turn_id=turn.id,
+        state, _with(state, paused), f"Tạm dừng: {_label(turn)}", turn_id=turn.id,
         events=[("speech_paused", turn.id, {})],
     )
 
@@ -392,7 +398,7 @@ def _resume(state: QueueState, c: Resume, now: datetime) -> _Change:
     _require_current(state, turn, "tiếp tục")
     resumed = replace(turn, status=SPEAKING, paused_spans=_close_pause(turn, now))
     return _change(
-        state, _with(state.turns, resumed), f"Tiếp tục phát biểu: {_label(turn)}",
+        state, _with(state, resumed), f"Tiếp tục phát biểu: {_label(turn)}",
         turn_id=turn.id, events=[("speech_resumed", turn.id, {})],
     )
 
@@ -405,7 +411,7 @@ def _end(state: QueueState, c: End, now: datetime) -> _Change:
     ended = replace(turn, status=DONE, ended_at=now, paused_spans=_close_pause(turn, now))
     view = timer(ended, state.settings, now)
     return _change(
-        state, _with(state.turns, ended), f"Kết thúc phát biểu: {_label(turn)}",
+        state, _with(state, ended), f"Kết thúc phát biểu: {_label(turn)}",
         turn_id=turn.id, current_turn_id=None,
         events=[("speech_ended", turn.id, {"elapsed": round(view.elapsed, 3),
                                            "allowed": view.allowed})],
@@ -420,7 +426,7 @@ def _leave(
     current = None if state.current_turn_id == turn.id else state.current_turn_id
     left = replace(turn, status=status)
     return _change(
-        state, _with(state.turns, left), summary, reason=reason, turn_id=turn.id,
+        state, _with(state, left), summary, reason=reason, turn_id=turn.id,
         current_turn_id=current, events=[(event, turn.id, {"from": turn.status})],
     )
 
@@ -550,7 +556,7 @@ def _link(state: QueueState, c: LinkPetition, now: datetime) -> _Change:
         raise DomainError("already_linked", "Kiến nghị này đã được gắn với lượt phát biểu.")
     linked = replace(turn, petition_ids=(*turn.petition_ids, petition_id))
     return _change(
-        state, _with(state.turns, linked),
+        state, _with(state, linked),
         f"Gắn kiến nghị {petition_id} với lượt của {_label(turn)}", turn_id=turn.id,
         events=[("petition_linked", turn.id, {"petition_id": petition_id})],
     )
@@ -566,7 +572,7 @@ def _extend(state: QueueState, c: ExtendTime, now: datetime) -> _Change:
     _require_current(state, turn, "thêm thời gian")
     longer = replace(turn, extra_seconds=turn.extra_seconds + c.seconds)
     return _change(
-        state, _with(state.turns, longer), f"Thêm {c.seconds} giây cho {_label(turn)}",
+        state, _with(state, longer), f"Thêm {c.seconds} giây cho {_label(turn)}",
         reason=reason, turn_id=turn.id,
         events=[("time_extended", turn.id, {"seconds": c.seconds})],
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,6 @@ from server.domain.queue_model import (
     COUNTED_STATUSES,
     DEFERRED,
     DONE,
-    FINAL_STATUSES,
     FLOOR_STATUSES,
     SKIPPED,
     HistoryEntry,
@@ -272,10 +272,8 @@ def view_dict(state: QueueState, recent_final: int | None = RECENT_FINAL,
     all of them). ``people`` tells, for each person in the view, the citizen turns they
     used and whether they already spoke (counted over the whole day);
     ``earlier_final_turns`` and ``earlier_aside_turns`` how many turns were left out."""
-    final: list[Turn] = []
-    rest: list[Turn] = []
-    for t in state.turns:
-        (final if t.status in FINAL_STATUSES else rest).append(t)
+    final, placed = state.split
+    rest = [t for _, t in placed]
     done = _finished(state.conference_id, final, recent_final)
     older_aside = _older([t for t in rest if t.status in SET_ASIDE_STATUSES], recent_aside)
     cut = done.older | set(map(id, older_aside))
@@ -301,10 +299,13 @@ def view_dict(state: QueueState, recent_final: int | None = RECENT_FINAL,
 @dataclasses.dataclass(frozen=True)
 class _Finished:
     """What a view needs of a queue's finished turns, which change only when one more
-    turn finishes (or a finish is undone): so it is made once per change, not per view."""
-    key: tuple[int, ...]  # the turns' ids, in order
+    turn finishes (or a finish is undone): so it is made once per change, not per view,
+    and from the turns that finished since the last one, not from the whole day."""
+    ids: tuple[int, ...]  # the turns' ids, in order (the turns themselves, not equal ones)
+    key: frozenset[int]  # the same, as a set
     turns: tuple[Turn, ...]  # held, so that the ids stay theirs
     keep: int | None
+    kept: tuple[Turn, ...]  # the ``keep`` most recent (all when keep is None)
     older: frozenset[int]  # ids of the turns beyond the ``keep`` most recent
     people: dict[str, tuple[int, bool]]  # person key: (citizen turns used, spoke)
 
@@ -312,21 +313,38 @@ class _Finished:
 _FINISHED: dict[Any, _Finished] = {}  # the last one made, per conference
 
 
-def _finished(conference_id: Any, final: list[Turn], keep: int | None) -> _Finished:
-    key = tuple(map(id, final))
-    hit = _FINISHED.get(conference_id)
-    if hit is not None and hit.key == key and hit.keep == keep:
-        return hit
-    people: dict[str, tuple[int, bool]] = {}
-    for t in final:
+def _count(people: dict[str, tuple[int, bool]], turns: Iterable[Turn]) -> None:
+    for t in turns:
         if t.kind != CITIZEN:
             continue
         used, spoke = people.get(t.person_key, (0, False))
         people[t.person_key] = (used + (t.status in COUNTED_STATUSES), spoke or t.status == DONE)
+
+
+def _finished(conference_id: Any, final: tuple[Turn, ...], keep: int | None) -> _Finished:
+    hit = _FINISHED.get(conference_id)
+    ids = tuple(map(id, final))
+    if hit is not None and hit.ids == ids and hit.keep == keep:
+        return hit
+    key = frozenset(ids)
+    if hit is not None and hit.keep == keep and hit.key <= key:
+        # more turns finished, none undone: add them to what was known
+        added = [t for t in final if id(t) not in hit.key]
+        people = dict(hit.people)
+        _count(people, added)
+        candidates = [*hit.kept, *added]
+        gone = frozenset(map(id, _older(candidates, keep)))
+        kept = tuple(t for t in candidates if id(t) not in gone)
+        older = hit.older | gone
+    else:
+        people = {}
+        _count(people, final)
+        gone = frozenset(map(id, _older(list(final), keep)))
+        kept = tuple(t for t in final if id(t) not in gone)
+        older = gone
     if len(_FINISHED) >= 1000:
         _FINISHED.clear()
-    hit = _FINISHED[conference_id] = _Finished(
-        key, tuple(final), keep, frozenset(map(id, _older(final, keep))), people)
+    hit = _FINISHED[conference_id] = _Finished(ids, key, final, keep, kept, older, people)
     return hit
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from server.domain import errors, phases
@@ -193,11 +194,31 @@ class QueueState:
     # The run-of-show: each phase entered and when (server/domain/phases.py), in order
     phases: tuple[tuple[str, datetime], ...] = ()
 
+    # Derived once per state (a state never changes), so that a command and its views walk
+    # the day's turns once, and otherwise only the turns still in the line or on the floor.
+    @cached_property
+    def places(self) -> dict[str, int]:
+        """Each turn's place in ``turns`` by its id (the first one of an id)."""
+        last = len(self.turns) - 1
+        return {t.id: last - i for i, t in enumerate(reversed(self.turns))}
+
+    @cached_property
+    def split(self) -> tuple[tuple[Turn, ...], tuple[tuple[int, Turn], ...]]:
+        """The finished turns (``FINAL_STATUSES``) in order, and every other turn with its
+        place in ``turns``: the rules of the line walk the second, which does not grow
+        with the day."""
+        final: list[Turn] = []
+        rest: list[tuple[int, Turn]] = []
+        for i, t in enumerate(self.turns):
+            if t.status in FINAL_STATUSES:
+                final.append(t)
+            else:
+                rest.append((i, t))
+        return tuple(final), tuple(rest)
+
     def turn(self, turn_id: str) -> Turn | None:
-        for t in self.turns:
-            if t.id == turn_id:
-                return t
-        return None
+        place = self.places.get(turn_id)
+        return None if place is None else self.turns[place]
 
     @property
     def current(self) -> Turn | None:

@@ -8,6 +8,8 @@ conference sets one). A manual Move may fix a turn's tier (Turn.manual_tier).
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,12 +54,12 @@ def natural_tiers(state: QueueState) -> dict[str, int]:
     and registration instants only, never on the place in the line, so moving a
     turn never changes another turn's tier.
     """
-    spoken = {
-        t.person_key for t in state.turns
-        if t.kind == CITIZEN and (t.status == DONE or t.status in FLOOR_STATUSES)
-    }
+    _final, rest = state.split
+    spoken = set(_done_citizens(state))
+    spoken.update(t.person_key for _, t in rest
+                  if t.kind == CITIZEN and t.status in FLOOR_STATUSES)
     earliest: dict[str, Turn] = {}
-    for t in state.turns:
+    for _, t in rest:
         if t.status == WAITING and t.kind == CITIZEN:
             best = earliest.get(t.person_key)
             if best is None or t.seq < best.seq:
@@ -65,7 +67,7 @@ def natural_tiers(state: QueueState) -> dict[str, int]:
     budget = state.settings.hamlet_budget_seconds
     spent = hamlet_seconds(state) if budget else {}
     tiers: dict[str, int] = {}
-    for t in state.turns:
+    for _, t in rest:
         if t.status != WAITING:
             continue
         if t.kind == ANSWER:
@@ -83,10 +85,36 @@ def natural_tiers(state: QueueState) -> dict[str, int]:
 
 def effective_tiers(state: QueueState) -> dict[str, int]:
     tiers = natural_tiers(state)
-    for t in state.turns:
+    for _, t in state.split[1]:
         if t.id in tiers and t.manual_tier is not None:
             tiers[t.id] = t.manual_tier
     return tiers
+
+
+# The people with a finished (done) citizen turn, of the last queue asked about, per
+# conference, with the finished turns it was made from (held, so that their ids stay
+# theirs): it changes only when a turn finishes.
+_DONE: dict[Any, tuple[tuple[Turn, ...], frozenset[int], frozenset[str]]] = {}
+
+
+def _done_citizens(state: QueueState) -> frozenset[str]:
+    """Person keys of the citizen turns that are done, made again only from the turns
+    that finished since the last time (or all of them, when a finish was undone)."""
+    final = state.split[0]
+    hit = _DONE.get(state.conference_id)
+    if hit is not None and hit[0] == final:
+        return hit[2]
+    ids = frozenset(map(id, final))
+    if hit is not None and hit[1] <= ids:
+        known = hit[1]
+        added = [t for t in final if id(t) not in known]
+        people = hit[2] | {t.person_key for t in added if t.kind == CITIZEN and t.status == DONE}
+    else:
+        people = frozenset(t.person_key for t in final if t.kind == CITIZEN and t.status == DONE)
+    if len(_DONE) >= 1000:
+        _DONE.clear()
+    _DONE[state.conference_id] = (final, ids, people)
+    return people
 
 
 def hamlet_seconds(state: QueueState) -> dict[str, float]:
@@ -114,7 +142,7 @@ def _spoken(turn: Turn) -> float:
     return seconds
 
 
-def _tally(turns: list[Turn], now: datetime | None,
+def _tally(turns: Iterable[Turn], now: datetime | None,
            people: dict[str, dict], hamlets: dict[str, dict]) -> None:
     """Add the turns' speaking time to the per-person and per-hamlet totals."""
     for t in turns:
@@ -140,9 +168,11 @@ def _rank(person: dict) -> tuple:
 @dataclass(frozen=True)
 class _Finished:
     """The totals of a day's finished turns, and its people ranked. Never changed once
-    made: a later state with the same finished turns shares it."""
+    made: a later state with the same finished turns shares it, and one with more
+    finished turns is made from it and those turns."""
 
-    key: tuple[int, ...]  # which turn objects are finished, in the state's order
+    turns: tuple[Turn, ...]  # the finished turns, in the state's order (held: ids stay theirs)
+    key: frozenset[int]  # their ids
     people: dict[str, dict]
     hamlets: dict[str, dict]
     ranked: list[dict]
@@ -153,19 +183,47 @@ class _Finished:
 _FINISHED: dict[Any, _Finished] = {}
 
 
+def _more_finished(hit: _Finished, added: list[Turn]) -> _Finished | None:
+    """``hit`` with the ``added`` turns counted in: the people and hamlets they touch are
+    copied, the rest shared; None when an added turn names a person or a hamlet
+    differently from the turns counted before (then everything is counted again, so the
+    name shown stays the first turn's)."""
+    people, hamlets = dict(hit.people), dict(hit.hamlets)
+    ranked = list(hit.ranked)
+    for t in added:
+        before = people.get(t.person_key)
+        place = hamlets.get(fold(t.hamlet))
+        if (before is not None and (before["name"], before["hamlet"]) != (t.display_name, t.hamlet)) \
+                or (place is not None and place["hamlet"] != t.hamlet):
+            return None
+        if before is not None:
+            del ranked[bisect.bisect_left(ranked, _rank(before), key=_rank)]
+            people[t.person_key] = dict(before)
+        if place is not None:
+            hamlets[fold(t.hamlet)] = {**place, "people": set(place["people"])}
+        _tally([t], None, people, hamlets)
+        bisect.insort(ranked, people[t.person_key], key=_rank)
+    return _Finished((), frozenset(), people, hamlets, ranked)
+
+
 def _finished(state: QueueState, spoke: list[Turn]) -> _Finished:
-    finished = [t for t in spoke if t.ended_at is not None]
-    key = tuple(map(id, finished))
+    finished = tuple([t for t in spoke if t.ended_at is not None])
     hit = _FINISHED.get(state.conference_id)
-    if hit is not None and hit.key == key:
+    if hit is not None and hit.turns == finished:
         return hit
-    people: dict[str, dict] = {}
-    hamlets: dict[str, dict] = {}
-    _tally(finished, None, people, hamlets)
+    key = frozenset(map(id, finished))
+    made = None
+    if hit is not None and hit.key <= key:
+        made = _more_finished(hit, [t for t in finished if id(t) not in hit.key])
+    if made is None:
+        people: dict[str, dict] = {}
+        hamlets: dict[str, dict] = {}
+        _tally(finished, None, people, hamlets)
+        made = _Finished((), frozenset(), people, hamlets, sorted(people.values(), key=_rank))
     if len(_FINISHED) >= 1000:
         _FINISHED.clear()
-    hit = _FINISHED[state.conference_id] = _Finished(
-        key, people, hamlets, sorted(people.values(), key=_rank))
+    hit = _FINISHED[state.conference_id] = _Finished(finished, key, made.people, made.hamlets,
+                                                      made.ranked)
     return hit
 
 
@@ -261,7 +319,7 @@ def call_order(state: QueueState) -> list[Turn]:
     if hit is not None and hit[0] is state:
         return list(hit[1])
     tiers = effective_tiers(state)
-    waiting = [(tiers[t.id], i, t) for i, t in enumerate(state.turns) if t.status == WAITING]
+    waiting = [(tiers[t.id], i, t) for i, t in state.split[1] if t.status == WAITING]
     waiting.sort(key=lambda x: (x[0], x[1]))
     order = [t for _, _, t in waiting]
     if len(_ORDER) >= 64:
