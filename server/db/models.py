@@ -147,9 +147,8 @@ class Conference(Base):
     announced_at: Mapped[datetime | None]
     public_slug: Mapped[str] = mapped_column(String(limits.PUBLIC_SLUG), unique=True)
     queue_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # The queue's whole state (tens of kilobytes): loaded only when asked for, since the
-    # queue service keeps the current version decoded in memory (server/queue/service.py).
-    queue_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    # The queue's version; its state is in queue_snapshot and queue_command
+    # (server/queue/service.py).
     queue_version: Mapped[int] = mapped_column(Integer, default=0)
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -265,6 +264,18 @@ class SpeakingTurn(Base):
     ended_at: Mapped[datetime | None]
     recording_start_s: Mapped[float | None]
     recording_end_s: Mapped[float | None]
+
+
+class QueueSnapshot(Base):
+    """The whole queue of a conference at some version (``state["version"]``), stored
+    every few dozen versions (server/queue/service.py). A table of its own: in the
+    conference row, the hundreds of kilobytes of a long day were read past and rewritten
+    by SQLite with every command, which only changes the version."""
+
+    __tablename__ = "queue_snapshot"
+    conference_id: Mapped[int] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class QueueCommandRow(Base):

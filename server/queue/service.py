@@ -28,6 +28,7 @@ from server.db.models import (
     Participant,
     Petition,
     QueueCommandRow,
+    QueueSnapshot,
     SpeakingTurn,
     TurnPetition,
 )
@@ -150,9 +151,10 @@ class QueueService:
             if logged and logged[0].version == cached.version + 1:
                 state = q.replay(cached, ((r.command, r.at, r.actor) for r in logged))
         if state is None:
-            await db.refresh(conf, ["queue_state"])  # a deferred column: read only on a miss
-            if conf.queue_state:
-                state = q.from_dict(conf.queue_state)
+            stored_state = (await db.execute(select(QueueSnapshot.state).where(
+                QueueSnapshot.conference_id == conf.id))).scalar_one_or_none()
+            if stored_state:
+                state = q.from_dict(stored_state)
             else:
                 settings = settings_from_dict(conf.queue_settings) if conf.queue_settings else None
                 state = q.new_queue(conf.id, settings)
@@ -215,7 +217,8 @@ class QueueService:
         every turn of it."""
         conf.queue_version = new.version
         if new.version == 1 or new.version % SNAPSHOT_EVERY == 0:
-            conf.queue_state = PreEncodedJSON(q.to_json(new))
+            await db.execute(delete(QueueSnapshot).where(QueueSnapshot.conference_id == conf.id))
+            db.add(QueueSnapshot(conference_id=conf.id, state=PreEncodedJSON(q.to_json(new))))
             await db.execute(delete(QueueCommandRow).where(
                 QueueCommandRow.conference_id == conf.id, QueueCommandRow.version <= new.version))
         else:

@@ -4,13 +4,14 @@ queue back from the snapshot and the rows, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from sqlalchemy import select
 
 from server.auth import Actor
-from server.db.models import Conference, QueueCommandRow
+from server.db.models import Conference, QueueCommandRow, QueueSnapshot
 from server.domain import queue as q
 from server.keys import QUEUE, SESSIONMAKER
 from server.queue.service import SNAPSHOT_EVERY, QueueService
@@ -53,8 +54,7 @@ async def test_snapshot_and_log_give_the_same_queue_to_every_process(client: Api
         row = await db.get(Conference, cid)
         logged = list((await db.execute(select(QueueCommandRow.version).where(
             QueueCommandRow.conference_id == cid).order_by(QueueCommandRow.version))).scalars())
-        await db.refresh(row, ["queue_state"])
-        snapshot_version = row.queue_state["version"]
+        snapshot_version = (await db.get(QueueSnapshot, cid)).state["version"]
     # the snapshot is the last multiple of SNAPSHOT_EVERY; only the commands after it are rows
     assert snapshot_version == SNAPSHOT_EVERY
     assert logged == list(range(SNAPSHOT_EVERY + 1, version + 1))
@@ -112,3 +112,63 @@ async def test_the_balance_a_tablet_gets_stays_small_and_the_export_has_everyone
         text = (await r.read()).decode("utf-8-sig")
     assert text.count("Người nói ") == BALANCE_TOP + 5
     assert "Thôn 0" in text and "Số lượt" in text
+
+
+async def test_migration_moves_the_stored_queue_out_of_the_conference_row(db_url: str) -> None:
+    """Revision 0011: a conference's stored queue moves, unchanged, to queue_snapshot, and
+    the conference row no longer carries it; going back puts it where it was."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from server.db.session import alembic_config, make_engine
+    from tests.server.test_limits import ROWS
+
+    async def to(revision: str, down: bool = False) -> None:
+        def run(sync_conn) -> None:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = sync_conn
+            (command.downgrade if down else command.upgrade)(cfg, revision)
+
+        async with engine.begin() as conn:
+            await conn.run_sync(run)
+
+    async def columns(table: str) -> set[str]:
+        async with engine.connect() as conn:
+            return await conn.run_sync(
+                lambda c: {col["name"] for col in inspect(c).get_columns(table)})
+
+    state = q.to_dict(q.new_queue(1))
+    engine = make_engine(db_url)
+    try:
+        await to("0010")
+        async with engine.begin() as conn:
+            for sql in ROWS[:2]:  # a commune and conference 1
+                await conn.execute(text(sql), {"at": datetime(2026, 1, 1, tzinfo=UTC)})
+            await conn.execute(text(
+                "INSERT INTO conference (id, commune_id, year, title, starts_at, venue, format, "
+                "online_url, chair_name, front_name, council_name, content, purpose, "
+                "how_to_attend, status, public_slug, queue_settings, queue_version, search_text, "
+                "created_at, updated_at) SELECT 2, commune_id, year, title, starts_at, venue, "
+                "format, online_url, chair_name, front_name, council_name, content, purpose, "
+                "how_to_attend, status, 's2', queue_settings, 0, search_text, created_at, "
+                "updated_at FROM conference WHERE id = 1"))
+            await conn.execute(text("UPDATE conference SET queue_state = :s, queue_version = 1 "
+                                    "WHERE id = 1"), {"s": json.dumps(state)})
+        await to("head")
+        assert "queue_state" not in await columns("conference")
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text(
+                "SELECT conference_id, state FROM queue_snapshot"))).all()
+        moved = [(cid, json.loads(s) if isinstance(s, str) else s) for cid, s in rows]
+        assert moved == [(1, state)]  # conference 2 had nothing stored
+        await to("0010", down=True)
+        assert "queue_state" in await columns("conference")
+        async with engine.connect() as conn:
+            back = dict((await conn.execute(text(
+                "SELECT id, queue_state FROM conference ORDER BY id"))).all())
+        assert {cid: json.loads(s) if isinstance(s, str) else s for cid, s in back.items()
+                if s is not None} == {1: state}
+    finally:
+        await engine.dispose()
