@@ -32,10 +32,13 @@ during the first and the last 100 commands, each tenth and the alternating phase
 
 The last line printed is one JSON object: acknowledgement p50/p95 of the first and the
 last 100 applied commands and the ratio of their p50 (goal <= 1.2), the VmRSS of the
-server and its lasting worker processes (/proc/PID/status) after the warm-up, at the end and
-after the recognition backlog drained (goal: growth < 50 MB), wall time, errors. The
-one-shot ffmpeg that cuts the last turn's audio, when it is still running at the end, is
-counted apart (``rss_end_one_shot_mb``): it exits within a second and is no growth.
+server and its lasting worker processes (/proc/PID/status) after the warm-up, at the end of
+the day and after the alternating phase once the recognition backlog drained (goal:
+growth < 50 MB), wall time, errors. The one-shot ffmpeg that cuts the last turn's audio,
+when it is still running at the end, is counted apart (``rss_end_one_shot_mb``): it exits
+within a second and is no growth. The end figure may catch the speech process in the
+middle of a recognition (tens of MB for a few seconds; ``rss_peak_mb`` is the high-water
+mark), which the figure after the drain does not.
 """
 
 from __future__ import annotations

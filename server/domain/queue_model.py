@@ -205,8 +205,8 @@ class QueueState:
     @cached_property
     def split(self) -> tuple[tuple[Turn, ...], tuple[tuple[int, Turn], ...]]:
         """The finished turns (``FINAL_STATUSES``) in order, and every other turn with its
-        place in ``turns``: the rules of the line walk the second, which does not grow
-        with the day."""
+        place in ``turns``: the rules of the line walk the second, which holds the line, the
+        floor and the turns set aside, not the day's finished turns."""
         final: list[Turn] = []
         rest: list[tuple[int, Turn]] = []
         for i, t in enumerate(self.turns):
