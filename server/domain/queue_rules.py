@@ -54,10 +54,10 @@ def natural_tiers(state: QueueState) -> dict[str, int]:
     and registration instants only, never on the place in the line, so moving a
     turn never changes another turn's tier.
     """
-    _final, rest = state.split
-    spoken = set(_done_citizens(state))
-    spoken.update(t.person_key for _, t in rest
-                  if t.kind == CITIZEN and t.status in FLOOR_STATUSES)
+    rest = state.split[1]
+    done = _done_citizens(state)
+    on_floor = {t.person_key for _, t in rest
+                if t.kind == CITIZEN and t.status in FLOOR_STATUSES}
     earliest: dict[str, Turn] = {}
     for _, t in rest:
         if t.status == WAITING and t.kind == CITIZEN:
@@ -76,7 +76,8 @@ def natural_tiers(state: QueueState) -> dict[str, int]:
             tiers[t.id] = TIER_OVER_BUDGET
         elif not state.settings.first_timers_first:
             tiers[t.id] = TIER_FIRST_TIMER
-        elif t.person_key in spoken or earliest[t.person_key].id != t.id:
+        elif t.person_key in done or t.person_key in on_floor \
+                or earliest[t.person_key].id != t.id:
             tiers[t.id] = TIER_REPEAT
         else:
             tiers[t.id] = TIER_FIRST_TIMER
@@ -183,11 +184,12 @@ class _Finished:
 _FINISHED: dict[Any, _Finished] = {}
 
 
-def _more_finished(hit: _Finished, added: list[Turn]) -> _Finished | None:
-    """``hit`` with the ``added`` turns counted in: the people and hamlets they touch are
-    copied, the rest shared; None when an added turn names a person or a hamlet
-    differently from the turns counted before (then everything is counted again, so the
-    name shown stays the first turn's)."""
+def _more_finished(hit: _Finished, added: list[Turn]
+                   ) -> tuple[dict[str, dict], dict[str, dict], list[dict]] | None:
+    """The people, hamlets and ranking of ``hit`` with the ``added`` turns counted in: the
+    people and hamlets they touch are copied, the rest shared; None when an added turn
+    names a person or a hamlet differently from the turns counted before (then everything
+    is counted again, so the name shown stays the first turn's)."""
     people, hamlets = dict(hit.people), dict(hit.hamlets)
     ranked = list(hit.ranked)
     for t in added:
@@ -203,7 +205,7 @@ def _more_finished(hit: _Finished, added: list[Turn]) -> _Finished | None:
             hamlets[fold(t.hamlet)] = {**place, "people": set(place["people"])}
         _tally([t], None, people, hamlets)
         bisect.insort(ranked, people[t.person_key], key=_rank)
-    return _Finished((), frozenset(), people, hamlets, ranked)
+    return people, hamlets, ranked
 
 
 def _finished(state: QueueState, spoke: list[Turn]) -> _Finished:
@@ -219,11 +221,10 @@ def _finished(state: QueueState, spoke: list[Turn]) -> _Finished:
         people: dict[str, dict] = {}
         hamlets: dict[str, dict] = {}
         _tally(finished, None, people, hamlets)
-        made = _Finished((), frozenset(), people, hamlets, sorted(people.values(), key=_rank))
+        made = people, hamlets, sorted(people.values(), key=_rank)
     if len(_FINISHED) >= 1000:
         _FINISHED.clear()
-    hit = _FINISHED[state.conference_id] = _Finished(finished, key, made.people, made.hamlets,
-                                                      made.ranked)
+    hit = _FINISHED[state.conference_id] = _Finished(finished, key, *made)
     return hit
 
 
