@@ -72,6 +72,7 @@ from server.domain.queue_model import (
     TimerView,
     Turn,
     UndoEntry,
+    changed_turns,
     utc,
 )
 from server.domain.queue_rules import (
@@ -91,6 +92,7 @@ __all__ = [
     "Result", "Resume", "SetPhase", "Skip", "CloseList", "OpenList", "Start", "TimerView", "Turn", "Undo", "UpdateSettings",
     "Withdraw", "apply", "command_from_dict", "replay", "command_to_dict", "from_dict", "new_queue",
     "next_speakers", "public_view", "timer", "to_dict", "to_json", "view_dict", "STATUS_LABELS",
+    "changed_turns",
 ]
 
 STATUS_LABELS = {

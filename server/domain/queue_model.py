@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from itertools import compress
+from operator import is_not
 from typing import Any, Literal
 
 from server.domain import errors, phases
@@ -253,3 +255,15 @@ class TimerView:
     running: bool
     paused: bool
     ends_at: datetime | None = None  # when it reaches zero, if running
+
+
+def changed_turns(old: QueueState, new: QueueState) -> list[Turn]:
+    """The turns of ``new`` that may differ from ``old``'s turn of the same id: each one at
+    a place where ``old`` holds another object, and those past ``old``'s last turn. A
+    command changes one or two turns of hundreds, and turns are never changed in place,
+    so comparing the two tuples object by object (in C) finds them without a walk in
+    Python; a turn that only moved place is among them, unchanged."""
+    a, b = old.turns, new.turns
+    if a is b:
+        return []
+    return [*compress(b, map(is_not, a, b)), *b[len(a):]]

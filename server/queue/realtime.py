@@ -269,7 +269,7 @@ async def publish(app: web.Application, conference_id: int, state: q.QueueState)
     await fan_out(sio, "queue:state", staff, f"staff:{conference_id}")
     if _has_members(sio, f"masked:{conference_id}"):
         await fan_out(sio, "queue:state", masked_staff_view(staff), f"masked:{conference_id}")
-    await fan_out(sio, "queue:public", q.public_view(state, now), f"public:{conference_id}")
+    await fan_out(sio, "queue:public", staff["public"], f"public:{conference_id}")  # made once
 
 
 def _has_members(sio: socketio.AsyncServer, room: str) -> bool:

@@ -277,9 +277,8 @@ class QueueService:
     async def _mirror(db: AsyncSession, conference_id: int, old: q.QueueState,
                       new: q.QueueState) -> None:
         """Keep one row per turn (for recordings, transcripts and petition links)."""
-        before = {t.id: t for t in old.turns}
-        changed = [t for t in new.turns
-                   if before.get(t.id) is not t and _mirrored(before.get(t.id)) != _mirrored(t)]
+        changed = [t for t in q.changed_turns(old, new)
+                   if _mirrored(old.turn(t.id)) != _mirrored(t)]
         if not changed:  # a move or an extension changes nothing the rows keep
             return
         rows = {r.id: r for r in (await db.execute(select(SpeakingTurn).where(

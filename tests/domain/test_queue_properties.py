@@ -58,6 +58,7 @@ from server.domain.queue_model import (
     MAX_UNDO,
     STATUSES,
     Turn,
+    changed_turns,
 )
 from server.domain.queue_rules import balance, balance_view
 
@@ -153,6 +154,11 @@ class QueueMachine(RuleBasedStateMachine):
             return False
         after = result.state
         assert after.version == before.version + 1  # every change makes a new version
+        # what the server mirrors into the turn rows: every turn that is new or not the
+        # same object as before the command is among the changed turns
+        was = {t.id: t for t in before.turns}
+        found = {t.id for t in changed_turns(before, after)}
+        assert {t.id for t in after.turns if was.get(t.id) is not t} <= found
         assert result.events
         assert after.history[-1].version == after.version
         self.applied.append((cmd, after))
