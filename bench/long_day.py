@@ -585,6 +585,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cycles", type=int, default=25,
                     help="after the day: cycles of 4 commands on its conference and on a "
                          "fresh one, in turn (0: none)")
+    ap.add_argument("--acks-out", default=None, metavar="FILE",
+                    help="also write each applied command of the day as a JSON line: "
+                         "seconds since the first, acknowledgement ms, type")
     ap.add_argument("--no-captions", action="store_true",
                     help="serve without live captions (to tell their share of the load)")
     args = ap.parse_args(argv)
@@ -629,6 +632,10 @@ def main(argv: list[str] | None = None) -> int:
     if run is not None:
         ordered = sorted(run.acks)
         acks = [d for _, d, _ in ordered]
+        if args.acks_out:
+            with open(args.acks_out, "w") as f:
+                for t0, d, k in ordered:
+                    f.write(json.dumps([round(t0 - ordered[0][0], 3), round(d, 2), k]) + "\n")
         fifth = len(ordered) // 5
         # each command type's p50 in the first and the last fifth of the day: the same
         # work early and late, whatever the mix of types in a stretch
