@@ -160,8 +160,8 @@ async def follow_queue(app: web.Application, event: QueueChanged) -> None:
             await controls.follow_floor(True)
         elif ev.type in ("speech_ended", "speech_paused"):
             await controls.follow_floor(False)
-        if ev.type == "speech_ended" and ev.turn_id:
-            turn = next(t for t in event.state.turns if t.id == ev.turn_id)
+        turn = event.state.turn(ev.turn_id) if ev.type == "speech_ended" and ev.turn_id else None
+        if turn is not None:
             task = asyncio.get_running_loop().create_task(
                 record_turn(app, event.conference_id, turn))
             app[BACKGROUND].add(task)
